@@ -1,0 +1,94 @@
+# Parley: `make run` runs the stack, `make test` tests it. See README.md.
+
+SERVICES	:= accounts friends
+CC		?= cc
+SAN		?= 0
+
+WARN	:= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wshadow -Wpointer-arith -Wcast-qual -Wformat=2 -fno-common
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong \
+	   -Ishared -I/usr/include/postgresql -pthread -g
+LIBS	:= -lfcgi -lpq -ljansson -lsodium -pthread
+
+ifeq ($(SAN),1)
+B	:= build/asan
+CFLAGS_MODE := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+LDFLAGS_MODE := -fsanitize=address,undefined
+else
+B	:= build/release
+CFLAGS_MODE := -O2 -D_FORTIFY_SOURCE=2
+LDFLAGS_MODE :=
+endif
+CFLAGS	:= $(CFLAGS_COMMON) $(CFLAGS_MODE)
+
+SHARED_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard shared/*.c))
+BINS	:= $(patsubst %,$(B)/bin/parley-%,$(SERVICES))
+UNIT_BIN := $(B)/bin/unit-tests
+
+.PHONY: all build deps run start stop status test unit fuzz bench clean \
+	format-check
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: $(BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libparley.a: $(SHARED_OBJ)
+	ar rcs $@ $^
+
+define service_rule
+$(B)/bin/parley-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard services/$(1)/*.c)) $(B)/libparley.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(LDFLAGS_MODE) -o $$@ $$^ $(LIBS)
+endef
+$(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
+
+$(UNIT_BIN): $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/unit/*.c)) $(B)/libparley.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_MODE) -o $@ $^ $(LIBS)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# The stack: foreground (run) or background (start/stop).
+run: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/parley run
+
+start: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/parley start
+
+stop:
+	@scripts/parley stop
+
+status:
+	@scripts/parley status
+
+# Sanitizer build, C unit tests, then black-box tests against a real stack
+# (own var dir and port, so a `make run` beside it is left alone).
+test: deps
+	@$(MAKE) --no-print-directory SAN=1 build $(UNIT_BIN)
+	@scripts/test.sh
+
+unit:
+	@$(MAKE) --no-print-directory SAN=1 $(UNIT_BIN)
+	@build/asan/bin/unit-tests
+
+# libFuzzer drivers for every parser of client input (clang).
+FUZZ_TIME ?= 20
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_TIME)
+
+format-check:
+	@clang-format --dry-run --Werror shared/*.[ch] services/*/*.[ch] \
+	    tests/unit/*.c tests/fuzz/*.c
+
+clean:
+	rm -rf build

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Parley needs, only those that are missing,
+# non-interactively. Safe to run on every `make` invocation.
+set -euo pipefail
+
+pkgs=(gcc make libc6-dev pkg-config curl ca-certificates
+      libfcgi-dev libpq-dev libjansson-dev libsodium-dev
+      postgresql-15 postgresql-client-15 nginx
+      clang libclang-rt-14-dev nodejs)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+# Node may come from elsewhere (nodesource, nvm): any node >= 18 will do.
+if command -v node >/dev/null 2>&1; then
+	missing=("${missing[@]/nodejs}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+# Debian may start a system-wide nginx (:80) or PostgreSQL (:5432) after
+# install; Parley runs its own on other ports and sockets, so they coexist.
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,46 @@
+/* accounts_sql: every statement the accounts service runs. */
+#include "accounts.h"
+
+const struct db_stmt sql_user_insert = { "user_insert",
+	"INSERT INTO users (username, display_name, password_hash)"
+	" VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+	" RETURNING id, username, display_name" };
+const struct db_stmt sql_user_by_name = { "user_by_name",
+	"SELECT id, username, display_name, password_hash FROM users"
+	" WHERE username = $1" };
+const struct db_stmt sql_user_by_id = { "user_by_id",
+	"SELECT id, username, display_name FROM users WHERE id = $1" };
+const struct db_stmt sql_user_search = { "user_search",
+	"SELECT id, username, display_name FROM users"
+	" WHERE username COLLATE \"C\" >= $1"
+	" AND username COLLATE \"C\" < $1 || '~' AND id <> $2"
+	" ORDER BY username COLLATE \"C\" LIMIT $3" };
+const struct db_stmt sql_session_revoke = { "session_revoke",
+	"UPDATE sessions SET revoked_at = now()"
+	" WHERE id = $1 AND revoked_at IS NULL" };
+const struct db_stmt sql_session_list = { "session_list",
+	"SELECT id, iso(created_at), iso(last_seen_at), iso(expires_at),"
+	" user_agent, ip FROM sessions WHERE user_id = $1"
+	" AND revoked_at IS NULL AND expires_at > now()"
+	" ORDER BY last_seen_at DESC, id DESC LIMIT 200" };
+const struct db_stmt sql_session_revoke_own = { "session_revoke_own",
+	"UPDATE sessions SET revoked_at = now() WHERE id = $1"
+	" AND user_id = $2 AND revoked_at IS NULL" };
+const struct db_stmt sql_throttle_check = { "throttle_check",
+	"SELECT ceil(extract(epoch FROM max(blocked_until) - now()))::bigint"
+	" FROM auth_throttle WHERE key IN ($1, $2) AND blocked_until > now()" };
+/* One upsert per key: a window that has passed starts over at 1. */
+const struct db_stmt sql_throttle_fail = { "throttle_fail",
+	"INSERT INTO auth_throttle AS t (key, failures, window_start,"
+	" blocked_until) VALUES ($1, 1, now(), CASE WHEN $2::int <= 1"
+	" THEN now() + make_interval(secs => $3) END)"
+	" ON CONFLICT (key) DO UPDATE SET"
+	" failures = CASE WHEN t.window_start < now() - make_interval(secs => $3)"
+	"   THEN 1 ELSE t.failures + 1 END,"
+	" window_start = CASE WHEN t.window_start < now() - make_interval(secs => $3)"
+	"   THEN now() ELSE t.window_start END,"
+	" blocked_until = CASE WHEN t.window_start >= now() - make_interval(secs => $3)"
+	"   AND t.failures + 1 >= $2 THEN now() + make_interval(secs => $3)"
+	"   ELSE t.blocked_until END" };
+const struct db_stmt sql_throttle_clear = { "throttle_clear",
+	"DELETE FROM auth_throttle WHERE key = $1" };

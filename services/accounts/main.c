@@ -1,0 +1,25 @@
+/* accounts: the FastCGI binary for /api/v1/auth/..., /api/v1/users and
+ * /api/v1/health. main only wires the route table to the server loop. */
+#include "accounts.h"
+#include "server.h"
+
+static const struct route routes[] = {
+	{ "GET",    "/api/v1/health",		  accounts_health, ROUTE_PUBLIC },
+	{ "POST",   "/api/v1/auth/register",	  accounts_register, ROUTE_PUBLIC },
+	{ "POST",   "/api/v1/auth/login",	  accounts_login, ROUTE_PUBLIC },
+	{ "POST",   "/api/v1/auth/logout",	  accounts_logout, ROUTE_USER },
+	{ "GET",    "/api/v1/auth/me",		  accounts_me, ROUTE_USER },
+	{ "GET",    "/api/v1/auth/sessions",	  accounts_sessions_list, ROUTE_USER },
+	{ "DELETE", "/api/v1/auth/sessions/{id}", accounts_sessions_revoke, ROUTE_USER },
+	{ "GET",    "/api/v1/users",		  accounts_users_search, ROUTE_USER },
+};
+
+static const struct service accounts = {
+	"accounts", routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL
+};
+
+int
+main(void)
+{
+	return server_run(&accounts);
+}

@@ -1,0 +1,227 @@
+/* auth: all token and password crypto is libsodium. The server keeps only
+ * BLAKE2b(token); a database leak yields no usable token. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+
+static char	dummy_hash[crypto_pwhash_STRBYTES];
+
+static const struct db_stmt st_lookup = { "auth_lookup",
+	"SELECT id, user_id, last_seen_at < now() - interval '60 seconds'"
+	" FROM sessions WHERE token_hash = $1::bytea AND revoked_at IS NULL"
+	" AND expires_at > now()" };
+static const struct db_stmt st_touch = { "auth_touch",
+	"UPDATE sessions SET last_seen_at = now() WHERE id = $1" };
+static const struct db_stmt st_create = { "auth_create",
+	"INSERT INTO sessions (user_id, token_hash, expires_at, user_agent,"
+	" ip) VALUES ($1, $2::bytea, now() + make_interval(secs => $3), $4, $5)"
+	" RETURNING id" };
+
+static void	pw_limits(unsigned long long *, size_t *);
+static void	encode(const unsigned char *, size_t, char *, size_t);
+
+static void
+pw_limits(unsigned long long *ops, size_t *mem)
+{
+	/* PARLEY_PWHASH=min exists for sanitizer test runs only. */
+	*ops = config.pwhash_fast ? crypto_pwhash_OPSLIMIT_MIN :
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE;
+	*mem = config.pwhash_fast ? crypto_pwhash_MEMLIMIT_MIN * 16 :
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE;
+}
+
+void
+auth_init(void)
+{
+	if (sodium_init() < 0)
+		log_fatal("sodium_init failed");
+	if (auth_password_hash("parley-dummy-password", dummy_hash,
+	    sizeof(dummy_hash)) == -1)
+		log_fatal("cannot compute the dummy password hash");
+}
+
+static void
+encode(const unsigned char *bin, size_t len, char *out, size_t outlen)
+{
+	sodium_bin2base64(out, outlen, bin, len,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void
+auth_token_hash(const char *token, char hash[AUTH_HASH_HEX])
+{
+	unsigned char	h[32];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)token,
+	    strlen(token), NULL, 0);
+	hash[0] = '\\';
+	hash[1] = 'x';
+	sodium_bin2hex(hash + 2, AUTH_HASH_HEX - 2, h, sizeof(h));
+}
+
+void
+auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[AUTH_HASH_HEX])
+{
+	unsigned char	raw[32];
+
+	randombytes_buf(raw, sizeof(raw));
+	encode(raw, sizeof(raw), token, AUTH_TOKEN_LEN + 1);
+	auth_token_hash(token, hash);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+void
+auth_csrf_for(const char *token, char out[AUTH_TOKEN_LEN + 1])
+{
+	static const unsigned char	 label[] = "parley-csrf-v1";
+	unsigned char			 h[32];
+
+	crypto_generichash(h, sizeof(h), label, sizeof(label) - 1,
+	    (const unsigned char *)token, strlen(token) < 64 ? strlen(token) :
+	    64);
+	encode(h, sizeof(h), out, AUTH_TOKEN_LEN + 1);
+}
+
+int
+auth_password_hash(const char *pw, char *out, size_t outlen)
+{
+	unsigned long long	ops;
+	size_t			mem;
+
+	if (outlen < crypto_pwhash_STRBYTES)
+		return -1;
+	pw_limits(&ops, &mem);
+	return crypto_pwhash_str(out, pw, strlen(pw), ops, mem) == 0 ? 0 : -1;
+}
+
+int
+auth_password_verify(const char *hash, const char *pw)
+{
+	if (hash == NULL) {
+		/* Same work as a real check; the result is meaningless. */
+		if (crypto_pwhash_str_verify(dummy_hash, pw, strlen(pw)) == 0)
+			return 0;
+		return 0;
+	}
+	return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
+}
+
+/* Finds the token: header first, then cookie, then (GET) query. */
+static int
+find_token(struct http_req *r, int query_ok, char *tok, size_t len)
+{
+	const char	*h = http_env(r, "HTTP_AUTHORIZATION");
+	const char	*c = http_env(r, "HTTP_COOKIE");
+
+	if (h != NULL) {
+		if (strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) >= len)
+			return -1;
+		strcpy(tok, h + 7);
+		return 0;
+	}
+	if (c != NULL && http_cookie_find(c, "parley_session", tok, len) == 1) {
+		r->cookie_auth = 1;
+		return 0;
+	}
+	if (query_ok && strcmp(r->method, "GET") == 0 &&
+	    http_query_find(r->query, "access_token", tok, len) == 1)
+		return 0;
+	return -1;
+}
+
+int
+auth_request(struct http_req *r, int query_ok)
+{
+	char		 tok[AUTH_TOKEN_LEN + 8], hash[AUTH_HASH_HEX];
+	char		 csrf[AUTH_TOKEN_LEN + 1], buf[24];
+	const char	*given;
+	PGresult	*res;
+	int		 stale;
+
+	if (find_token(r, query_ok, tok, sizeof(tok)) == -1 ||
+	    strlen(tok) != AUTH_TOKEN_LEN) {
+		http_header(r, "WWW-Authenticate: Bearer");
+		http_error(r, 401, "unauthorized", "A valid access token is "
+		    "required (Authorization: Bearer <token>).");
+		return -1;
+	}
+	if (r->cookie_auth && strcmp(r->method, "GET") != 0 &&
+	    strcmp(r->method, "HEAD") != 0) {
+		auth_csrf_for(tok, csrf);
+		given = http_env(r, "HTTP_X_CSRF_TOKEN");
+		if (given == NULL || strlen(given) != AUTH_TOKEN_LEN ||
+		    sodium_memcmp(given, csrf, AUTH_TOKEN_LEN) != 0) {
+			http_error(r, 403, "csrf_failed", "Requests "
+			    "authenticated by cookie must carry the "
+			    "X-CSRF-Token header.");
+			return -1;
+		}
+	}
+	auth_token_hash(tok, hash);
+	sodium_memzero(tok, sizeof(tok));
+	if ((res = DB_EXEC(r->db, &st_lookup, hash)) == NULL) {
+		http_db_error(r);
+		return -1;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
+		http_error(r, 401, "invalid_token",
+		    "The access token is unknown, expired or revoked.");
+		return -1;
+	}
+	r->session_id = db_get_i64(res, 0, 0);
+	r->user_id = db_get_i64(res, 0, 1);
+	stale = db_get_bool(res, 0, 2);
+	PQclear(res);
+	/* last_seen_at is written at most once a minute per session. */
+	if (stale && (res = DB_EXEC(r->db, &st_touch,
+	    db_i64(buf, r->session_id))) != NULL)
+		PQclear(res);
+	return 0;
+}
+
+int
+auth_session_start(struct http_req *r, int64_t user_id, json_t *reply)
+{
+	char		 tok[AUTH_TOKEN_LEN + 1], hash[AUTH_HASH_HEX];
+	char		 csrf[AUTH_TOKEN_LEN + 1], uid[24], ttl[24];
+	char		 ua[256];
+	const char	*agent = http_env(r, "HTTP_USER_AGENT");
+	PGresult	*res;
+
+	/* Keep a bounded, printable prefix of the agent for the device list. */
+	snprintf(ua, sizeof(ua), "%s", agent != NULL ? agent : "");
+	for (char *p = ua; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	auth_token_new(tok, hash);
+	res = DB_EXEC(r->db, &st_create, db_i64(uid, user_id), hash,
+	    db_i64(ttl, config.session_ttl), ua, r->remote_addr);
+	if (res == NULL) {
+		http_db_error(r);
+		return -1;
+	}
+	r->session_id = db_get_i64(res, 0, 0);
+	PQclear(res);
+	auth_csrf_for(tok, csrf);
+	json_object_set_new(reply, "token", json_string(tok));
+	json_object_set_new(reply, "csrf_token", json_string(csrf));
+	json_object_set_new(reply, "expires_in", json_integer(config.session_ttl));
+	http_header(r, "Set-Cookie: parley_session=%s; Path=/api/; Max-Age=%ld;"
+	    " HttpOnly; SameSite=Lax%s", tok, config.session_ttl,
+	    config.cookie_secure ? "; Secure" : "");
+	http_header(r, "Set-Cookie: parley_csrf=%s; Path=/; Max-Age=%ld;"
+	    " SameSite=Lax%s", csrf, config.session_ttl,
+	    config.cookie_secure ? "; Secure" : "");
+	sodium_memzero(tok, sizeof(tok));
+	return 0;
+}

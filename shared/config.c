@@ -1,0 +1,65 @@
+/* config: environment variables -> struct config, validated at start so a
+ * typo fails loudly before the service accepts anything. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+struct config config;
+
+long
+config_env_long(const char *name, long def, long min, long max)
+{
+	const char	*s = getenv(name);
+	char		*end;
+	long		 v;
+
+	if (s == NULL || *s == '\0')
+		return def;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		log_fatal("%s=%s: expected an integer in [%ld, %ld]", name, s,
+		    min, max);
+	return v;
+}
+
+void
+config_load(const char *service)
+{
+	static char	 listen[512];
+	const char	*s;
+
+	log_init(service);
+	config.database_url = getenv("DATABASE_URL");
+	if (config.database_url == NULL || *config.database_url == '\0')
+		config.database_url = "postgresql:///parley";
+	s = getenv("PARLEY_LISTEN");
+	if (s == NULL || *s == '\0') {
+		s = getenv("PARLEY_RUN_DIR");
+		if (snprintf(listen, sizeof(listen), "%s/%s.sock",
+		    s != NULL && *s != '\0' ? s : "var/run", service) >=
+		    (int)sizeof(listen))
+			log_fatal("PARLEY_RUN_DIR is too long");
+		s = listen;
+	}
+	config.listen = s;
+	config.threads = (int)config_env_long("PARLEY_THREADS", 8, 1, 256);
+	config.body_limit = (size_t)config_env_long("PARLEY_BODY_LIMIT",
+	    64 * 1024, 1024, 16 * 1024 * 1024);
+	config.session_ttl = config_env_long("PARLEY_SESSION_TTL",
+	    30L * 86400, 60, 3650L * 86400);
+	config.login_fails_user = (int)config_env_long(
+	    "PARLEY_LOGIN_FAILS_USER", 5, 1, 1000000);
+	config.login_fails_ip = (int)config_env_long("PARLEY_LOGIN_FAILS_IP",
+	    50, 1, 1000000);
+	config.login_window = config_env_long("PARLEY_LOGIN_WINDOW", 900, 1,
+	    86400);
+	s = getenv("PARLEY_PWHASH");
+	config.pwhash_fast = s != NULL && strcmp(s, "min") == 0;
+	config.cookie_secure = (int)config_env_long("PARLEY_COOKIE_SECURE", 0,
+	    0, 1);
+}

@@ -1,0 +1,29 @@
+/* config: process-wide settings read once from the environment at start. */
+#ifndef PARLEY_CONFIG_H
+#define PARLEY_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	const char	*database_url;	/* DATABASE_URL: libpq conninfo or URI */
+	const char	*listen;	/* PARLEY_LISTEN: socket path or host:port */
+	int		 threads;	/* PARLEY_THREADS: worker threads */
+	size_t		 body_limit;	/* PARLEY_BODY_LIMIT: bytes, default 64 KiB */
+	long		 session_ttl;	/* PARLEY_SESSION_TTL: seconds, default 30 days */
+	int		 login_fails_user; /* PARLEY_LOGIN_FAILS_USER: per window */
+	int		 login_fails_ip;   /* PARLEY_LOGIN_FAILS_IP: per window */
+	long		 login_window;	/* PARLEY_LOGIN_WINDOW: seconds */
+	int		 pwhash_fast;	/* PARLEY_PWHASH=min: test-only cheap hashes */
+	int		 cookie_secure;	/* PARLEY_COOKIE_SECURE=1: add Secure */
+};
+
+extern struct config config;
+
+/* Fills `config` from the environment; exits with a message on bad values.
+ * `service` names the default socket (var/run/<service>.sock). */
+void	config_load(const char *service);
+
+/* Integer environment variable in [min, max], or `def` when unset. */
+long	config_env_long(const char *name, long def, long min, long max);
+
+#endif

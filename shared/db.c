@@ -1,0 +1,301 @@
+/* db: libpq wrapper. Connections are never shared between threads (libpq
+ * is not thread-safe per connection); each thread owns its struct db. */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+
+#define MAX_PREPARED	128
+
+struct db {
+	PGconn			*conn;
+	enum db_err		 err;
+	int			 in_tx;
+	int			 lost_tx;	/* conn died inside a tx */
+	int			 down_logged;	/* log an outage once */
+	int			 nprepared;
+	const struct db_stmt	*prepared[MAX_PREPARED];
+};
+
+static const char	*conninfo = "postgresql:///parley";
+static const char	*appname = "parley";
+
+static int		 db_connect(struct db *);
+static void		 db_drop(struct db *);
+static enum db_err	 classify(struct db *, const PGresult *);
+static int		 ensure_prepared(struct db *, const struct db_stmt *);
+static void		 check_idle(struct db *);
+
+void
+db_configure(const char *info, const char *app)
+{
+	conninfo = info;
+	appname = app;
+}
+
+struct db *
+db_new(void)
+{
+	struct db	*db;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		log_fatal("calloc: out of memory");
+	return db;
+}
+
+void
+db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_drop(db);
+	free(db);
+}
+
+static void
+db_drop(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	/* Statements after this must not run outside the lost transaction:
+	 * they fail until the handler rolls back. */
+	if (db->in_tx)
+		db->lost_tx = 1;
+	db->in_tx = 0;
+	db->nprepared = 0;
+}
+
+static int
+db_connect(struct db *db)
+{
+	const char	*keys[] = { "dbname", "connect_timeout",
+			    "application_name", NULL };
+	const char	*vals[] = { conninfo, "3", appname, NULL };
+
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		if (!db->down_logged)
+			log_warn("database connect failed: %s",
+			    db->conn != NULL ? PQerrorMessage(db->conn) :
+			    "out of memory");
+		db->down_logged = 1;
+		db_drop(db);
+		db->err = DB_UNAVAILABLE;
+		return -1;
+	}
+	if (db->down_logged)
+		log_info("database connection restored");
+	db->down_logged = 0;
+	return 0;
+}
+
+/* A server that restarts or terminates the backend sends an error on the
+ * idle socket; reading it here lets this request reconnect instead of
+ * failing on a connection we could have known was dead. */
+static void
+check_idle(struct db *db)
+{
+	struct pollfd	pfd;
+
+	if (db->conn == NULL || db->in_tx)
+		return;
+	pfd.fd = PQsocket(db->conn);
+	pfd.events = POLLIN;
+	if (pfd.fd < 0 || poll(&pfd, 1, 0) == 0)
+		return;
+	if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK)
+		db_drop(db);
+}
+
+static enum db_err
+classify(struct db *db, const PGresult *res)
+{
+	const char	*state;
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return DB_UNAVAILABLE;
+	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state == NULL)
+		return DB_UNAVAILABLE;
+	if (strcmp(state, "23505") == 0)
+		return DB_UNIQUE;
+	if (strcmp(state, "23503") == 0)
+		return DB_FOREIGN_KEY;
+	if (strcmp(state, "23514") == 0 || strcmp(state, "23502") == 0)
+		return DB_CHECK;
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return DB_RETRY;
+	/* 08 connection, 57P0x shutdown, 53 resources: come back later. */
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+	    strncmp(state, "53", 2) == 0)
+		return DB_UNAVAILABLE;
+	return DB_OTHER;
+}
+
+static int
+ensure_prepared(struct db *db, const struct db_stmt *st)
+{
+	PGresult	*res;
+	int		 i;
+
+	for (i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == st)
+			return 0;
+	if (db->nprepared == MAX_PREPARED)
+		log_fatal("more than %d prepared statements", MAX_PREPARED);
+	res = PQprepare(db->conn, st->name, st->sql, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db->err = classify(db, res);
+		if (db->err != DB_UNAVAILABLE)
+			log_fatal("prepare %s: %s", st->name,
+			    PQerrorMessage(db->conn));
+		PQclear(res);
+		db_drop(db);
+		return -1;
+	}
+	PQclear(res);
+	db->prepared[db->nprepared++] = st;
+	return 0;
+}
+
+PGresult *
+db_exec(struct db *db, const struct db_stmt *st, int nparams,
+    const char *const *params)
+{
+	PGresult	*res;
+	ExecStatusType	 rs;
+
+	db->err = DB_OK;
+	if (db->lost_tx) {
+		db->err = DB_UNAVAILABLE;
+		return NULL;
+	}
+	check_idle(db);
+	if (db->conn == NULL && db_connect(db) == -1)
+		return NULL;
+	if (ensure_prepared(db, st) == -1)
+		return NULL;
+	res = PQexecPrepared(db->conn, st->name, nparams, params, NULL, NULL,
+	    0);
+	rs = PQresultStatus(res);
+	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)
+		return res;
+	db->err = classify(db, res);
+	if (db->err == DB_UNAVAILABLE) {
+		log_warn("%s: database unavailable: %s", st->name,
+		    PQerrorMessage(db->conn));
+		db_drop(db);
+	} else if (db->err == DB_OTHER)
+		log_warn("%s: %s", st->name, PQerrorMessage(db->conn));
+	PQclear(res);
+	return NULL;
+}
+
+int
+db_simple(struct db *db, const char *sql)
+{
+	PGresult	*res;
+	ExecStatusType	 rs;
+
+	db->err = DB_OK;
+	if (db->lost_tx) {
+		db->err = DB_UNAVAILABLE;
+		return -1;
+	}
+	check_idle(db);
+	if (db->conn == NULL && db_connect(db) == -1)
+		return -1;
+	res = PQexec(db->conn, sql);
+	rs = PQresultStatus(res);
+	if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	db->err = classify(db, res);
+	log_warn("%s: %s", sql, PQerrorMessage(db->conn));
+	PQclear(res);
+	if (db->err == DB_UNAVAILABLE)
+		db_drop(db);
+	return -1;
+}
+
+int
+db_begin(struct db *db)
+{
+	if (db_simple(db, "BEGIN") == -1)
+		return -1;
+	db->in_tx = 1;
+	return 0;
+}
+
+int
+db_commit(struct db *db)
+{
+	int	rc;
+
+	rc = db_simple(db, "COMMIT");
+	db->in_tx = 0;
+	return rc;
+}
+
+void
+db_rollback(struct db *db)
+{
+	enum db_err	saved = db->err;
+
+	db->lost_tx = 0;
+	if (!db->in_tx || db->conn == NULL) {
+		db->in_tx = 0;
+		return;
+	}
+	db->in_tx = 0;
+	(void)db_simple(db, "ROLLBACK");
+	db->err = saved;	/* keep the error that made us roll back */
+}
+
+int
+db_in_tx(const struct db *db)
+{
+	return db->in_tx || db->lost_tx;
+}
+
+enum db_err
+db_error(const struct db *db)
+{
+	return db->err;
+}
+
+PGconn *
+db_conn(struct db *db)
+{
+	return db->conn;
+}
+
+const char *
+db_i64(char *buf, long long v)
+{
+	snprintf(buf, 24, "%lld", v);
+	return buf;
+}
+
+long long
+db_get_i64(const PGresult *res, int row, int col)
+{
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int
+db_get_bool(const PGresult *res, int row, int col)
+{
+	return PQgetvalue(res, row, col)[0] == 't';
+}
+
+const char *
+db_get_str(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}

@@ -1,0 +1,61 @@
+/* db: one PostgreSQL connection per thread, named prepared statements
+ * prepared lazily on each connection, reconnection after an outage, and
+ * SQLSTATE classes for the one place that maps them to HTTP. */
+#ifndef PARLEY_DB_H
+#define PARLEY_DB_H
+
+#include <libpq-fe.h>
+
+/* A statement lives in a static table of its service or module. */
+struct db_stmt {
+	const char	*name;
+	const char	*sql;
+};
+
+enum db_err {
+	DB_OK,
+	DB_UNAVAILABLE,		/* cannot connect or the connection died */
+	DB_UNIQUE,		/* 23505 */
+	DB_FOREIGN_KEY,		/* 23503 */
+	DB_CHECK,		/* 23514, 23502 */
+	DB_RETRY,		/* 40001, 40P01: serialization or deadlock */
+	DB_OTHER,
+};
+
+struct db;
+
+/* Sets the conninfo (or URI) every connection uses; `app` names it. */
+void		 db_configure(const char *conninfo, const char *app);
+/* A handle that connects on first use. Pair with db_free. */
+struct db	*db_new(void);
+void		 db_free(struct db *);
+
+/* Runs a statement with text parameters (NULL is SQL NULL). Returns the
+ * result (caller PQclear()s) or NULL; then db_error() tells why. */
+PGresult	*db_exec(struct db *, const struct db_stmt *, int nparams,
+		    const char *const *params);
+#define DB_EXEC(db, st, ...)						\
+	db_exec((db), (st),						\
+	    (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)), \
+	    (const char *[]){__VA_ARGS__})
+
+/* Plain SQL without parameters (BEGIN, health checks): 0 or -1. */
+int		 db_simple(struct db *, const char *sql);
+int		 db_begin(struct db *);
+int		 db_commit(struct db *);
+/* Rolls back an open transaction; a no-op when none is open. */
+void		 db_rollback(struct db *);
+int		 db_in_tx(const struct db *);
+
+enum db_err	 db_error(const struct db *);
+/* The raw connection, for LISTEN and similar; may be NULL. */
+PGconn		*db_conn(struct db *);
+
+/* Formats an int64 for a parameter into buf (at least 24 bytes). */
+const char	*db_i64(char *buf, long long v);
+/* Field as int64 / bool / string (NULL for SQL NULL). */
+long long	 db_get_i64(const PGresult *, int row, int col);
+int		 db_get_bool(const PGresult *, int row, int col);
+const char	*db_get_str(const PGresult *, int row, int col);
+
+#endif

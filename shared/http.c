@@ -1,0 +1,391 @@
+/* http: request parsing and the response writer over libfcgi. Handlers
+ * never print to the FastCGI stream themselves; every byte goes out here. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "text.h"
+
+static const char	*reason(int);
+static int		 hexval(int);
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default:  return "Internal Server Error";
+	}
+}
+
+const char *
+http_env(const struct http_req *r, const char *name)
+{
+	return FCGX_GetParam(name, r->fcgi.envp);
+}
+
+int
+http_begin(struct http_req *r)
+{
+	const char	*uri, *q;
+	size_t		 len;
+
+	r->status = 0;
+	r->user_id = 0;
+	r->session_id = 0;
+	r->cookie_auth = 0;
+	r->nparams = 0;
+	r->headers_len = 0;
+	r->headers[0] = '\0';
+	r->path[0] = '\0';
+	r->method = http_env(r, "REQUEST_METHOD");
+	r->remote_addr = http_env(r, "REMOTE_ADDR");
+	r->query = http_env(r, "QUERY_STRING");
+	if (r->method == NULL)
+		r->method = "";
+	if (r->remote_addr == NULL)
+		r->remote_addr = "-";
+	if (r->query == NULL)
+		r->query = "";
+	uri = http_env(r, "REQUEST_URI");
+	if (uri == NULL || uri[0] != '/') {
+		http_error(r, 400, "bad_request", "The request URI is missing.");
+		return -1;
+	}
+	q = strchr(uri, '?');
+	len = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	if (len >= sizeof(r->path)) {
+		http_error(r, 400, "uri_too_long", "The request path is too long.");
+		return -1;
+	}
+	memcpy(r->path, uri, len);
+	r->path[len] = '\0';
+	return 0;
+}
+
+int
+http_header(struct http_req *r, const char *fmt, ...)
+{
+	va_list	ap;
+	size_t	room = sizeof(r->headers) - r->headers_len;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r->headers + r->headers_len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n + 2 >= room) {
+		r->headers[r->headers_len] = '\0';
+		log_warn("response header dropped: no room");
+		return -1;
+	}
+	r->headers_len += (size_t)n;
+	memcpy(r->headers + r->headers_len, "\r\n", 3);
+	r->headers_len += 2;
+	return 0;
+}
+
+void
+http_reply_raw(struct http_req *r, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	char	head[sizeof(r->headers) + 256];
+	int	n;
+
+	if (r->status != 0) {
+		log_warn("second reply to %s %s ignored", r->method, r->path);
+		return;
+	}
+	r->status = status;
+	/* libfcgi's FCGX_FPrintF has its own printf without %zu: format
+	 * here and write bytes. */
+	if (body != NULL && ctype != NULL)
+		n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+		    "Cache-Control: no-store\r\n"
+		    "X-Content-Type-Options: nosniff\r\n%s"
+		    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+		    status, reason(status), r->headers, ctype, len);
+	else
+		n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+		    "Cache-Control: no-store\r\n%s\r\n", status,
+		    reason(status), r->headers);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		log_fatal("response head does not fit");
+	FCGX_PutStr(head, n, r->fcgi.out);
+	if (body != NULL && len > 0)
+		FCGX_PutStr(body, (int)len, r->fcgi.out);
+}
+
+void
+http_reply(struct http_req *r, int status, json_t *body)
+{
+	char	*s;
+
+	if (body == NULL) {
+		http_reply_raw(r, status, NULL, NULL, 0);
+		return;
+	}
+	s = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (s == NULL)
+		log_fatal("json_dumps: out of memory");
+	http_reply_raw(r, status, "application/json; charset=utf-8", s,
+	    strlen(s));
+	free(s);
+}
+
+void
+http_error(struct http_req *r, int status, const char *code,
+    const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);	/* truncation keeps a prefix */
+	va_end(ap);
+	http_reply(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
+	    "message", msg));
+}
+
+void
+http_db_error(struct http_req *r)
+{
+	switch (db_error(r->db)) {
+	case DB_UNAVAILABLE:
+		http_header(r, "Retry-After: 2");
+		http_error(r, 503, "database_unavailable",
+		    "The database is unavailable; try again shortly.");
+		break;
+	case DB_UNIQUE:
+		http_error(r, 409, "conflict",
+		    "The request conflicts with the current state.");
+		break;
+	case DB_RETRY:
+		http_header(r, "Retry-After: 1");
+		http_error(r, 503, "busy", "The server is busy; try again.");
+		break;
+	default:
+		http_error(r, 500, "internal_error",
+		    "Something went wrong on the server; it has been logged.");
+		break;
+	}
+}
+
+json_t *
+http_body_json(struct http_req *r)
+{
+	const char	*cl, *ct;
+	char		*buf, *end;
+	json_t		*root;
+	json_error_t	 jerr;
+	unsigned long long n;
+	int		 got, off;
+
+	cl = http_env(r, "CONTENT_LENGTH");
+	ct = http_env(r, "CONTENT_TYPE");
+	errno = 0;
+	n = cl != NULL && *cl != '\0' ? strtoull(cl, &end, 10) : 0;
+	if (cl != NULL && *cl != '\0' && (errno != 0 || *end != '\0')) {
+		http_error(r, 400, "bad_request", "Content-Length is invalid.");
+		return NULL;
+	}
+	if (n > config.body_limit) {
+		http_error(r, 413, "body_too_large",
+		    "The request body is larger than %zu bytes.",
+		    config.body_limit);
+		return NULL;
+	}
+	if (n == 0) {
+		http_error(r, 400, "body_required",
+		    "This request needs a JSON object body.");
+		return NULL;
+	}
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+	    (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+		http_error(r, 415, "unsupported_media_type",
+		    "The body must be JSON (Content-Type: application/json).");
+		return NULL;
+	}
+	if ((buf = malloc(n)) == NULL)
+		log_fatal("malloc: out of memory");
+	for (off = 0; (unsigned long long)off < n; off += got) {
+		got = FCGX_GetStr(buf + off, (int)(n - (unsigned long long)off),
+		    r->fcgi.in);
+		if (got <= 0)
+			break;
+	}
+	if ((unsigned long long)off != n) {
+		free(buf);
+		http_error(r, 400, "bad_request", "The body ended early.");
+		return NULL;
+	}
+	/* jansson rejects invalid UTF-8 and, without JSON_ALLOW_NUL, \u0000. */
+	root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
+	if (root == NULL) {
+		http_error(r, 400, "invalid_json",
+		    "The body is not valid JSON: %s (at byte %d).", jerr.text,
+		    jerr.position);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		http_error(r, 400, "invalid_json",
+		    "The body must be a JSON object.");
+		return NULL;
+	}
+	return root;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+long
+http_decode(const char *src, size_t len, int plus, char *out, size_t outlen)
+{
+	size_t	i, o = 0;
+	int	hi, lo, c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)src[i];
+		if (c == '%') {
+			if (len - i < 3)
+				return -1;
+			hi = hexval((unsigned char)src[i + 1]);
+			lo = hexval((unsigned char)src[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		} else if (c == '+' && plus)
+			c = ' ';
+		if (c == 0 || o + 1 >= outlen)
+			return -1;
+		out[o++] = (char)c;
+	}
+	if (outlen == 0)
+		return -1;
+	out[o] = '\0';
+	if (!text_utf8_valid(out, o))
+		return -1;
+	return (long)o;
+}
+
+/* Shared by query strings ('&', '=') and cookies ("; ", '='). */
+static int
+find_pair(const char *s, const char *key, char sep, int plus, char *out,
+    size_t outlen)
+{
+	size_t		 klen = strlen(key);
+	const char	*p = s, *end, *eq;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == sep)
+			p++;
+		end = strchr(p, sep);
+		if (end == NULL)
+			end = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(end - p));
+		if ((eq != NULL && (size_t)(eq - p) == klen &&
+		    memcmp(p, key, klen) == 0) ||
+		    (eq == NULL && (size_t)(end - p) == klen &&
+		    memcmp(p, key, klen) == 0)) {
+			if (eq == NULL) {
+				if (outlen == 0)
+					return -1;
+				out[0] = '\0';
+				return 1;
+			}
+			return http_decode(eq + 1, (size_t)(end - eq - 1),
+			    plus, out, outlen) < 0 ? -1 : 1;
+		}
+		p = *end != '\0' ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+int
+http_query_find(const char *qs, const char *key, char *out, size_t outlen)
+{
+	return find_pair(qs, key, '&', 1, out, outlen);
+}
+
+int
+http_cookie_find(const char *header, const char *name, char *out,
+    size_t outlen)
+{
+	return find_pair(header, name, ';', 0, out, outlen);
+}
+
+int
+http_query_long(struct http_req *r, const char *key, long long min,
+    long long max, long long *out)
+{
+	char		 buf[32], *end;
+	long long	 v;
+	int		 rc;
+
+	rc = http_query_find(r->query, key, buf, sizeof(buf));
+	if (rc == 0)
+		return 0;
+	errno = 0;
+	v = rc > 0 && buf[0] != '\0' ? strtoll(buf, &end, 10) : 0;
+	if (rc < 0 || buf[0] == '\0' || errno != 0 || *end != '\0' ||
+	    v < min || v > max) {
+		http_error(r, 400, "invalid_parameter",
+		    "Query parameter '%s' must be an integer from %lld to %lld.",
+		    key, min, max);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+int
+http_param_id(struct http_req *r, int i, int64_t *out)
+{
+	const char	*s = i < r->nparams ? r->params[i] : "";
+	char		*end = NULL;
+	long long	 v = 0;
+
+	errno = 0;
+	if (s[0] >= '1' && s[0] <= '9')
+		v = strtoll(s, &end, 10);
+	if (v <= 0 || errno != 0 || end == NULL || *end != '\0') {
+		http_error(r, 400, "invalid_id",
+		    "The id in the path must be a positive integer.");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

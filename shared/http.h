@@ -1,0 +1,82 @@
+/* http: one FastCGI request and its response, and the one error convention:
+ * every failure leaves as {"error":{"code","message"}} with its status. */
+#ifndef PARLEY_HTTP_H
+#define PARLEY_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fcgiapp.h>
+#include <jansson.h>
+
+#define HTTP_MAX_PARAMS	4
+#define HTTP_PARAM_MAX	256
+
+struct db;
+
+struct http_req {
+	FCGX_Request	 fcgi;
+	const char	*method;	/* REQUEST_METHOD */
+	const char	*query;		/* raw QUERY_STRING, never logged */
+	const char	*remote_addr;
+	char		 path[1024];	/* REQUEST_URI without the query */
+	char		 params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* decoded */
+	int		 nparams;
+	int		 status;	/* 0 until a reply is sent */
+	int64_t		 user_id;	/* authenticated user, 0 if none */
+	int64_t		 session_id;
+	int		 cookie_auth;	/* authenticated by cookie, not header */
+	char		 headers[2048];	/* extra response header lines */
+	size_t		 headers_len;
+	struct db	*db;		/* this thread's connection */
+	void		*ctx;		/* the service's per-thread data */
+};
+
+/* Resets per-request state after FCGX_Accept_r filled `fcgi`. Returns -1
+ * (and replies 400) when the request line is unusable. */
+int	 http_begin(struct http_req *);
+
+/* Value of a FastCGI parameter such as "HTTP_USER_AGENT", or NULL. */
+const char *http_env(const struct http_req *, const char *name);
+
+/* Adds a response header line ("Name: value"); -1 if it does not fit. */
+int	 http_header(struct http_req *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Sends `body` (reference stolen; NULL = no body) with `status`. */
+void	 http_reply(struct http_req *, int status, json_t *body);
+/* Sends a raw body with its content type (JSONP, static text). */
+void	 http_reply_raw(struct http_req *, int status, const char *ctype,
+	    const char *body, size_t len);
+/* Sends {"error":{"code":code,"message":...}}. */
+void	 http_error(struct http_req *, int status, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Maps the thread's last database failure to 503 (with Retry-After) or 500. */
+void	 http_db_error(struct http_req *);
+
+/* Reads and parses the JSON object body. On failure replies 413, 415 or
+ * 400 and returns NULL. Caller owns the result (json_decref). */
+json_t	*http_body_json(struct http_req *);
+
+/* Looks up `key` in the query string. Returns 1 and the percent-decoded,
+ * UTF-8-checked value in `out`, 0 when absent, -1 when invalid or longer
+ * than outlen - 1. Pure function, also used by the fuzz driver. */
+int	 http_query_find(const char *qs, const char *key, char *out,
+	    size_t outlen);
+/* Same, for a cookie in a Cookie header value. */
+int	 http_cookie_find(const char *header, const char *name, char *out,
+	    size_t outlen);
+/* Percent-decodes src[0..len) into out ('+' is a space when `plus`).
+ * Returns decoded length or -1 (bad escape, NUL, too long, not UTF-8). */
+long	 http_decode(const char *src, size_t len, int plus, char *out,
+	    size_t outlen);
+
+/* Query parameter as an integer in [min, max]: 1 found, 0 absent; replies
+ * 400 naming the parameter and returns -1 when invalid. */
+int	 http_query_long(struct http_req *, const char *key, long long min,
+	    long long max, long long *out);
+
+/* Path parameter `i` as a positive id; replies 400 and returns -1 if not. */
+int	 http_param_id(struct http_req *, int i, int64_t *out);
+
+#endif

@@ -1,0 +1,35 @@
+/* router: a service's route table and the matcher over request paths. */
+#ifndef PARLEY_ROUTER_H
+#define PARLEY_ROUTER_H
+
+#include <stddef.h>
+
+struct http_req;
+
+enum route_auth {
+	ROUTE_PUBLIC,	/* no token needed */
+	ROUTE_USER,	/* a valid session token (header or cookie + CSRF) */
+};
+
+struct route {
+	const char	*method;	/* "GET", "POST", ... */
+	const char	*pattern;	/* "/api/v1/friends/{id}"; {x} = 1 segment */
+	void		(*handler)(struct http_req *);
+	enum route_auth	 auth;
+};
+
+enum router_result {
+	ROUTER_FOUND,
+	ROUTER_NOT_FOUND,		/* no pattern matches the path */
+	ROUTER_BAD_METHOD,		/* a pattern matches, not the method */
+	ROUTER_BAD_PARAM,		/* a path segment is not decodable */
+};
+
+/* Finds the route for method + path, filling params[] with the decoded
+ * {segments} (each < plen bytes, at most maxp of them). */
+enum router_result router_match(const struct route *routes, size_t n,
+	    const char *method, const char *path,
+	    char params[][256], int maxp, int *nparams,
+	    const struct route **found);
+
+#endif

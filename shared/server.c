@@ -1,0 +1,177 @@
+/* server: thread-per-connection FastCGI workers. Signals are taken by the
+ * main thread with sigwait(); shutting down the listening socket wakes
+ * workers blocked in accept(), so SIGTERM ends the process cleanly (libfcgi's
+ * own handler only sets a flag and leaves them blocked). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+
+struct worker {
+	pthread_t		 thread;
+	const struct service	*svc;
+};
+
+static int		 listen_fd = -1;
+static volatile int	 stopping;
+
+static void	*worker_main(void *);
+static void	 access_log(const struct http_req *, double);
+
+static void
+access_log(const struct http_req *r, double ms)
+{
+	/* The query is never logged: it may carry an access_token. */
+	log_info("access %s %s %d %.1fms user=%lld addr=%s",
+	    r->method, r->path, r->status, ms, (long long)r->user_id,
+	    r->remote_addr);
+}
+
+void
+server_dispatch(const struct service *svc, struct http_req *r)
+{
+	const struct route	*rt;
+	enum router_result	 res;
+
+	if (http_begin(r) == -1)
+		return;
+	res = router_match(svc->routes, svc->nroutes, r->method, r->path,
+	    r->params, HTTP_MAX_PARAMS, &r->nparams, &rt);
+	switch (res) {
+	case ROUTER_NOT_FOUND:
+		http_error(r, 404, "not_found", "No such endpoint: %s.",
+		    r->path);
+		return;
+	case ROUTER_BAD_METHOD:
+		http_error(r, 405, "method_not_allowed",
+		    "Method %s is not allowed here.", r->method);
+		return;
+	case ROUTER_BAD_PARAM:
+		http_error(r, 400, "invalid_path",
+		    "A path segment is not valid percent-encoded UTF-8.");
+		return;
+	case ROUTER_FOUND:
+		break;
+	}
+	if (rt->auth == ROUTE_USER && auth_request(r, 0) == -1)
+		return;
+	rt->handler(r);
+	if (db_in_tx(r->db)) {
+		log_warn("%s %s left a transaction open", r->method, rt->pattern);
+		db_rollback(r->db);
+	}
+	if (r->status == 0) {
+		log_warn("%s %s sent no reply", r->method, rt->pattern);
+		http_error(r, 500, "internal_error", "The server sent no reply.");
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	struct http_req	*r;
+	struct timespec	 t0, t1;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		log_fatal("calloc: out of memory");
+	r->db = db_new();
+	r->ctx = w->svc->thread_init != NULL ? w->svc->thread_init() : NULL;
+	if (FCGX_InitRequest(&r->fcgi, listen_fd, 0) != 0)
+		log_fatal("FCGX_InitRequest failed");
+	while (!stopping) {
+		if (FCGX_Accept_r(&r->fcgi) < 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		server_dispatch(w->svc, r);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		access_log(r, (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+		FCGX_Finish_r(&r->fcgi);
+	}
+	FCGX_Free(&r->fcgi, 1);
+	if (w->svc->thread_free != NULL)
+		w->svc->thread_free(r->ctx);
+	db_free(r->db);
+	free(r);
+	return NULL;
+}
+
+static int
+open_listener(const char *where)
+{
+	int	fd;
+
+	/* A socket path left by a previous run would make bind() fail. */
+	if (where[0] != ':' && strchr(where, '/') != NULL)
+		(void)unlink(where);
+	if ((fd = FCGX_OpenSocket(where, 1024)) < 0)
+		log_fatal("cannot listen on %s: %s", where, strerror(errno));
+	if (strchr(where, '/') != NULL && chmod(where, 0660) == -1)
+		log_fatal("chmod %s: %s", where, strerror(errno));
+	return fd;
+}
+
+int
+server_run(const struct service *svc)
+{
+	struct worker	*workers;
+	sigset_t	 set;
+	int		 i, sig;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	config_load(svc->name);
+	db_configure(config.database_url, svc->name);
+	auth_init();
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked here, inherited by every worker: only sigwait() sees them. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (FCGX_Init() != 0)
+		log_fatal("FCGX_Init failed");
+	listen_fd = open_listener(config.listen);
+	if ((workers = calloc((size_t)config.threads, sizeof(*workers))) ==
+	    NULL)
+		log_fatal("calloc: out of memory");
+	for (i = 0; i < config.threads; i++) {
+		workers[i].svc = svc;
+		if (pthread_create(&workers[i].thread, NULL, worker_main,
+		    &workers[i]) != 0)
+			log_fatal("pthread_create failed");
+	}
+	log_info("listening on %s with %d threads", config.listen,
+	    config.threads);
+	for (;;) {
+		if (sigwait(&set, &sig) == 0 && sig != SIGHUP)
+			break;
+	}
+	log_info("signal %d: finishing requests in progress", sig);
+	stopping = 1;
+	shutdown(listen_fd, SHUT_RDWR);
+	for (i = 0; i < config.threads; i++)
+		pthread_join(workers[i].thread, NULL);
+	close(listen_fd);
+	if (strchr(config.listen, '/') != NULL)
+		(void)unlink(config.listen);
+	free(workers);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,16 @@
+/* text: UTF-8 checks for client strings (JSON strings are already valid
+ * UTF-8 after jansson; query and path values are checked here). */
+#ifndef PARLEY_TEXT_H
+#define PARLEY_TEXT_H
+
+#include <stddef.h>
+
+/* 1 if s[0..len) is well-formed UTF-8 without NUL, overlongs, surrogates. */
+int	text_utf8_valid(const char *s, size_t len);
+/* Number of code points in a valid UTF-8 string. */
+size_t	text_utf8_chars(const char *s);
+/* 1 if the string holds a control character (C0, DEL, C1); newline and tab
+ * are allowed when `multiline` is set. */
+int	text_has_controls(const char *s, int multiline);
+
+#endif
