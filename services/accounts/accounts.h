@@ -22,10 +22,6 @@ void	accounts_sessions_revoke(struct http_req *);
 
 /* accounts_users.c */
 void	accounts_users_search(struct http_req *);
-/* {"id","username","display_name"} from columns col, col+1, col+2. */
-json_t	*accounts_user_json(const PGresult *, int row, int col);
-/* Case-folds a username in place; 0 if it then has the allowed form. */
-int	 accounts_username_fold(char *name, size_t len);
 
 /* accounts_throttle.c: failed-login counting. */
 /* Seconds until `user`/`addr` may try again, 0 if allowed, -1 on error. */

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "config.h"
 #include "http.h"
+#include "user.h"
 #include "valid.h"
 
 static int	read_username(struct http_req *, json_t *, char *, size_t);
@@ -27,7 +28,7 @@ read_username(struct http_req *r, json_t *body, char *out, size_t outlen)
 		len = outlen - 1;	/* too long: rejected by the fold below */
 	memcpy(out, name, len);
 	out[len] = '\0';
-	if (accounts_username_fold(out, strlen(name)) == -1) {
+	if (user_name_fold(out, strlen(name)) == -1) {
 		http_error(r, 400, "invalid_field", "The field 'username' must "
 		    "be 3 to 32 characters of a-z, 0-9, '_', '.' and '-'.");
 		return -1;
@@ -78,7 +79,7 @@ accounts_register(struct http_req *r)
 		    "already taken.", name);
 		goto out;
 	}
-	reply = json_pack("{s:o}", "user", accounts_user_json(res, 0, 0));
+	reply = json_pack("{s:o}", "user", user_json(res, 0, 0));
 	if (auth_session_start(r, db_get_i64(res, 0, 0), reply) == -1) {
 		db_rollback(r->db);
 		goto out;
@@ -117,7 +118,7 @@ accounts_login(struct http_req *r)
 	    &stored) == -1)
 		goto out;
 	snprintf(name, sizeof(name), "%s", stored);
-	if (accounts_username_fold(name, strlen(stored)) == -1)
+	if (user_name_fold(name, strlen(stored)) == -1)
 		name[0] = '\0';
 	if ((wait = throttle_check(r->db, name, r->remote_addr)) != 0) {
 		if (wait < 0)
@@ -142,7 +143,7 @@ accounts_login(struct http_req *r)
 		goto out;
 	}
 	throttle_clear(r->db, name);
-	reply = json_pack("{s:o}", "user", accounts_user_json(res, 0, 0));
+	reply = json_pack("{s:o}", "user", user_json(res, 0, 0));
 	if (auth_session_start(r, db_get_i64(res, 0, 0), reply) == -1) {
 		json_decref(reply);
 		goto out;
@@ -187,7 +188,7 @@ accounts_me(struct http_req *r)
 		http_error(r, 401, "invalid_token", "The account is gone.");
 	else
 		http_reply(r, 200, json_pack("{s:o}", "user",
-		    accounts_user_json(res, 0, 0)));
+		    user_json(res, 0, 0)));
 	PQclear(res);
 }
 

@@ -1,38 +1,12 @@
-/* accounts_users: user JSON, username rules and search by prefix. */
+/* accounts_users: search users by username prefix (to add friends). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "accounts.h"
 #include "http.h"
+#include "user.h"
 
 #define SEARCH_MAX	50
-
-json_t *
-accounts_user_json(const PGresult *res, int row, int col)
-{
-	return json_pack("{s:I,s:s,s:s}",
-	    "id", (json_int_t)db_get_i64(res, row, col),
-	    "username", PQgetvalue(res, row, col + 1),
-	    "display_name", PQgetvalue(res, row, col + 2));
-}
-
-int
-accounts_username_fold(char *s, size_t len)
-{
-	size_t	i;
-
-	if (len < 3 || len > 32)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] >= 'A' && s[i] <= 'Z')
-			s[i] = (char)(s[i] - 'A' + 'a');
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '_' || s[i] == '.' || s[i] == '-'))
-			return -1;
-	}
-	return 0;
-}
 
 void
 accounts_users_search(struct http_req *r)
@@ -65,7 +39,7 @@ accounts_users_search(struct http_req *r)
 	}
 	list = json_array();
 	for (row = 0; row < PQntuples(res); row++)
-		json_array_append_new(list, accounts_user_json(res, row, 0));
+		json_array_append_new(list, user_json(res, row, 0));
 	PQclear(res);
 	http_reply(r, 200, json_pack("{s:o}", "users", list));
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make test`: C unit tests of shared/, black-box tests against a real stack
+# built with ASan+UBSan (its own var/test and port), a short fuzz run, and a
+# scan of every service log for sanitizer reports. Ends with one line
+# "N passed, N failed".
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+export PARLEY_VAR=$ROOT/var/test
+export PORT=${TEST_PORT:-18080}
+export PARLEY_BIN=$ROOT/build/asan/bin
+export PARLEY_URL=http://127.0.0.1:$PORT
+# Cheap password hashes keep registration-heavy tests fast; production
+# uses argon2id's interactive limits (see README).
+export PARLEY_PWHASH=min
+export PARLEY_LOGIN_FAILS_IP=${PARLEY_LOGIN_FAILS_IP:-40}
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+unset DATABASE_URL
+
+passed=0
+failed=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+scripts/parley stop >/dev/null 2>&1
+rm -rf "$PARLEY_VAR"
+
+echo "== unit tests (shared/)"
+out=$(build/asan/bin/unit-tests 2>&1); echo "$out"
+p=$(echo "$out" | grep -c '^ok ' || true); f=$(echo "$out" | grep -c '^FAIL ' || true)
+[ -n "$(echo "$out" | grep -E 'AddressSanitizer|runtime error' || true)" ] && f=$((f + 1))
+count "$p" "$f"
+
+echo "== starting the stack (sanitizer build) on port $PORT"
+if ! scripts/parley start; then
+	echo "stack did not start"; tail -n 30 "$PARLEY_VAR"/log/*.log
+	count 0 1
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+
+echo "== black-box tests (tests/api)"
+node --test --test-reporter=tap --test-concurrency=2 tests/api/ 2>&1 |
+    tee "$PARLEY_VAR/api.tap" | grep -E '^(not ok|ok|# (pass|fail|Subtest))|^\s+(error|expected|actual|operator|location):' || true
+p=$(grep -E '^# pass ' "$PARLEY_VAR/api.tap" | awk '{print $3}' | tail -n 1)
+f=$(grep -E '^# fail ' "$PARLEY_VAR/api.tap" | awk '{print $3}' | tail -n 1)
+if [ -z "$p" ]; then p=0; f=$((${f:-0} + 1)); echo "test runner produced no summary"; fi
+count "$p" "${f:-0}"
+
+echo "== stopping the stack (leak checks run at exit)"
+scripts/parley stop >/dev/null 2>&1
+
+echo "== sanitizer reports in service logs"
+bad=$(grep -lE 'AddressSanitizer|LeakSanitizer|runtime error:' "$PARLEY_VAR"/log/*.log 2>/dev/null || true)
+if [ -n "$bad" ]; then
+	for f in $bad; do echo "sanitizer report in $f:"; grep -A 30 -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$f" | head -n 60; done
+	count 0 "$(echo "$bad" | wc -l)"
+else
+	echo "ok none"; count 1 0
+fi
+
+if [ "${PARLEY_SKIP_FUZZ:-0}" != 1 ]; then
+	echo "== short fuzz run (make fuzz runs longer)"
+	if scripts/fuzz.sh "${FUZZ_SECONDS:-5}"; then count 1 0; else count 0 1; fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

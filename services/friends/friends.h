@@ -1,0 +1,45 @@
+/* friends: friend requests, friendships and blocks. */
+#ifndef PARLEY_FRIENDS_H
+#define PARLEY_FRIENDS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "db.h"
+
+struct http_req;
+
+/* friends_requests.c */
+void	friends_request_create(struct http_req *);
+void	friends_request_list(struct http_req *);
+void	friends_request_accept(struct http_req *);
+void	friends_request_reject(struct http_req *);
+void	friends_request_cancel(struct http_req *);
+
+/* friends_list.c */
+void	friends_list(struct http_req *);
+void	friends_remove(struct http_req *);
+
+/* friends_blocks.c */
+void	friends_block(struct http_req *);
+void	friends_unblock(struct http_req *);
+void	friends_block_list(struct http_req *);
+
+/* friends_pair.c: helpers shared by the handlers. */
+/* Locks the pair {a, b} for this transaction so concurrent requests,
+ * accepts and blocks on the same two users run one after the other. */
+int	 pair_lock(struct db *, int64_t a, int64_t b);
+/* Looks up the user named by "user_id" or "username" in body. Returns the
+ * id and fills *user (caller decrefs), or replies 400/404 and returns 0. */
+int64_t	 pair_target(struct http_req *, json_t *body, json_t **user);
+
+/* friends_sql.c */
+extern const struct db_stmt sql_pair_lock, sql_user_by_id, sql_user_by_name,
+	    sql_relation, sql_request_insert, sql_request_get,
+	    sql_request_decide, sql_request_cancel, sql_friendship_add,
+	    sql_friendship_del, sql_requests_in, sql_requests_out,
+	    sql_friends_list, sql_block_add, sql_block_del, sql_block_list,
+	    sql_requests_end_pair;
+
+#endif

@@ -1,0 +1,65 @@
+/* friends_pair: the target user of a request body, and the pair lock. */
+#include <stdio.h>
+#include <string.h>
+
+#include "friends.h"
+#include "http.h"
+#include "user.h"
+#include "valid.h"
+
+int
+pair_lock(struct db *db, int64_t a, int64_t b)
+{
+	char		 sa[24], sb[24];
+	PGresult	*res;
+
+	if ((res = DB_EXEC(db, &sql_pair_lock, db_i64(sa, a),
+	    db_i64(sb, b))) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int64_t
+pair_target(struct http_req *r, json_t *body, json_t **user)
+{
+	const char	*name = NULL;
+	char		 folded[USER_NAME_MAX + 1], buf[24];
+	int64_t		 id = 0;
+	PGresult	*res;
+	size_t		 len;
+
+	*user = NULL;
+	if (valid_id(r, body, "user_id", 0, &id) == -1 ||
+	    valid_string(r, body, "username", 0, 1, 64, &name) == -1)
+		return 0;
+	if ((id == 0) == (name == NULL)) {
+		http_error(r, 400, "invalid_field", "Give exactly one of "
+		    "'user_id' and 'username'.");
+		return 0;
+	}
+	if (name != NULL) {
+		len = strlen(name);
+		if (len > USER_NAME_MAX || (snprintf(folded, sizeof(folded),
+		    "%s", name), user_name_fold(folded, len) == -1)) {
+			http_error(r, 404, "user_not_found", "No user is named "
+			    "'%s'.", name);
+			return 0;
+		}
+		res = DB_EXEC(r->db, &sql_user_by_name, folded);
+	} else
+		res = DB_EXEC(r->db, &sql_user_by_id, db_i64(buf, id));
+	if (res == NULL) {
+		http_db_error(r);
+		return 0;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		http_error(r, 404, "user_not_found", "No such user.");
+		return 0;
+	}
+	id = db_get_i64(res, 0, 0);
+	*user = user_json(res, 0, 0);
+	PQclear(res);
+	return id;
+}
