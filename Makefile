@@ -73,7 +73,8 @@ status:
 
 # Sanitizer build, C unit tests, then black-box tests against a real stack
 # (own var dir and port, so a `make run` beside it is left alone).
-test: deps
+test:
+	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory SAN=1 build $(UNIT_BIN)
 	@scripts/test.sh
 
@@ -83,7 +84,8 @@ unit:
 
 # libFuzzer drivers for every parser of client input (clang).
 FUZZ_TIME ?= 20
-fuzz: deps
+fuzz:
+	@scripts/deps.sh test
 	@scripts/fuzz.sh $(FUZZ_TIME)
 
 format-check:

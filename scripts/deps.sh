@@ -3,10 +3,14 @@
 # non-interactively. Safe to run on every `make` invocation.
 set -euo pipefail
 
-pkgs=(gcc make libc6-dev pkg-config curl ca-certificates
+# `deps.sh` for running Parley; `deps.sh test` adds what the tests use
+# (clang + libFuzzer runtime, node, docker-compose to validate compose.yaml).
+pkgs=(gcc make libc6-dev curl ca-certificates
       libfcgi-dev libpq-dev libjansson-dev libsodium-dev
-      postgresql-15 postgresql-client-15 nginx
-      clang libclang-rt-14-dev nodejs)
+      postgresql-15 postgresql-client-15 nginx)
+if [ "${1:-}" = test ]; then
+	pkgs+=(clang libclang-rt-14-dev nodejs docker-compose)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

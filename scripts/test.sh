@@ -41,13 +41,27 @@ if ! scripts/parley start; then
 	exit 1
 fi
 
-echo "== black-box tests (tests/api)"
-node --test --test-reporter=tap --test-concurrency=2 tests/api/ 2>&1 |
-    tee "$PARLEY_VAR/api.tap" | grep -E '^(not ok|ok|# (pass|fail|Subtest))|^\s+(error|expected|actual|operator|location):' || true
-p=$(grep -E '^# pass ' "$PARLEY_VAR/api.tap" | awk '{print $3}' | tail -n 1)
-f=$(grep -E '^# fail ' "$PARLEY_VAR/api.tap" | awk '{print $3}' | tail -n 1)
-if [ -z "$p" ]; then p=0; f=$((${f:-0} + 1)); echo "test runner produced no summary"; fi
-count "$p" "${f:-0}"
+# Files named zz_* disturb the whole stack (they stop the database): they
+# run alone, after the others.
+run_node() {
+	local label=$1; shift
+	[ $# -gt 0 ] || return 0
+	echo "== black-box tests: $label"
+	node --test --test-reporter=tap --test-concurrency=2 "$@" 2>&1 |
+	    tee -a "$PARLEY_VAR/api.tap" >"$PARLEY_VAR/api-$label.tap"
+	grep -E '^(not ok|ok) |^# Subtest|^\s+(error|expected|actual|location):' \
+	    "$PARLEY_VAR/api-$label.tap" | grep -vE '^\s+ok ' || true
+	local p f
+	p=$(grep -E '^# pass ' "$PARLEY_VAR/api-$label.tap" | awk '{print $3}' | tail -n 1)
+	f=$(grep -E '^# fail ' "$PARLEY_VAR/api-$label.tap" | awk '{print $3}' | tail -n 1)
+	if [ -z "$p" ]; then echo "test runner produced no summary"; p=0; f=$((${f:-0} + 1)); fi
+	echo "$label: $p passed, ${f:-0} failed"
+	count "$p" "${f:-0}"
+}
+mapfile -t parallel < <(ls tests/api/*.test.js | grep -v '/zz_')
+mapfile -t serial < <(ls tests/api/zz_*.test.js 2>/dev/null)
+run_node parallel "${parallel[@]}"
+run_node serial "${serial[@]}"
 
 echo "== stopping the stack (leak checks run at exit)"
 scripts/parley stop >/dev/null 2>&1
@@ -60,6 +74,9 @@ if [ -n "$bad" ]; then
 else
 	echo "ok none"; count 1 0
 fi
+
+echo "== compose.yaml is valid for docker-compose"
+if docker-compose -f compose.yaml config -q; then echo "ok compose"; count 1 0; else echo "FAIL compose"; count 0 1; fi
 
 if [ "${PARLEY_SKIP_FUZZ:-0}" != 1 ]; then
 	echo "== short fuzz run (make fuzz runs longer)"

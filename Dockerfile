@@ -1,0 +1,23 @@
+# One image for every Parley service (compose.yaml picks the binary).
+FROM debian:bookworm-slim AS build
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+        --no-install-recommends gcc make libc6-dev libfcgi-dev libpq-dev \
+        libjansson-dev libsodium-dev && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Makefile ./
+COPY shared shared
+COPY services services
+RUN make build
+
+FROM debian:bookworm-slim
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+        --no-install-recommends libfcgi0ldbl libpq5 libjansson4 libsodium23 \
+        postgresql-client-15 && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home /parley parley
+WORKDIR /parley
+COPY --from=build /src/build/release/bin/ /parley/bin/
+COPY sql sql
+COPY scripts scripts
+USER parley
+ENV PARLEY_LISTEN=:9000 PARLEY_VAR=/tmp/parley
+EXPOSE 9000
