@@ -104,10 +104,13 @@ check_idle(struct db *db)
 	if (db->conn == NULL || db->in_tx)
 		return;
 	pfd.fd = PQsocket(db->conn);
-	pfd.events = POLLIN;
-	if (pfd.fd < 0 || poll(&pfd, 1, 0) == 0)
+	pfd.events = POLLIN | POLLRDHUP;
+	if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0)
 		return;
-	if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK)
+	/* PQconsumeInput reads the FATAL message but not the end of stream
+	 * behind it, so the status stays OK: a peer that hung up is dead. */
+	if ((pfd.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) ||
+	    !PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK)
 		db_drop(db);
 }
 
@@ -280,6 +283,23 @@ db_i64(char *buf, long long v)
 {
 	snprintf(buf, 24, "%lld", v);
 	return buf;
+}
+
+char *
+db_i64_array(const int64_t *ids, size_t n)
+{
+	char	*s, *p;
+	size_t	 i;
+
+	if ((s = malloc(n * 21 + 3)) == NULL)
+		log_fatal("malloc: out of memory");
+	p = s;
+	*p++ = '{';
+	for (i = 0; i < n; i++)
+		p += sprintf(p, i == 0 ? "%lld" : ",%lld", (long long)ids[i]);
+	*p++ = '}';
+	*p = '\0';
+	return s;
 }
 
 long long

@@ -4,6 +4,9 @@
 #ifndef PARLEY_DB_H
 #define PARLEY_DB_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <libpq-fe.h>
 
 /* A statement lives in a static table of its service or module. */
@@ -53,6 +56,8 @@ PGconn		*db_conn(struct db *);
 
 /* Formats an int64 for a parameter into buf (at least 24 bytes). */
 const char	*db_i64(char *buf, long long v);
+/* "{1,2,3}" for a bigint[] parameter; caller frees. */
+char		*db_i64_array(const int64_t *ids, size_t n);
 /* Field as int64 / bool / string (NULL for SQL NULL). */
 long long	 db_get_i64(const PGresult *, int row, int col);
 int		 db_get_bool(const PGresult *, int row, int col);

@@ -59,6 +59,7 @@ http_begin(struct http_req *r)
 	r->headers_len = 0;
 	r->headers[0] = '\0';
 	r->path[0] = '\0';
+	r->jsonp[0] = '\0';
 	r->method = http_env(r, "REQUEST_METHOD");
 	r->remote_addr = http_env(r, "REMOTE_ADDR");
 	r->query = http_env(r, "QUERY_STRING");
@@ -109,14 +110,30 @@ void
 http_reply_raw(struct http_req *r, int status, const char *ctype,
     const char *body, size_t len)
 {
-	char	head[sizeof(r->headers) + 256];
-	int	n;
+	char	 head[sizeof(r->headers) + 256];
+	char	*wrapped = NULL;
+	int	 n, wire = status;
 
 	if (r->status != 0) {
 		log_warn("second reply to %s %s ignored", r->method, r->path);
 		return;
 	}
 	r->status = status;
+	if (r->jsonp[0] != '\0' && body != NULL) {
+		size_t cl = strlen(r->jsonp);
+
+		if ((wrapped = malloc(len + cl + 8)) == NULL)
+			log_fatal("malloc: out of memory");
+		memcpy(wrapped, "/**/", 4);
+		memcpy(wrapped + 4, r->jsonp, cl);
+		wrapped[4 + cl] = '(';
+		memcpy(wrapped + 5 + cl, body, len);
+		memcpy(wrapped + 5 + cl + len, ");", 2);
+		body = wrapped;
+		len += cl + 7;
+		ctype = "application/javascript; charset=utf-8";
+		wire = 200;
+	}
 	/* libfcgi's FCGX_FPrintF has its own printf without %zu: format
 	 * here and write bytes. */
 	if (body != NULL && ctype != NULL)
@@ -124,7 +141,7 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 		    "Cache-Control: no-store\r\n"
 		    "X-Content-Type-Options: nosniff\r\n%s"
 		    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
-		    status, reason(status), r->headers, ctype, len);
+		    wire, reason(wire), r->headers, ctype, len);
 	else
 		n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
 		    "Cache-Control: no-store\r\n%s\r\n", status,
@@ -134,6 +151,7 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 	FCGX_PutStr(head, n, r->fcgi.out);
 	if (body != NULL && len > 0)
 		FCGX_PutStr(body, (int)len, r->fcgi.out);
+	free(wrapped);
 }
 
 void
@@ -164,8 +182,48 @@ http_error(struct http_req *r, int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);	/* truncation keeps a prefix */
 	va_end(ap);
-	http_reply(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
-	    "message", msg));
+	/* Messages quote client bytes (a raw path, jansson's "near '...'")
+	 * and the cut above may split a character: json_pack refuses
+	 * invalid UTF-8, and the reply would go out without its body. */
+	text_utf8_scrub(msg);
+	if (r->jsonp[0] != '\0')
+		http_reply(r, status, json_pack("{s:{s:s,s:s},s:i}", "error",
+		    "code", code, "message", msg, "status", status));
+	else
+		http_reply(r, status, json_pack("{s:{s:s,s:s}}", "error",
+		    "code", code, "message", msg));
+}
+
+int
+http_jsonp(struct http_req *r)
+{
+	char	 cb[sizeof(r->jsonp)];
+	size_t	 i;
+	int	 rc, start = 1;
+
+	rc = http_query_find(r->query, "callback", cb, sizeof(cb));
+	if (rc == 0)
+		return 0;
+	/* identifier ("." identifier)*: nothing else reaches the page. */
+	for (i = 0; rc == 1 && cb[i] != '\0'; i++) {
+		char c = cb[i];
+
+		if (c == '.' && !start)
+			start = 1;
+		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    c == '_' || c == '$' || (!start && c >= '0' && c <= '9'))
+			start = 0;
+		else
+			rc = -1;
+	}
+	if (rc != 1 || i == 0 || start) {
+		http_error(r, 400, "invalid_callback", "The callback must be a "
+		    "JavaScript identifier such as parley.cb1 (at most %zu "
+		    "characters).", sizeof(cb) - 1);
+		return -1;
+	}
+	memcpy(r->jsonp, cb, i + 1);
+	return 0;
 }
 
 void
@@ -388,4 +446,22 @@ http_param_id(struct http_req *r, int i, int64_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+int
+http_outcome(struct http_req *r, const struct http_outcome *tab,
+    const char *status)
+{
+	for (; tab->status != NULL; tab++) {
+		if (strcmp(tab->status, status) != 0)
+			continue;
+		if (tab->code == NULL)
+			return tab->http;
+		http_error(r, tab->http, tab->code, "%s", tab->message);
+		return -1;
+	}
+	log_warn("%s %s: unexpected status '%s'", r->method, r->path, status);
+	http_error(r, 500, "internal_error", "Unexpected state; it has been "
+	    "logged.");
+	return -1;
 }

@@ -28,6 +28,9 @@ struct http_req {
 	int		 cookie_auth;	/* authenticated by cookie, not header */
 	char		 headers[2048];	/* extra response header lines */
 	size_t		 headers_len;
+	char		 jsonp[80];	/* JSONP callback, "" for JSON */
+	int		 parked;	/* handed over; the worker must not
+					 * finish or reuse it (see poll) */
 	struct db	*db;		/* this thread's connection */
 	void		*ctx;		/* the service's per-thread data */
 };
@@ -76,7 +79,28 @@ long	 http_decode(const char *src, size_t len, int plus, char *out,
 int	 http_query_long(struct http_req *, const char *key, long long min,
 	    long long max, long long *out);
 
+/* Reads ?callback= into r->jsonp: then every reply, errors included, is
+ * "/\**\/callback(json);" as application/javascript with status 200 (a
+ * script tag cannot see a status; errors carry it as "status"). Replies
+ * 400 and returns -1 for a callback that is not a JS identifier path. */
+int	 http_jsonp(struct http_req *);
+
 /* Path parameter `i` as a positive id; replies 400 and returns -1 if not. */
 int	 http_param_id(struct http_req *, int i, int64_t *out);
+
+/* Maps a status string returned by a database function to a reply. The
+ * table ends with { NULL }. */
+struct http_outcome {
+	const char	*status;	/* "ok", "not_found", ... */
+	int		 http;		/* HTTP status to answer */
+	const char	*code;		/* error code; NULL for a success */
+	const char	*message;	/* error message */
+};
+
+/* For an error outcome, replies with it and returns -1; for a success,
+ * returns its HTTP status without replying. An unknown status is a bug:
+ * logged, answered 500, -1. */
+int	 http_outcome(struct http_req *, const struct http_outcome *,
+	    const char *status);
 
 #endif

@@ -9,6 +9,8 @@ struct http_req;
 enum route_auth {
 	ROUTE_PUBLIC,	/* no token needed */
 	ROUTE_USER,	/* a valid session token (header or cookie + CSRF) */
+	ROUTE_USER_JSONP, /* GET for old browsers: ?callback= and the token
+			   * also as ?access_token= */
 };
 
 struct route {

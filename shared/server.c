@@ -31,10 +31,24 @@ static int		 listen_fd = -1;
 static volatile int	 stopping;
 
 static void	*worker_main(void *);
-static void	 access_log(const struct http_req *, double);
+static struct http_req *req_new(struct db *, void *);
 
-static void
-access_log(const struct http_req *r, double ms)
+static struct http_req *
+req_new(struct db *db, void *ctx)
+{
+	struct http_req	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		log_fatal("calloc: out of memory");
+	r->db = db;
+	r->ctx = ctx;
+	if (FCGX_InitRequest(&r->fcgi, listen_fd, 0) != 0)
+		log_fatal("FCGX_InitRequest failed");
+	return r;
+}
+
+void
+server_access_log(const struct http_req *r, double ms)
 {
 	/* The query is never logged: it may carry an access_token. */
 	log_info("access %s %s %d %.1fms user=%lld addr=%s",
@@ -68,7 +82,10 @@ server_dispatch(const struct service *svc, struct http_req *r)
 	case ROUTER_FOUND:
 		break;
 	}
-	if (rt->auth == ROUTE_USER && auth_request(r, 0) == -1)
+	if (rt->auth == ROUTE_USER_JSONP && http_jsonp(r) == -1)
+		return;
+	if (rt->auth != ROUTE_PUBLIC &&
+	    auth_request(r, rt->auth == ROUTE_USER_JSONP) == -1)
 		return;
 	rt->handler(r);
 	if (db_in_tx(r->db)) {
@@ -88,19 +105,22 @@ worker_main(void *arg)
 	struct http_req	*r;
 	struct timespec	 t0, t1;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		log_fatal("calloc: out of memory");
-	r->db = db_new();
-	r->ctx = w->svc->thread_init != NULL ? w->svc->thread_init() : NULL;
-	if (FCGX_InitRequest(&r->fcgi, listen_fd, 0) != 0)
-		log_fatal("FCGX_InitRequest failed");
+	r = req_new(db_new(), w->svc->thread_init != NULL ?
+	    w->svc->thread_init() : NULL);
 	while (!stopping) {
 		if (FCGX_Accept_r(&r->fcgi) < 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r->parked = 0;
 		server_dispatch(w->svc, r);
+		if (r->parked) {
+			/* The handler kept the request (a long poll): whoever
+			 * holds it now replies, logs and frees it. */
+			r = req_new(r->db, r->ctx);
+			continue;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		access_log(r, (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		server_access_log(r, (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 		FCGX_Finish_r(&r->fcgi);
 	}
@@ -148,6 +168,8 @@ server_run(const struct service *svc)
 	if (FCGX_Init() != 0)
 		log_fatal("FCGX_Init failed");
 	listen_fd = open_listener(config.listen);
+	if (svc->on_start != NULL)
+		svc->on_start();
 	if ((workers = calloc((size_t)config.threads, sizeof(*workers))) ==
 	    NULL)
 		log_fatal("calloc: out of memory");
@@ -168,6 +190,8 @@ server_run(const struct service *svc)
 	shutdown(listen_fd, SHUT_RDWR);
 	for (i = 0; i < config.threads; i++)
 		pthread_join(workers[i].thread, NULL);
+	if (svc->on_stop != NULL)
+		svc->on_stop();
 	close(listen_fd);
 	if (strchr(config.listen, '/') != NULL)
 		(void)unlink(config.listen);

@@ -16,11 +16,19 @@ struct service {
 	/* Optional per-thread state: made before the first request. */
 	void			*(*thread_init)(void);
 	void			 (*thread_free)(void *);
+	/* Optional process hooks: after signals are masked and before the
+	 * workers start; after the workers stopped. Threads they create
+	 * inherit the mask. */
+	void			 (*on_start)(void);
+	void			 (*on_stop)(void);
 };
 
 /* Loads config, opens the socket and serves until SIGTERM/SIGINT. Returns
  * the process exit status. */
 int	server_run(const struct service *);
+
+/* Writes the access-log line of a finished request (`ms` = duration). */
+void	server_access_log(const struct http_req *, double ms);
 
 /* Dispatches one accepted request (also used by tests and fuzzers). */
 void	server_dispatch(const struct service *, struct http_req *);

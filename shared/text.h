@@ -7,6 +7,10 @@
 
 /* 1 if s[0..len) is well-formed UTF-8 without NUL, overlongs, surrogates. */
 int	text_utf8_valid(const char *s, size_t len);
+/* Replaces, in place, each byte that is not part of a well-formed
+ * sequence with '?': any C string becomes valid UTF-8 of the same length
+ * (for messages that quote client bytes or were cut short). */
+void	text_utf8_scrub(char *s);
 /* Number of code points in a valid UTF-8 string. */
 size_t	text_utf8_chars(const char *s);
 /* 1 if the string holds a control character (C0, DEL, C1); newline and tab

@@ -15,7 +15,9 @@ static const struct route routes[] = {
 };
 
 static const struct service accounts = {
-	"accounts", routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL
+	.name = "accounts",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
 };
 
 int

@@ -40,6 +40,6 @@ extern const struct db_stmt sql_pair_lock, sql_user_by_id, sql_user_by_name,
 	    sql_request_decide, sql_request_cancel, sql_friendship_add,
 	    sql_friendship_del, sql_requests_in, sql_requests_out,
 	    sql_friends_list, sql_block_add, sql_block_del, sql_block_list,
-	    sql_requests_end_pair;
+	    sql_requests_end_pair, sql_requests_end_silent;
 
 #endif

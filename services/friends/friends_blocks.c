@@ -69,17 +69,31 @@ friends_unblock(struct http_req *r)
 
 	if (http_param_id(r, 0, &id) == -1)
 		return;
-	if ((res = DB_EXEC(r->db, &sql_block_del, db_i64(me, r->user_id),
-	    db_i64(them, id))) == NULL) {
-		http_db_error(r);
-		return;
-	}
-	if (PQcmdTuples(res)[0] == '0')
+	db_i64(me, r->user_id);
+	db_i64(them, id);
+	/* Under the pair lock, so a request sent now is either silent and
+	 * ended here, or sees no block. */
+	if (db_begin(r->db) == -1 || pair_lock(r->db, r->user_id, id) ||
+	    (res = DB_EXEC(r->db, &sql_block_del, me, them)) == NULL)
+		goto dberr;
+	if (PQcmdTuples(res)[0] == '0') {
+		PQclear(res);
+		db_rollback(r->db);
 		http_error(r, 404, "not_blocked", "You have not blocked user "
 		    "%lld.", (long long)id);
-	else
-		http_reply(r, 204, NULL);
+		return;
+	}
 	PQclear(res);
+	if ((res = DB_EXEC(r->db, &sql_requests_end_silent, me, them)) == NULL)
+		goto dberr;
+	PQclear(res);
+	if (db_commit(r->db) == -1)
+		goto dberr;
+	http_reply(r, 204, NULL);
+	return;
+dberr:
+	db_rollback(r->db);
+	http_db_error(r);
 }
 
 void

@@ -44,6 +44,12 @@ const struct db_stmt sql_requests_end_pair = { "requests_end_pair",
 	"UPDATE friend_requests SET state = 'canceled', decided_at = now()"
 	" WHERE state = 'pending' AND ((from_id = $1 AND to_id = $2)"
 	" OR (from_id = $2 AND to_id = $1))" };
+/* On unblock: what the unblocked user ($2) sent the unblocker ($1) while
+ * blocked ends; the blocker never sees it, and it must not stay pending
+ * beside a new request or a friendship. */
+const struct db_stmt sql_requests_end_silent = { "requests_end_silent",
+	"UPDATE friend_requests SET state = 'canceled', decided_at = now()"
+	" WHERE from_id = $2 AND to_id = $1 AND state = 'pending' AND silent" };
 const struct db_stmt sql_friendship_add = { "friendship_add",
 	"INSERT INTO friendships (user_id, friend_id) VALUES ($1, $2), ($2, $1)"
 	" ON CONFLICT DO NOTHING" };

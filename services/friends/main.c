@@ -16,7 +16,9 @@ static const struct route routes[] = {
 };
 
 static const struct service friends = {
-	"friends", routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL
+	.name = "friends",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
 };
 
 int

@@ -59,6 +59,7 @@ static const char	*t_utf8_chars(void);
 static const char	*t_controls_c0_del(void);
 static const char	*t_controls_c1(void);
 static const char	*t_controls_multiline(void);
+static const char	*t_scrub(void);
 
 /* The length bounds the check: bytes past it are never looked at. */
 static const char *
@@ -123,6 +124,35 @@ t_controls_multiline(void)
 	return NULL;
 }
 
+/* Scrubs a copy of `in` and compares with `want`. */
+static int
+scrubs_to(const char *in, const char *want)
+{
+	char	buf[64];
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	text_utf8_scrub(buf);
+	return strcmp(buf, want) == 0;
+}
+
+static const char *
+t_scrub(void)
+{
+	CHECK(scrubs_to("", ""));
+	CHECK(scrubs_to("plain", "plain"));
+	CHECK(scrubs_to("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+	CHECK(scrubs_to("a\xff" "b", "a?b"));
+	/* A sequence cut short at the end, as by a truncating snprintf. */
+	CHECK(scrubs_to("end \xe2\x82", "end ??"));
+	CHECK(scrubs_to("\xc0\x80", "??"));
+	CHECK(scrubs_to("\xed\xa0\x80x", "???x"));
+	CHECK(scrubs_to("\xf4\x90\x80\x80", "????"));
+	/* A bad byte does not swallow the good character after it. */
+	CHECK(scrubs_to("\xe2\xc3\xa9", "?\xc3\xa9"));
+	return NULL;
+}
+
 void
 test_text(void)
 {
@@ -143,4 +173,5 @@ test_text(void)
 	unit_run("text_has_controls/c0_and_del", t_controls_c0_del);
 	unit_run("text_has_controls/c1", t_controls_c1);
 	unit_run("text_has_controls/multiline", t_controls_multiline);
+	unit_run("text_utf8_scrub", t_scrub);
 }

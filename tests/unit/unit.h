@@ -19,8 +19,6 @@ void		 unit_result(const char *name, const char *why);
 const char	*unit_fail(const char *file, int line, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 
-#define UNIT_RUN(fn)	unit_run(#fn, fn)
-
 #define CHECK(cond) do {						\
 	if (!(cond))							\
 		return unit_fail(__FILE__, __LINE__, "%s", #cond);	\

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# `make fuzz`: builds each libFuzzer driver in tests/fuzz/ (clang, ASan and
+# UBSan) into build/fuzz/ and runs it for SECONDS seconds on its working
+# corpus, build/fuzz/corpus-<name>, seeded from tests/fuzz/corpus/fuzz_<name>
+# (the repo's seeds are only read). Prints "ok fuzz_<name> ..." or
+# "FAIL fuzz_<name> ..." per driver; exits 1 if any driver failed to build
+# or found a crash, leak, hang or broken invariant.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+secs=${1:-20}
+case $secs in
+''|*[!0-9]*|0) echo "usage: scripts/fuzz.sh SECONDS (a positive integer)" >&2
+	exit 2 ;;
+esac
+
+OUT=build/fuzz
+CC=${FUZZ_CC:-clang}
+# -fno-sanitize-recover: UBSan otherwise prints and carries on, and
+# libFuzzer would not keep the input. The project's warnings apply here too.
+CFLAGS=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+	-g -O1 -std=c11 -D_GNU_SOURCE
+	-Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow
+	-Wpointer-arith -Wcast-qual -Wformat=2 -fno-common
+	-Ishared -Itests/unit -Itests/fuzz -I/usr/include/postgresql)
+LIBS=(-lfcgi -lpq -ljansson -lsodium -pthread)
+# Every driver links all of shared/ (http.c alone reaches config, db, log
+# and text; the router driver goes through server.c) and the memory
+# FastCGI request the unit tests use.
+SRCS=(shared/*.c tests/unit/fcgi_mem.c)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+if ! command -v "$CC" >/dev/null 2>&1; then
+	echo "FAIL fuzz: $CC not found (make deps installs clang)"
+	exit 1
+fi
+mkdir -p "$OUT"
+
+failed=0
+for src in tests/fuzz/fuzz_*.c; do
+	driver=$(basename "$src" .c)		# fuzz_query
+	name=${driver#fuzz_}			# query
+	bin=$OUT/$driver
+	log=$OUT/$driver.log
+
+	if ! "$CC" "${CFLAGS[@]}" -o "$bin" "$src" "${SRCS[@]}" "${LIBS[@]}" \
+	    >"$OUT/$driver.build.log" 2>&1; then
+		echo "FAIL $driver: does not build"
+		sed -n 1,40p "$OUT/$driver.build.log"
+		failed=1
+		continue
+	fi
+
+	# The working corpus grows across runs; seeds are copied in each time
+	# so edits to them are picked up.
+	corpus=$OUT/corpus-$name
+	mkdir -p "$corpus"
+	if [ -d "tests/fuzz/corpus/$driver" ]; then
+		cp -p "tests/fuzz/corpus/$driver"/* "$corpus"/ 2>/dev/null || true
+	fi
+	dict=()
+	[ -f "tests/fuzz/$driver.dict" ] && dict=(-dict="tests/fuzz/$driver.dict")
+
+	"$bin" -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix="$OUT/$driver-" "${dict[@]}" "$corpus" >"$log" 2>&1
+	rc=$?
+
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | awk '{print $2}')
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $driver (${secs}s, ${runs:-?} runs, ${rate:-?} exec/s, cov ${cov:-?})"
+	else
+		echo "FAIL $driver (exit $rc): see $log"
+		grep -E -m 1 -A 30 'ERROR: |runtime error|invariant broken|^[^ ]+:[0-9]+: ' "$log" | head -n 40
+		art=$(grep -oE "$OUT/$driver-[a-z-]+-[0-9a-f]+" "$log" | tail -n 1)
+		[ -n "$art" ] && echo "reproduce: $bin $art"
+		failed=1
+	fi
+done
+exit "$failed"

@@ -1,0 +1,58 @@
+/* poll: long-poll delivery of each user's event stream. */
+#ifndef PARLEY_POLL_H
+#define PARLEY_POLL_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "db.h"
+
+struct http_req;
+struct ustate;
+
+/* A request waiting for events. Owned by whoever holds it: the accepting
+ * worker, then the hub while parked, then a responder after a wake-up. */
+struct waiter {
+	struct http_req	*r;
+	int64_t		 user_id;
+	int64_t		 since;
+	int		 limit;
+	int64_t		 deadline;	/* CLOCK_MONOTONIC ms */
+	struct timespec	 t0;		/* request start, for the access log */
+	int		 heap_idx;
+	struct waiter	*next, *prev;	/* the same user's waiters */
+	struct ustate	*u;
+};
+
+/* poll_events.c */
+void	poll_events(struct http_req *);
+/* Looks for events after w->since. Replies and finishes the waiter when
+ * there are some, on a database error, or when `final`; returns 1 (waiter
+ * untouched) when there is nothing yet. */
+int	poll_deliver(struct db *, struct waiter *, int final);
+/* Replies {"events":[],"next":since} and finishes the waiter. */
+void	poll_finish_empty(struct waiter *);
+/* Logs the access line, finishes the FastCGI request, frees everything. */
+void	poll_finish(struct waiter *);
+
+/* poll_hub.c */
+void	hub_start(void);
+void	hub_stop(void);
+/* The notification generation: read it before querying the events table,
+ * and pass it to hub_park(). */
+uint64_t hub_generation(void);
+/* Parks w until an event hint for its user, its deadline, or a client
+ * disconnect. Returns 0 when parked (the hub owns w now), or -1 when a
+ * hint for this user arrived after generation `g0` (query again). */
+int	hub_park(struct waiter *, uint64_t g0);
+int64_t	hub_now_ms(void);
+
+/* poll_janitor.c: presence sweep and event retention, on a timer. */
+void	janitor_start(void);
+void	janitor_stop(void);
+
+/* poll_sql.c */
+extern const struct db_stmt sql_state, sql_ack, sql_events, sql_presence_sweep,
+	    sql_prune;
+
+#endif
