@@ -1,6 +1,6 @@
 # Parley: `make run` runs the stack, `make test` tests it. See README.md.
 
-SERVICES	:= accounts friends
+SERVICES	:= accounts friends messages poll
 CC		?= cc
 SAN		?= 0
 

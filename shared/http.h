@@ -29,8 +29,6 @@ struct http_req {
 	char		 headers[2048];	/* extra response header lines */
 	size_t		 headers_len;
 	char		 jsonp[80];	/* JSONP callback, "" for JSON */
-	int		 parked;	/* handed over; the worker must not
-					 * finish or reuse it (see poll) */
 	struct db	*db;		/* this thread's connection */
 	void		*ctx;		/* the service's per-thread data */
 };

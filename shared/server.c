@@ -29,6 +29,7 @@ struct worker {
 
 static int		 listen_fd = -1;
 static volatile int	 stopping;
+static __thread int	 handed_over;	/* see server_handover() */
 
 static void	*worker_main(void *);
 static struct http_req *req_new(struct db *, void *);
@@ -54,6 +55,12 @@ server_access_log(const struct http_req *r, double ms)
 	log_info("access %s %s %d %.1fms user=%lld addr=%s",
 	    r->method, r->path, r->status, ms, (long long)r->user_id,
 	    r->remote_addr);
+}
+
+void
+server_handover(void)
+{
+	handed_over = 1;
 }
 
 void
@@ -88,6 +95,8 @@ server_dispatch(const struct service *svc, struct http_req *r)
 	    auth_request(r, rt->auth == ROUTE_USER_JSONP) == -1)
 		return;
 	rt->handler(r);
+	if (handed_over)
+		return;		/* r may be gone already */
 	if (db_in_tx(r->db)) {
 		log_warn("%s %s left a transaction open", r->method, rt->pattern);
 		db_rollback(r->db);
@@ -104,6 +113,8 @@ worker_main(void *arg)
 	struct worker	*w = arg;
 	struct http_req	*r;
 	struct timespec	 t0, t1;
+	struct db	*db;
+	void		*ctx;
 
 	r = req_new(db_new(), w->svc->thread_init != NULL ?
 	    w->svc->thread_init() : NULL);
@@ -111,12 +122,13 @@ worker_main(void *arg)
 		if (FCGX_Accept_r(&r->fcgi) < 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		r->parked = 0;
+		db = r->db;
+		ctx = r->ctx;
+		handed_over = 0;
 		server_dispatch(w->svc, r);
-		if (r->parked) {
-			/* The handler kept the request (a long poll): whoever
-			 * holds it now replies, logs and frees it. */
-			r = req_new(r->db, r->ctx);
+		if (handed_over) {
+			/* Its new owner replies, logs and frees it. */
+			r = req_new(db, ctx);
 			continue;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);

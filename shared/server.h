@@ -27,6 +27,11 @@ struct service {
  * the process exit status. */
 int	server_run(const struct service *);
 
+/* Tells the worker that the handler gave the request to another owner
+ * (a parked long poll), which will reply, log and free it. Call it after
+ * the hand-over: from then on the worker never touches the request. */
+void	server_handover(void);
+
 /* Writes the access-log line of a finished request (`ms` = duration). */
 void	server_access_log(const struct http_req *, double ms);
 

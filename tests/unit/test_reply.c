@@ -289,8 +289,9 @@ t_dispatch(void)
 		db_free(req.db);
 		fcgi_mem_cleanup(&mem);
 		if (w != NULL) {
-			snprintf(why, sizeof(why), "%s %s: %s", rows[i].method,
-			    rows[i].uri, w);
+			/* Row number, not the URI: its bytes are not text. */
+			snprintf(why, sizeof(why), "row %zu (%s, want %d): %s",
+			    i, rows[i].method, rows[i].status, w);
 			return why;
 		}
 	}

@@ -1,0 +1,532 @@
+/* poll_hub: holds parked long polls without a thread or a database
+ * connection each. One hub thread runs epoll over the LISTEN connection
+ * (wake-up hints), every parked request's socket (a hangup forgets the
+ * waiter at once) and an eventfd (stop); deadlines sit in a binary heap.
+ * Woken waiters go to a few responder threads, which read the events
+ * table with their own connections.
+ *
+ * The lost-wake-up race: a worker reads hub_generation() before querying
+ * and hands it to hub_park(); a hint processed in between has set its
+ * user's generation above that value, so the park is refused and the
+ * worker queries again. A hint processed after the park finds the waiter.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "notify.h"
+#include "poll.h"
+
+#define NBUCKETS	65536		/* user hash buckets, power of 2 */
+#define RESPONDERS	4
+#define PRUNE_MS	5000
+
+struct ustate {
+	int64_t		 user_id;
+	uint64_t	 gen;		/* generation of the last hint */
+	struct waiter	*waiters;
+	struct ustate	*hnext;
+};
+
+static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 ready_cond = PTHREAD_COND_INITIALIZER;
+static struct ustate	*buckets[NBUCKETS];
+static uint64_t		 generation;
+static struct waiter	**heap;
+static size_t		 nheap, capheap;
+static struct waiter	**byfd;		/* parked waiter per socket fd */
+static size_t		 nbyfd;
+static struct waiter	*ready_head, *ready_tail;
+static int		 epfd = -1, stopfd = -1, stopping;
+static PGconn		*listen_conn;
+static pthread_t	 hub_thread, responders[RESPONDERS];
+
+static struct ustate	*ustate_get(int64_t, int);
+static void		 heap_push(struct waiter *);
+static void		 heap_remove(struct waiter *);
+static void		 heap_fix(size_t);
+static void		 unpark(struct waiter *);
+static void		 wake_user(int64_t);
+static void		 wake_all(void);
+static void		 listen_connect(void);
+static void		 listen_drain(void);
+static void		*hub_main(void *);
+static void		*responder_main(void *);
+
+int64_t
+hub_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t
+hub_generation(void)
+{
+	uint64_t	g;
+
+	pthread_mutex_lock(&lock);
+	g = generation;
+	pthread_mutex_unlock(&lock);
+	return g;
+}
+
+static struct ustate *
+ustate_get(int64_t user, int create)
+{
+	struct ustate	**b = &buckets[(uint64_t)user * 0x9e3779b97f4a7c15ULL
+			    >> 48 & (NBUCKETS - 1)];
+	struct ustate	*u;
+
+	for (u = *b; u != NULL; u = u->hnext)
+		if (u->user_id == user)
+			return u;
+	if (!create)
+		return NULL;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		log_fatal("calloc: out of memory");
+	u->user_id = user;
+	u->hnext = *b;
+	*b = u;
+	return u;
+}
+
+static void
+heap_swap(size_t a, size_t b)
+{
+	struct waiter	*t = heap[a];
+
+	heap[a] = heap[b];
+	heap[b] = t;
+	heap[a]->heap_idx = (int)a;
+	heap[b]->heap_idx = (int)b;
+}
+
+static void
+heap_fix(size_t i)
+{
+	size_t	l, r, m;
+
+	while (i > 0 && heap[(i - 1) / 2]->deadline > heap[i]->deadline) {
+		heap_swap(i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		l = 2 * i + 1;
+		r = l + 1;
+		m = i;
+		if (l < nheap && heap[l]->deadline < heap[m]->deadline)
+			m = l;
+		if (r < nheap && heap[r]->deadline < heap[m]->deadline)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(i, m);
+		i = m;
+	}
+}
+
+static void
+heap_push(struct waiter *w)
+{
+	if (nheap == capheap) {
+		capheap = capheap ? capheap * 2 : 1024;
+		if ((heap = realloc(heap, capheap * sizeof(*heap))) == NULL)
+			log_fatal("realloc: out of memory");
+	}
+	heap[nheap] = w;
+	w->heap_idx = (int)nheap++;
+	heap_fix(nheap - 1);
+}
+
+static void
+heap_remove(struct waiter *w)
+{
+	size_t	i = (size_t)w->heap_idx;
+
+	if (--nheap != i) {
+		heap[i] = heap[nheap];
+		heap[i]->heap_idx = (int)i;
+		heap_fix(i);
+	}
+	w->heap_idx = -1;
+}
+
+int
+hub_park(struct waiter *w, uint64_t g0)
+{
+	struct epoll_event	 ev;
+	struct ustate		*u;
+	int			 fd = w->r->fcgi.ipcFd;
+
+	pthread_mutex_lock(&lock);
+	u = ustate_get(w->user_id, 1);
+	if (u->gen > g0 || stopping) {
+		pthread_mutex_unlock(&lock);
+		return -1;
+	}
+	if ((size_t)fd >= nbyfd) {
+		size_t n = nbyfd ? nbyfd : 4096;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		if ((byfd = realloc(byfd, n * sizeof(*byfd))) == NULL)
+			log_fatal("realloc: out of memory");
+		memset(byfd + nbyfd, 0, (n - nbyfd) * sizeof(*byfd));
+		nbyfd = n;
+	}
+	w->u = u;
+	w->prev = NULL;
+	w->next = u->waiters;
+	if (u->waiters != NULL)
+		u->waiters->prev = w;
+	u->waiters = w;
+	heap_push(w);
+	byfd[fd] = w;
+	/* nginx closes its end when the client goes away: RDHUP. */
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.fd = fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		log_fatal("epoll_ctl add %d: %s", fd, strerror(errno));
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+/* Takes a parked waiter out of every index. Called with the lock held. */
+static void
+unpark(struct waiter *w)
+{
+	int	fd = w->r->fcgi.ipcFd;
+
+	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	byfd[fd] = NULL;
+	heap_remove(w);
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		w->u->waiters = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	w->next = w->prev = NULL;
+}
+
+static void
+to_ready(struct waiter *w)
+{
+	w->next = NULL;
+	if (ready_tail != NULL)
+		ready_tail->next = w;
+	else
+		ready_head = w;
+	ready_tail = w;
+}
+
+/* A hint for `user`: bump its generation, hand its waiters to the
+ * responders. Called with the lock held. */
+static void
+wake_user(int64_t user)
+{
+	struct ustate	*u = ustate_get(user, 1);
+	struct waiter	*w;
+
+	u->gen = ++generation;
+	while ((w = u->waiters) != NULL) {
+		unpark(w);
+		to_ready(w);
+	}
+	pthread_cond_broadcast(&ready_cond);
+}
+
+/* After losing the LISTEN connection hints may be gone: re-check all. */
+static void
+wake_all(void)
+{
+	size_t	i;
+
+	generation++;
+	for (i = 0; i < NBUCKETS; i++) {
+		struct ustate *u;
+
+		for (u = buckets[i]; u != NULL; u = u->hnext)
+			u->gen = generation;
+	}
+	while (nheap > 0) {
+		struct waiter *w = heap[0];
+
+		unpark(w);
+		to_ready(w);
+	}
+	pthread_cond_broadcast(&ready_cond);
+}
+
+static void
+listen_connect(void)
+{
+	const char		*keys[] = { "dbname", "connect_timeout",
+				    "application_name", NULL };
+	const char		*vals[] = { config.database_url, "3",
+				    "poll-listen", NULL };
+	struct epoll_event	 ev;
+	PGresult		*res;
+
+	listen_conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(listen_conn) != CONNECTION_OK)
+		goto fail;
+	res = PQexec(listen_conn, "LISTEN " NOTIFY_CHANNEL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = PQsocket(listen_conn);
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1)
+		log_fatal("epoll_ctl listen: %s", strerror(errno));
+	log_info("listening for event hints");
+	pthread_mutex_lock(&lock);
+	wake_all();
+	pthread_mutex_unlock(&lock);
+	return;
+fail:
+	PQfinish(listen_conn);
+	listen_conn = NULL;
+}
+
+static void
+listen_drain(void)
+{
+	PGnotify	*n;
+	char		*p, *end;
+	long long	 id;
+
+	if (!PQconsumeInput(listen_conn) ||
+	    PQstatus(listen_conn) != CONNECTION_OK) {
+		log_warn("LISTEN connection lost: %s",
+		    PQerrorMessage(listen_conn));
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, PQsocket(listen_conn), NULL);
+		PQfinish(listen_conn);
+		listen_conn = NULL;
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	while ((n = PQnotifies(listen_conn)) != NULL) {
+		for (p = n->extra; *p != '\0'; p = *end ? end + 1 : end) {
+			id = strtoll(p, &end, 10);
+			if (end == p)
+				break;
+			if (id > 0)
+				wake_user(id);
+		}
+		PQfreemem(n);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* Forgets users with no waiters and no recent hint. */
+static void
+prune_ustates(uint64_t horizon)
+{
+	size_t		 i;
+	struct ustate	**pp, *u;
+
+	for (i = 0; i < NBUCKETS; i++)
+		for (pp = &buckets[i]; (u = *pp) != NULL;) {
+			if (u->waiters == NULL && u->gen <= horizon) {
+				*pp = u->hnext;
+				free(u);
+			} else
+				pp = &u->hnext;
+		}
+}
+
+static void *
+hub_main(void *arg)
+{
+	struct epoll_event	 evs[256];
+	struct waiter		*w;
+	int64_t			 now, next_listen = 0, next_prune;
+	uint64_t		 horizon = 0;
+	int			 i, n, timeout;
+	char			 c;
+
+	(void)arg;
+	next_prune = hub_now_ms() + PRUNE_MS;
+	for (;;) {
+		now = hub_now_ms();
+		if (listen_conn == NULL && now >= next_listen) {
+			listen_connect();
+			next_listen = now + 1000;
+		}
+		pthread_mutex_lock(&lock);
+		timeout = 1000;
+		if (nheap > 0 && heap[0]->deadline - now < timeout)
+			timeout = (int)(heap[0]->deadline - now);
+		if (timeout < 0)
+			timeout = 0;
+		pthread_mutex_unlock(&lock);
+		n = epoll_wait(epfd, evs, 256, timeout);
+		if (n == -1 && errno != EINTR)
+			log_fatal("epoll_wait: %s", strerror(errno));
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == stopfd)
+				goto stop;
+			if (listen_conn != NULL && fd == PQsocket(listen_conn)) {
+				listen_drain();
+				continue;
+			}
+			pthread_mutex_lock(&lock);
+			w = (size_t)fd < nbyfd ? byfd[fd] : NULL;
+			/* A stale event for a reused fd: make sure it hung up. */
+			if (w != NULL && recv(fd, &c, 1, MSG_PEEK |
+			    MSG_DONTWAIT) == -1 && errno == EAGAIN)
+				w = NULL;
+			if (w != NULL)
+				unpark(w);
+			pthread_mutex_unlock(&lock);
+			if (w != NULL) {
+				w->r->status = 499;	/* client closed */
+				poll_finish(w);
+			}
+		}
+		now = hub_now_ms();
+		for (;;) {
+			pthread_mutex_lock(&lock);
+			w = nheap > 0 && heap[0]->deadline <= now ? heap[0] :
+			    NULL;
+			if (w != NULL)
+				unpark(w);
+			pthread_mutex_unlock(&lock);
+			if (w == NULL)
+				break;
+			poll_finish_empty(w);
+		}
+		if (now >= next_prune) {
+			pthread_mutex_lock(&lock);
+			prune_ustates(horizon);
+			horizon = generation;
+			pthread_mutex_unlock(&lock);
+			next_prune = now + PRUNE_MS;
+		}
+	}
+stop:
+	/* Everyone gets an empty answer and polls again (another process). */
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		w = nheap > 0 ? heap[0] : NULL;
+		if (w != NULL)
+			unpark(w);
+		pthread_mutex_unlock(&lock);
+		if (w == NULL)
+			break;
+		poll_finish_empty(w);
+	}
+	return NULL;
+}
+
+static void *
+responder_main(void *arg)
+{
+	struct db	*db = db_new();
+	struct waiter	*w;
+	uint64_t	 g0;
+	int		 tries;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		while (ready_head == NULL && !stopping)
+			pthread_cond_wait(&ready_cond, &lock);
+		if ((w = ready_head) == NULL) {
+			pthread_mutex_unlock(&lock);
+			break;
+		}
+		if ((ready_head = w->next) == NULL)
+			ready_tail = NULL;
+		pthread_mutex_unlock(&lock);
+		/* A hint may be for events this cursor already has: then
+		 * the waiter goes back until its own deadline. */
+		for (tries = 0;; tries++) {
+			g0 = hub_generation();
+			if (poll_deliver(db, w, tries >= 3 || stopping) == 0)
+				break;
+			if (hub_park(w, g0) == 0)
+				break;
+		}
+	}
+	db_free(db);
+	return NULL;
+}
+
+void
+hub_start(void)
+{
+	struct epoll_event	ev;
+	int			i;
+
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		log_fatal("epoll/eventfd: %s", strerror(errno));
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = stopfd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, stopfd, &ev) == -1)
+		log_fatal("epoll_ctl: %s", strerror(errno));
+	notify_start();
+	if (pthread_create(&hub_thread, NULL, hub_main, NULL) != 0)
+		log_fatal("pthread_create failed");
+	for (i = 0; i < RESPONDERS; i++)
+		if (pthread_create(&responders[i], NULL, responder_main,
+		    NULL) != 0)
+			log_fatal("pthread_create failed");
+	janitor_start();
+}
+
+void
+hub_stop(void)
+{
+	uint64_t	one = 1;
+	size_t		i;
+	int		k;
+
+	janitor_stop();
+	pthread_mutex_lock(&lock);
+	stopping = 1;
+	pthread_cond_broadcast(&ready_cond);
+	pthread_mutex_unlock(&lock);
+	if (write(stopfd, &one, sizeof(one)) != sizeof(one))
+		log_warn("eventfd write: %s", strerror(errno));
+	pthread_join(hub_thread, NULL);
+	for (k = 0; k < RESPONDERS; k++)
+		pthread_join(responders[k], NULL);
+	notify_stop();
+	if (listen_conn != NULL)
+		PQfinish(listen_conn);
+	for (i = 0; i < NBUCKETS; i++)
+		while (buckets[i] != NULL) {
+			struct ustate *u = buckets[i];
+
+			buckets[i] = u->hnext;
+			free(u);
+		}
+	free(heap);
+	free(byfd);
+	close(epfd);
+	close(stopfd);
+}
