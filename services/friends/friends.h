@@ -20,6 +20,7 @@ void	friends_request_cancel(struct http_req *);
 /* friends_list.c */
 void	friends_list(struct http_req *);
 void	friends_remove(struct http_req *);
+json_t	*friends_removed_json(int64_t by, int64_t other);
 
 /* friends_blocks.c */
 void	friends_block(struct http_req *);
@@ -27,6 +28,10 @@ void	friends_unblock(struct http_req *);
 void	friends_block_list(struct http_req *);
 
 /* friends_pair.c: helpers shared by the handlers. */
+/* Emits a friend request event (type) about request `id` to users[0..n)
+ * inside the transaction; sets *woken for notify_users(). 0 or -1. */
+int	 pair_request_event(struct db *, const int64_t *users, size_t n,
+	    const char *type, int64_t id, char **woken);
 /* Locks the pair {a, b} for this transaction so concurrent requests,
  * accepts and blocks on the same two users run one after the other. */
 int	 pair_lock(struct db *, int64_t a, int64_t b);
@@ -40,6 +45,6 @@ extern const struct db_stmt sql_pair_lock, sql_user_by_id, sql_user_by_name,
 	    sql_request_decide, sql_request_cancel, sql_friendship_add,
 	    sql_friendship_del, sql_requests_in, sql_requests_out,
 	    sql_friends_list, sql_block_add, sql_block_del, sql_block_list,
-	    sql_requests_end_pair, sql_requests_end_silent;
+	    sql_requests_end_pair, sql_requests_end_silent, sql_request_event;
 
 #endif

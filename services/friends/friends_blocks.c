@@ -2,8 +2,12 @@
  * and every pending request between the two, in one transaction. */
 #include <stdio.h>
 
+#include <stdlib.h>
+
+#include "events.h"
 #include "friends.h"
 #include "http.h"
+#include "notify.h"
 #include "user.h"
 #include "valid.h"
 
@@ -13,8 +17,9 @@ friends_block(struct http_req *r)
 	char		 me[24], them[24], since[40];
 	json_t		*body, *user = NULL;
 	PGresult	*res = NULL;
-	int64_t		 target;
-	int		 created;
+	int64_t		 target, users[2];
+	int		 created, ended;
+	char		*woken = NULL;
 
 	if ((body = http_body_json(r)) == NULL)
 		return;
@@ -41,13 +46,22 @@ friends_block(struct http_req *r)
 	PQclear(res);
 	if ((res = DB_EXEC(r->db, &sql_friendship_del, me, them)) == NULL)
 		goto dberr;
+	ended = PQcmdTuples(res)[0] != '0';
 	PQclear(res);
+	res = NULL;
+	users[0] = r->user_id;
+	users[1] = target;
+	/* To the blocked side this is an ordinary unfriending. */
+	if (ended && events_emit(r->db, users, 2, "friend.removed",
+	    friends_removed_json(r->user_id, target), &woken) == -1)
+		goto dberr;
 	if ((res = DB_EXEC(r->db, &sql_requests_end_pair, me, them)) == NULL)
 		goto dberr;
 	PQclear(res);
 	res = NULL;
 	if (db_commit(r->db) == -1)
 		goto dberr;
+	notify_users(woken);
 	http_reply(r, created ? 201 : 200, json_pack("{s:{s:O,s:s}}", "block",
 	    "user", user, "created_at", since));
 	goto out;
@@ -56,6 +70,7 @@ dberr:
 	http_db_error(r);
 out:
 	PQclear(res);
+	free(woken);
 	json_decref(user);
 	json_decref(body);
 }

@@ -1,5 +1,6 @@
 /* friends_pair: the target user of a request body, and the pair lock. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "friends.h"
@@ -62,4 +63,19 @@ pair_target(struct http_req *r, json_t *body, json_t **user)
 	*user = user_json(res, 0, 0);
 	PQclear(res);
 	return id;
+}
+
+int
+pair_request_event(struct db *db, const int64_t *users, size_t n,
+    const char *type, int64_t id, char **woken)
+{
+	char		*arr, rid[24];
+	PGresult	*res;
+
+	arr = db_i64_array(users, n);
+	res = DB_EXEC(db, &sql_request_event, arr, type, db_i64(rid, id));
+	free(arr);
+	*woken = res != NULL ? strdup(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
+	return res != NULL ? 0 : -1;
 }

@@ -4,8 +4,11 @@
  * pending requests. */
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "friends.h"
 #include "http.h"
+#include "notify.h"
 #include "user.h"
 #include "valid.h"
 
@@ -56,10 +59,11 @@ friends_request_create(struct http_req *r)
 {
 	char		 me[24], them[24], rid[24];
 	const char	*memo = "";
-	json_t		*body, *user = NULL;
+	json_t		*body, *user = NULL, *reqjson = NULL;
 	PGresult	*res = NULL;
-	int64_t		 target, theirs = 0, id;
-	int		 status = 201;
+	int64_t		 target, theirs = 0, id, users[2];
+	int		 status = 201, silent = 0;
+	char		*woken = NULL;
 
 	if ((body = http_body_json(r)) == NULL)
 		return;
@@ -108,22 +112,31 @@ friends_request_create(struct http_req *r)
 			goto dberr;
 		status = 200;
 	} else {
-		const char *silent = db_get_bool(res, 0, 2) ? "true" : "false";
-
+		silent = db_get_bool(res, 0, 2);
 		PQclear(res);
 		res = DB_EXEC(r->db, &sql_request_insert, me, them, memo,
-		    silent);
+		    silent ? "true" : "false");
 		if (res == NULL)
 			goto dberr;
 		id = db_get_i64(res, 0, 0);
 	}
 	PQclear(res);
 	res = NULL;
-	if (db_commit(r->db) == -1)
+	/* The request, as I see it, goes to my devices; to theirs too unless
+	 * it is silent. A crossing request is an acceptance for both. */
+	if ((res = request_get(r, id)) == NULL) {
+		db_rollback(r->db);
+		goto out;
+	}
+	reqjson = request_json(res, 0);
+	users[0] = r->user_id;
+	users[1] = target;
+	if (pair_request_event(r->db, users, silent && status == 201 ? 1 : 2,
+	    status == 201 ? "friend.request" : "friend.accepted", id,
+	    &woken) == -1 || db_commit(r->db) == -1)
 		goto dberr;
-	if ((res = request_get(r, id)) != NULL)
-		http_reply(r, status, json_pack("{s:o}", "request",
-		    request_json(res, 0)));
+	notify_users(woken);
+	http_reply(r, status, json_pack("{s:O}", "request", reqjson));
 	goto out;
 dberr:
 	db_rollback(r->db);
@@ -133,6 +146,8 @@ rollback:
 	db_rollback(r->db);
 out:
 	PQclear(res);
+	free(woken);
+	json_decref(reqjson);
 	json_decref(user);
 	json_decref(body);
 }
@@ -168,9 +183,10 @@ friends_request_list(struct http_req *r)
 static void
 decide(struct http_req *r, const char *state)
 {
-	char		 sid[24], me[24], from[24];
+	char		 sid[24], me[24], from[24], *woken = NULL;
 	PGresult	*res;
-	int64_t		 id, from_id;
+	json_t		*reqjson;
+	int64_t		 id, from_id, users[2];
 
 	if (http_param_id(r, 0, &id) == -1 ||
 	    (res = request_get(r, id)) == NULL)
@@ -205,13 +221,27 @@ decide(struct http_req *r, const char *state)
 			goto dberr;
 		PQclear(res);
 	}
-	if (db_commit(r->db) == -1)
-		goto dberr;
-	if ((res = request_get(r, id)) != NULL) {
-		http_reply(r, 200, json_pack("{s:o}", "request",
-		    request_json(res, 0)));
-		PQclear(res);
+	if ((res = request_get(r, id)) == NULL) {
+		db_rollback(r->db);
+		return;
 	}
+	reqjson = request_json(res, 0);
+	PQclear(res);
+	/* Both sides learn of a friendship; a rejection only syncs my own
+	 * devices (the sender is not told). */
+	users[0] = r->user_id;
+	users[1] = from_id;
+	if (pair_request_event(r->db, users, strcmp(state, "accepted") == 0 ?
+	    2 : 1, strcmp(state, "accepted") == 0 ? "friend.accepted" :
+	    "friend.rejected", id, &woken) == -1 ||
+	    db_commit(r->db) == -1) {
+		json_decref(reqjson);
+		free(woken);
+		goto dberr;
+	}
+	notify_users(woken);
+	free(woken);
+	http_reply(r, 200, json_pack("{s:o}", "request", reqjson));
 	return;
 dberr:
 	db_rollback(r->db);

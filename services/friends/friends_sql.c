@@ -65,8 +65,10 @@ const struct db_stmt sql_requests_out = { "requests_out",
 	" ON u.id = r.to_id WHERE r.from_id = $1 AND r.state = 'pending'"
 	" ORDER BY r.id DESC LIMIT 1000" };
 const struct db_stmt sql_friends_list = { "friends_list",
-	"SELECT u.id, u.username, u.display_name, iso(f.created_at)"
+	"SELECT u.id, u.username, u.display_name, iso(f.created_at),"
+	" coalesce(p.online, false)"
 	" FROM friendships f JOIN users u ON u.id = f.friend_id"
+	" LEFT JOIN presence p ON p.user_id = u.id"
 	" WHERE f.user_id = $1 ORDER BY u.username COLLATE \"C\" LIMIT 5000" };
 const struct db_stmt sql_block_add = { "block_add",
 	"INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2)"
@@ -79,3 +81,16 @@ const struct db_stmt sql_block_list = { "block_list",
 	"SELECT u.id, u.username, u.display_name, iso(b.created_at)"
 	" FROM blocks b JOIN users u ON u.id = b.blocked_id"
 	" WHERE b.blocker_id = $1 ORDER BY b.created_at DESC LIMIT 5000" };
+/* A friend request event: the request with both parties' profiles, so
+ * each side reads it the same way. $1 users, $2 type, $3 request id. */
+const struct db_stmt sql_request_event = { "request_event",
+	"SELECT emit($1::bigint[], $2, jsonb_build_object("
+	" 'request', jsonb_build_object('id', r.id, 'from', r.from_id,"
+	"  'to', r.to_id, 'memo', r.memo, 'state', r.state,"
+	"  'created_at', iso(r.created_at)),"
+	" 'from_user', jsonb_build_object('id', f.id, 'username', f.username,"
+	"  'display_name', f.display_name),"
+	" 'to_user', jsonb_build_object('id', t.id, 'username', t.username,"
+	"  'display_name', t.display_name)))::text"
+	" FROM friend_requests r JOIN users f ON f.id = r.from_id"
+	" JOIN users t ON t.id = r.to_id WHERE r.id = $3" };

@@ -1,5 +1,6 @@
 /* friends: the FastCGI binary for /api/v1/friends and /api/v1/blocks. */
 #include "friends.h"
+#include "notify.h"
 #include "server.h"
 
 static const struct route routes[] = {
@@ -19,6 +20,8 @@ static const struct service friends = {
 	.name = "friends",
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.on_start = notify_start,
+	.on_stop = notify_stop,
 };
 
 int

@@ -1,10 +1,14 @@
 /* fuzz_query: http_query_find, http_cookie_find and http_decode on
  * arbitrary bytes, each checked against a plain reference written another
- * way (split first, then decode). Input: byte 0 picks the output size, so
- * short buffers are exercised; the rest is the query string or cookie
- * header, given NUL-terminated as QUERY_STRING and Cookie values are. */
+ * way (split first, then decode), and http_jsonp, whose callback ends up
+ * in a script. Input: byte 0 picks the output size, so short buffers are
+ * exercised; the rest is the query string or cookie header, given
+ * NUL-terminated as QUERY_STRING and Cookie values are. */
 #include <string.h>
 
+#include <jansson.h>
+
+#include "fcgi_mem.h"
 #include "fuzz.h"
 #include "http.h"
 #include "text.h"
@@ -19,6 +23,8 @@ static int	ref_find(const char *, const char *, char, int, char *,
 		    size_t);
 static void	check_find(const char *, const char *, char, int, size_t);
 static void	check_decode(const uint8_t *, size_t, int, size_t);
+static int	is_ident_path(const char *);
+static void	check_jsonp(const char *);
 
 static int
 hex(int c)
@@ -146,6 +152,84 @@ check_decode(const uint8_t *data, size_t len, int plus, size_t outlen)
 	free(want);
 }
 
+/* identifier ("." identifier)*, identifiers of [A-Za-z0-9_$] not starting
+ * with a digit: a callback that can only name a function. */
+static int
+is_ident_path(const char *s)
+{
+	static const char	 first[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ_$";
+	static const char	 digits[] = "0123456789";
+	size_t			 n;
+
+	for (;;) {
+		if (*s == '\0' || strchr(first, *s) == NULL)
+			return 0;
+		n = 1;
+		while (s[n] != '\0' && (strchr(first, s[n]) != NULL ||
+		    strchr(digits, s[n]) != NULL))
+			n++;
+		s += n;
+		if (*s == '\0')
+			return 1;
+		if (*s++ != '.')
+			return 0;
+	}
+}
+
+/* A callback http_jsonp accepts must be an identifier path, and an error
+ * reply must then be exactly "/\**\/cb(json);", status 200, with the real
+ * status inside; one it refuses gets a plain 400. */
+static void
+check_jsonp(const char *qs)
+{
+	static struct http_req	 r;
+	struct fcgi_mem		 m;
+	json_t			*o;
+	const char		*out, *body;
+	char			 cb[HTTP_PARAM_MAX], prefix[128];
+	size_t			 len, plen;
+	int			 rc;
+
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.query = qs;
+	fcgi_mem_init(&m, &r, NULL, 0);
+	rc = http_jsonp(&r);
+	FUZZ_ASSERT(rc == 0 || rc == -1);
+	if (rc == -1) {
+		FUZZ_ASSERT(r.jsonp[0] == '\0');
+		FUZZ_OK(fcgi_mem_check(&m, 400));
+	} else if (r.jsonp[0] == '\0') {
+		FUZZ_ASSERT(r.status == 0);
+		FUZZ_ASSERT(http_query_find(qs, "callback", cb, sizeof(cb)) ==
+		    0);
+	} else {
+		FUZZ_ASSERT(r.status == 0 && is_ident_path(r.jsonp));
+		http_error(&r, 404, "not_found", "Nothing at %s.", qs);
+		out = fcgi_mem_output(&m, &len);
+		FUZZ_ASSERT(strncmp(out, "Status: 200 OK\r\n", 16) == 0);
+		FUZZ_ASSERT(strstr(out, "\r\nContent-Type: application/"
+		    "javascript; charset=utf-8\r\n") != NULL);
+		FUZZ_ASSERT((body = strstr(out, "\r\n\r\n")) != NULL);
+		body += 4;
+		plen = (size_t)snprintf(prefix, sizeof(prefix), "/**/%s(",
+		    r.jsonp);
+		len -= (size_t)(body - out);
+		FUZZ_ASSERT(plen < sizeof(prefix) && len > plen + 2);
+		FUZZ_ASSERT(memcmp(body, prefix, plen) == 0);
+		FUZZ_ASSERT(memcmp(body + len - 2, ");", 2) == 0);
+		o = json_loadb(body + plen, len - plen - 2, 0, NULL);
+		FUZZ_ASSERT(o != NULL);
+		FUZZ_ASSERT(json_integer_value(json_object_get(o, "status")) ==
+		    404);
+		FUZZ_ASSERT(json_is_string(json_object_get(json_object_get(o,
+		    "error"), "code")));
+		json_decref(o);
+	}
+	fcgi_mem_cleanup(&m);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -166,6 +250,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_find(s, cookie_names[i], ';', 0, outlen);
 	check_decode(data + 1, size - 1, data[0] & 1, outlen);
 	check_decode(data + 1, size - 1, data[0] & 1, 256);
+	check_jsonp(s);
 	free(s);
 	return 0;
 }
