@@ -38,21 +38,24 @@ build: $(BINS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libparley.a: $(SHARED_OBJ)
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 define service_rule
 $(B)/bin/parley-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard services/$(1)/*.c)) $(B)/libparley.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(LDFLAGS_MODE) -o $$@ $$^ $(LIBS)
+	@echo "LD $$@"
+	@$$(CC) $(LDFLAGS_MODE) -o $$@ $$^ $(LIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
 
 $(UNIT_BIN): $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/unit/*.c)) $(B)/libparley.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_MODE) -o $@ $^ $(LIBS)
+	@echo "LD $@"
+	@$(CC) $(LDFLAGS_MODE) -o $@ $^ $(LIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
@@ -75,11 +78,11 @@ status:
 # (own var dir and port, so a `make run` beside it is left alone).
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory SAN=1 build $(UNIT_BIN)
+	@$(MAKE) --no-print-directory SAN=1 build build/asan/bin/unit-tests
 	@scripts/test.sh
 
 unit:
-	@$(MAKE) --no-print-directory SAN=1 $(UNIT_BIN)
+	@$(MAKE) --no-print-directory SAN=1 build/asan/bin/unit-tests
 	@build/asan/bin/unit-tests
 
 # libFuzzer drivers for every parser of client input (clang).

@@ -15,6 +15,10 @@
 #include "text.h"
 #include "valid.h"
 
+static void	after(int);
+static void	check_string(json_t *, const char *, int, size_t, size_t);
+static void	check_numbers(json_t *);
+
 static struct http_req	 req;
 static struct fcgi_mem	 mem;
 

@@ -18,6 +18,7 @@ static const char *const query_keys[] = { "q", "limit", "access_token",
 static const char *const cookie_names[] = { "parley_session",
     "parley_csrf", "a" };
 
+static int	hex(int);
 static long	ref_decode(const char *, size_t, int, char *, size_t);
 static int	ref_find(const char *, const char *, char, int, char *,
 		    size_t);

@@ -15,6 +15,13 @@
 #include "text.h"
 
 static void	h_ok(struct http_req *);
+static void	split(const char *, char ***, size_t *);
+static int	ref_match(const char *, const char *, char [][256], int *);
+static enum router_result ref_route(const char *, const char *, char [][256],
+		    int *, const struct route **);
+static void	check_match(const char *, const char *);
+static int	want_status(const char *, const char *);
+static void	check_dispatch(const char *, const char *);
 
 /* The services' shapes: literals, one or two {params}, shared prefixes,
  * several methods on one path. All public: dispatch must not need a

@@ -7,6 +7,9 @@
 #include "fuzz.h"
 #include "text.h"
 
+static size_t	ref_next(const unsigned char *, size_t, uint32_t *);
+static int	ref_scan(const unsigned char *, size_t, size_t *, int *, int *);
+
 /* Decodes the code point at s[0..len): its byte count, or 0 if the
  * bytes are not the shortest encoding of a scalar value other than NUL. */
 static size_t

@@ -13,6 +13,7 @@
 static void	in_fill(FCGX_Stream *);
 static void	out_empty(FCGX_Stream *, int);
 static void	*xrealloc(void *, size_t);
+static const char *check_error_body(const char *, size_t);
 
 static void *
 xrealloc(void *p, size_t n)

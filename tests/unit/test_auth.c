@@ -10,6 +10,8 @@ static const char	*t_token_hash(void);
 static const char	*t_csrf(void);
 static const char	*t_password(void);
 static const char	*t_password_unknown_user(void);
+static int		 is_b64url(const char *, size_t);
+static int		 is_hash(const char *);
 
 /* 1 if s is exactly len characters of the base64url alphabet. */
 static int

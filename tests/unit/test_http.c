@@ -18,6 +18,7 @@ static const char	*t_query_encoded(void);
 static const char	*t_query_invalid(void);
 static const char	*t_query_out_size(void);
 static const char	*t_cookie_find(void);
+static long		 dec(const char *, int, char *, size_t);
 
 /* Decodes a NUL-terminated string (its whole length). */
 static long

@@ -20,6 +20,7 @@ static const char	*t_query_long(void);
 static const char	*t_param_id(void);
 static const char	*t_dispatch(void);
 static void		 h_ok(struct http_req *);
+static void		 start(const char *, ...);
 
 static struct http_req	 req;
 static struct fcgi_mem	 mem;

@@ -60,6 +60,7 @@ static const char	*t_controls_c0_del(void);
 static const char	*t_controls_c1(void);
 static const char	*t_controls_multiline(void);
 static const char	*t_scrub(void);
+static int		 scrubs_to(const char *, const char *);
 
 /* The length bounds the check: bytes past it are never looked at. */
 static const char *

@@ -6,6 +6,7 @@ static const char	*t_fold_case(void);
 static const char	*t_fold_lengths(void);
 static const char	*t_fold_chars(void);
 static const char	*t_fold_len_bounds(void);
+static int		 fold(const char *, char *, size_t);
 
 /* Folds a copy of `s` (its whole length) into buf. */
 static int
