@@ -263,10 +263,10 @@ friends_request_reject(struct http_req *r)
 void
 friends_request_cancel(struct http_req *r)
 {
-	char		 sid[24], me[24];
+	char		 sid[24], me[24], *woken = NULL;
 	PGresult	*res;
-	int64_t		 id;
-	int		 mine;
+	int64_t		 id, users[2];
+	int		 mine, silent;
 
 	if (http_param_id(r, 0, &id) == -1 ||
 	    (res = request_get(r, id)) == NULL)
@@ -278,16 +278,30 @@ friends_request_cancel(struct http_req *r)
 		    "friend request; the recipient rejects it.");
 		return;
 	}
-	res = DB_EXEC(r->db, &sql_request_cancel, db_i64(sid, id),
-	    db_i64(me, r->user_id));
-	if (res == NULL) {
-		http_db_error(r);
-		return;
-	}
-	if (PQcmdTuples(res)[0] == '0')
+	if (db_begin(r->db) == -1 || (res = DB_EXEC(r->db, &sql_request_cancel,
+	    db_i64(sid, id), db_i64(me, r->user_id))) == NULL)
+		goto dberr;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		db_rollback(r->db);
 		http_error(r, 409, "request_not_pending", "This friend request "
 		    "is no longer pending.");
-	else
-		http_reply(r, 204, NULL);
+		return;
+	}
+	users[0] = r->user_id;
+	users[1] = db_get_i64(res, 0, 0);
+	silent = db_get_bool(res, 0, 1);
 	PQclear(res);
+	/* The recipient's pending list changes too, unless it never saw it. */
+	if (pair_request_event(r->db, users, silent ? 1 : 2, "friend.canceled",
+	    id, &woken) == -1 || db_commit(r->db) == -1)
+		goto dberr;
+	notify_users(woken);
+	free(woken);
+	http_reply(r, 204, NULL);
+	return;
+dberr:
+	free(woken);
+	db_rollback(r->db);
+	http_db_error(r);
 }

@@ -39,7 +39,8 @@ const struct db_stmt sql_request_decide = { "request_decide",
 	" RETURNING from_id" };
 const struct db_stmt sql_request_cancel = { "request_cancel",
 	"UPDATE friend_requests SET state = 'canceled', decided_at = now()"
-	" WHERE id = $1 AND from_id = $2 AND state = 'pending'" };
+	" WHERE id = $1 AND from_id = $2 AND state = 'pending'"
+	" RETURNING to_id, silent" };
 const struct db_stmt sql_requests_end_pair = { "requests_end_pair",
 	"UPDATE friend_requests SET state = 'canceled', decided_at = now()"
 	" WHERE state = 'pending' AND ((from_id = $1 AND to_id = $2)"

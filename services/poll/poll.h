@@ -24,6 +24,16 @@ struct waiter {
 	struct ustate	*u;
 };
 
+/* Settings read once at start (poll_events.c). */
+struct poll_config {
+	long	max_timeout;	/* PARLEY_POLL_MAX_TIMEOUT, s (<= 60: nginx
+				 * holds an upstream for 70 s) */
+	long	online_window;	/* PARLEY_ONLINE_WINDOW, s */
+	long	retention;	/* PARLEY_EVENT_RETENTION, s */
+};
+extern struct poll_config poll_config;
+void	poll_config_load(void);
+
 /* poll_events.c */
 void	poll_events(struct http_req *);
 /* Looks for events after w->since. Replies and finishes the waiter when

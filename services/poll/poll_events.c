@@ -15,7 +15,20 @@
 #define LIMIT_DEFAULT	100
 #define LIMIT_MAX	500
 
+struct poll_config poll_config;
+
 static void	reply_events(struct http_req *, const char *, long long);
+
+void
+poll_config_load(void)
+{
+	poll_config.max_timeout = config_env_long("PARLEY_POLL_MAX_TIMEOUT",
+	    55, 1, 60);
+	poll_config.online_window = config_env_long("PARLEY_ONLINE_WINDOW",
+	    60, 3, 3600);
+	poll_config.retention = config_env_long("PARLEY_EVENT_RETENTION",
+	    30L * 86400, 60, 3650L * 86400);
+}
 
 void
 poll_finish(struct waiter *w)
@@ -79,7 +92,7 @@ poll_deliver(struct db *db, struct waiter *w, int final)
 void
 poll_events(struct http_req *r)
 {
-	char		 sid[24], uid[24], since_s[24];
+	char		 sid[24], uid[24], since_s[24], fresh[24];
 	long long	 since = -1, timeout = 25, limit = LIMIT_DEFAULT;
 	long long	 head, floor, acked;
 	int		 stale, rc, tries;
@@ -89,12 +102,16 @@ poll_events(struct http_req *r)
 	uint64_t	 g0;
 
 	if ((rc = http_query_long(r, "since", 0, INT64_MAX, &since)) == -1 ||
-	    http_query_long(r, "timeout", 0, config_env_long(
-	    "PARLEY_POLL_MAX_TIMEOUT", 55, 0, 300), &timeout) == -1 ||
+	    http_query_long(r, "timeout", 0, poll_config.max_timeout,
+	    &timeout) == -1 ||
 	    http_query_long(r, "limit", 1, LIMIT_MAX, &limit) == -1)
 		return;
-	if ((res = DB_EXEC(r->db, &sql_state, db_i64(sid, r->session_id))) ==
-	    NULL) {
+	/* A device's poll time is refreshed at least 3 times per presence
+	 * window (the janitor's PARLEY_ONLINE_WINDOW), so a device that keeps
+	 * polling never looks offline: 20 s with the default 60 s window. */
+	if ((res = DB_EXEC(r->db, &sql_state, db_i64(sid, r->session_id),
+	    db_i64(fresh, config_env_long("PARLEY_ONLINE_WINDOW", 60, 5,
+	    3600) / 3))) == NULL) {
 		http_db_error(r);
 		return;
 	}
@@ -104,12 +121,18 @@ poll_events(struct http_req *r)
 	stale = db_get_bool(res, 0, 3);
 	PQclear(res);
 	if (rc == 1 && (since < floor || since > head)) {
-		http_reply(r, 410, json_pack("{s:{s:s,s:s},s:I,s:I}", "error",
+		json_t *err = json_pack("{s:{s:s,s:s},s:I,s:I}", "error",
 		    "code", "cursor_expired", "message", since > head ?
 		    "The cursor is ahead of this stream; reload and use 'next'." :
 		    "Events after this cursor were pruned; reload the history "
 		    "and continue from 'next'.", "oldest", (json_int_t)floor,
-		    "next", (json_int_t)head));
+		    "next", (json_int_t)head);
+
+		/* JSONP answers 200: the status travels inside, as in
+		 * http_error(). */
+		if (r->jsonp[0] != '\0')
+			json_object_set_new(err, "status", json_integer(410));
+		http_reply(r, 410, err);
 		return;
 	}
 	db_i64(uid, r->user_id);

@@ -480,6 +480,7 @@ hub_start(void)
 	struct epoll_event	ev;
 	int			i;
 
+	poll_config_load();
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		log_fatal("epoll/eventfd: %s", strerror(errno));

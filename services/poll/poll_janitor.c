@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "config.h"
 #include "log.h"
 #include "notify.h"
 #include "poll.h"
@@ -21,10 +20,8 @@ janitor_main(void *arg)
 	struct timespec	 ts;
 	PGresult	*res;
 	char		 win[24], keep[24], batch[24];
-	long		 online = config_env_long("PARLEY_ONLINE_WINDOW", 60, 5,
-			    3600);
-	long		 retention = config_env_long("PARLEY_EVENT_RETENTION",
-			    30L * 86400, 60, 3650L * 86400);
+	long		 online = poll_config.online_window;
+	long		 retention = poll_config.retention;
 	int		 tick = 0;
 
 	(void)arg;

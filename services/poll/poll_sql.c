@@ -2,10 +2,10 @@
 #include "poll.h"
 
 /* The stream and this device: head, floor, acked cursor, and whether the
- * device's last poll is old enough to refresh presence. */
+ * device's last poll is old enough ($2 seconds) to refresh presence. */
 const struct db_stmt sql_state = { "poll_state",
 	"SELECT st.head, st.floor, s.acked_seq,"
-	" s.last_poll_at IS NULL OR s.last_poll_at < now() - interval '20 seconds'"
+	" s.last_poll_at IS NULL OR s.last_poll_at < now() - make_interval(secs => $2)"
 	" FROM sessions s JOIN streams st ON st.user_id = s.user_id"
 	" WHERE s.id = $1" };
 const struct db_stmt sql_ack = { "poll_ack",
