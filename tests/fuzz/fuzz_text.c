@@ -80,13 +80,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t	 chars, i;
 	int	 valid, ctl, ctl_ml;
 
-	/* Exactly `size` bytes: the length alone must bound the reads. */
+	/* libFuzzer's buffer is exactly `size` bytes on the heap, so ASan
+	 * sees a read the length should have stopped. */
+	valid = ref_scan(data, size, &chars, &ctl, &ctl_ml);
+	FUZZ_ASSERT(text_utf8_valid((const char *)data, size) == valid);
 	if ((s = malloc(size + 1)) == NULL || (scrubbed = malloc(size + 1)) ==
 	    NULL)
 		abort();
 	memcpy(s, data, size);
-	valid = ref_scan(data, size, &chars, &ctl, &ctl_ml);
-	FUZZ_ASSERT(text_utf8_valid(s, size) == valid);
 	s[size] = '\0';
 	if (valid) {
 		FUZZ_ASSERT(text_utf8_chars(s) == chars);
