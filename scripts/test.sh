@@ -15,6 +15,9 @@ export PARLEY_URL=http://127.0.0.1:$PORT
 # uses argon2id's interactive limits (see README).
 export PARLEY_PWHASH=min
 export PARLEY_LOGIN_FAILS_IP=${PARLEY_LOGIN_FAILS_IP:-40}
+# Users go offline 5 s after their last poll (60 s in production), so the
+# presence test can see it happen (tests/api/poll.test.js).
+export PARLEY_ONLINE_WINDOW=${PARLEY_ONLINE_WINDOW:-5}
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -41,13 +44,13 @@ if ! scripts/parley start; then
 	exit 1
 fi
 
-# Files named zz_* disturb the whole stack (they stop the database): they
-# run alone, after the others.
+# Files named zz_* disturb the whole stack (they stop the database, restart
+# a service): they run after the others, one file at a time.
 run_node() {
-	local label=$1; shift
+	local label=$1 conc=$2; shift 2
 	[ $# -gt 0 ] || return 0
 	echo "== black-box tests: $label"
-	node --test --test-reporter=tap --test-concurrency=2 "$@" 2>&1 |
+	node --test --test-reporter=tap --test-concurrency="$conc" "$@" 2>&1 |
 	    tee -a "$PARLEY_VAR/api.tap" >"$PARLEY_VAR/api-$label.tap"
 	grep -E '^(not ok|ok) |^# Subtest|^\s+(error|expected|actual|location):' \
 	    "$PARLEY_VAR/api-$label.tap" | grep -vE '^\s+ok ' || true
@@ -60,8 +63,8 @@ run_node() {
 }
 mapfile -t parallel < <(ls tests/api/*.test.js | grep -v '/zz_')
 mapfile -t serial < <(ls tests/api/zz_*.test.js 2>/dev/null)
-run_node parallel "${parallel[@]}"
-run_node serial "${serial[@]}"
+run_node parallel 2 "${parallel[@]}"
+run_node serial 1 "${serial[@]}"
 
 echo "== stopping the stack (leak checks run at exit)"
 scripts/parley stop >/dev/null 2>&1

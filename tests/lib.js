@@ -3,7 +3,7 @@
 'use strict';
 const http = require('node:http');
 const crypto = require('node:crypto');
-const { execFileSync } = require('node:child_process');
+const { execFile, execFileSync } = require('node:child_process');
 const path = require('node:path');
 
 const BASE = new URL(process.env.PARLEY_URL || 'http://127.0.0.1:18080');
@@ -85,9 +85,22 @@ function assertError(assert, res, status, code) {
   assert.match(res.headers['content-type'] || '', /application\/json/);
 }
 
-// Runs scripts/parley with the test stack's environment (pg-stop, ...).
-function stack(cmd) {
-  return execFileSync(path.join(ROOT, 'scripts/parley'), [cmd], { stdio: 'pipe', env: process.env }).toString();
+// Runs scripts/parley with the test stack's environment and all the given
+// arguments: stack('pg-stop'), stack('restart-service', 'poll'),
+// stack('psql', '-c', 'SELECT 1'). Blocks the event loop until it is done.
+function stack(...args) {
+  return execFileSync(path.join(ROOT, 'scripts/parley'), args, { stdio: 'pipe', env: process.env }).toString();
 }
 
-module.exports = { api, request, register, befriend, uniqueName, assertError, stack, BASE, ROOT };
+// The same without blocking: requests in flight keep going while it runs.
+// Resolves stdout; rejects with stderr in the message.
+function stackAsync(...args) {
+  return new Promise((resolve, reject) => {
+    execFile(path.join(ROOT, 'scripts/parley'), args, { env: process.env }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`scripts/parley ${args.join(' ')}: ${err.message} ${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+module.exports = { api, request, register, befriend, uniqueName, assertError, stack, stackAsync, BASE, ROOT };

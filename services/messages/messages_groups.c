@@ -43,7 +43,8 @@ reply_group(struct http_req *r, int status, int64_t id)
 		http_db_error(r);
 		return;
 	}
-	if (PQntuples(res) != 1) {
+	/* A direct conversation has member rows too, but no group_json. */
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		PQclear(res);
 		if (status == 204)
 			http_reply(r, 204, NULL);

@@ -110,8 +110,7 @@ poll_events(struct http_req *r)
 	 * window (the janitor's PARLEY_ONLINE_WINDOW), so a device that keeps
 	 * polling never looks offline: 20 s with the default 60 s window. */
 	if ((res = DB_EXEC(r->db, &sql_state, db_i64(sid, r->session_id),
-	    db_i64(fresh, config_env_long("PARLEY_ONLINE_WINDOW", 60, 5,
-	    3600) / 3))) == NULL) {
+	    db_i64(fresh, poll_config.online_window / 3))) == NULL) {
 		http_db_error(r);
 		return;
 	}
