@@ -173,6 +173,26 @@ http_reply(struct http_req *r, int status, json_t *body)
 }
 
 void
+http_reply_wrap(struct http_req *r, int status, const char *key,
+    const char *json)
+{
+	size_t	 klen = strlen(key), jlen = strlen(json), len;
+	char	*s;
+
+	len = klen + jlen + 5;
+	if ((s = malloc(len + 1)) == NULL)
+		log_fatal("malloc: out of memory");
+	s[0] = '{';
+	s[1] = '"';
+	memcpy(s + 2, key, klen);
+	memcpy(s + 2 + klen, "\":", 2);
+	memcpy(s + 4 + klen, json, jlen);
+	memcpy(s + 4 + klen + jlen, "}", 2);
+	http_reply_raw(r, status, "application/json; charset=utf-8", s, len);
+	free(s);
+}
+
+void
 http_error(struct http_req *r, int status, const char *code,
     const char *fmt, ...)
 {

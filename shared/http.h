@@ -49,6 +49,10 @@ void	 http_reply(struct http_req *, int status, json_t *body);
 /* Sends a raw body with its content type (JSONP, static text). */
 void	 http_reply_raw(struct http_req *, int status, const char *ctype,
 	    const char *body, size_t len);
+/* Sends {"<key>":<json>} where json is JSON text already (as PostgreSQL
+ * builds it), without parsing it again. */
+void	 http_reply_wrap(struct http_req *, int status, const char *key,
+	    const char *json);
 /* Sends {"error":{"code":code,"message":...}}. */
 void	 http_error(struct http_req *, int status, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -41,10 +41,9 @@ member_or_404(struct http_req *r, int64_t conv)
 void
 conversations_list(struct http_req *r)
 {
-	char		 me[24], lim[24], *s;
+	char		 me[24], lim[24];
 	long long	 limit = 100;
 	PGresult	*res;
-	size_t		 len;
 
 	if (http_query_long(r, "limit", 1, 500, &limit) == -1)
 		return;
@@ -53,14 +52,8 @@ conversations_list(struct http_req *r)
 		http_db_error(r);
 		return;
 	}
-	len = strlen(PQgetvalue(res, 0, 0));
-	if ((s = malloc(len + 32)) == NULL)
-		log_fatal("malloc: out of memory");
-	len = (size_t)snprintf(s, len + 32, "{\"conversations\":%s}",
-	    PQgetvalue(res, 0, 0));
+	http_reply_wrap(r, 200, "conversations", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	http_reply_raw(r, 200, "application/json; charset=utf-8", s, len);
-	free(s);
 }
 
 void

@@ -1,12 +1,10 @@
 /* messages_groups: group create, view, rename, members, roles, leave. The
  * rules (who may do what, friends only, 500 members) live in the database
  * functions of sql/005_groups.sql, under the group's row lock. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
-#include "log.h"
 #include "messages.h"
 #include "notify.h"
 #include "valid.h"
@@ -34,9 +32,8 @@ static void	run_change(struct http_req *, const struct db_stmt *, int,
 static void
 reply_group(struct http_req *r, int status, int64_t id)
 {
-	char		 g[24], me[24], *s;
+	char		 g[24], me[24];
 	PGresult	*res;
-	size_t		 len;
 
 	if ((res = DB_EXEC(r->db, &sql_group_get, db_i64(g, id),
 	    db_i64(me, r->user_id))) == NULL) {
@@ -57,14 +54,8 @@ reply_group(struct http_req *r, int status, int64_t id)
 		http_reply(r, 204, NULL);
 		return;
 	}
-	len = strlen(PQgetvalue(res, 0, 0));
-	if ((s = malloc(len + 16)) == NULL)
-		log_fatal("malloc: out of memory");
-	len = (size_t)snprintf(s, len + 16, "{\"group\":%s}",
-	    PQgetvalue(res, 0, 0));
+	http_reply_wrap(r, status, "group", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	http_reply_raw(r, status, "application/json; charset=utf-8", s, len);
-	free(s);
 }
 
 /* Runs a group function (status, detail, woken) and replies. */

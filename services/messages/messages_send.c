@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "http.h"
-#include "log.h"
 #include "messages.h"
 #include "notify.h"
 #include "valid.h"
@@ -15,7 +14,6 @@
 static json_t	*clean_body(struct http_req *, const char *, json_t *);
 static int	 valid_url(const char *);
 static int	 valid_mime(const char *);
-static void	 reply_message(struct http_req *, int, const char *);
 
 static const struct http_outcome send_outcomes[] = {
 	{ "created", 201, NULL, NULL },
@@ -104,22 +102,6 @@ clean_body(struct http_req *r, const char *type, json_t *body)
 	    "size", (json_int_t)size, "mime", mime);
 }
 
-static void
-reply_message(struct http_req *r, int status, const char *message)
-{
-	char	*s;
-	size_t	 len = strlen(message);
-
-	if ((s = malloc(len + 16)) == NULL)
-		log_fatal("malloc: out of memory");
-	memcpy(s, "{\"message\":", 11);
-	memcpy(s + 11, message, len);
-	memcpy(s + 11 + len, "}", 2);
-	http_reply_raw(r, status, "application/json; charset=utf-8", s,
-	    len + 12);
-	free(s);
-}
-
 void
 messages_send(struct http_req *r)
 {
@@ -178,7 +160,7 @@ messages_send(struct http_req *r)
 	    0)
 		goto out;
 	notify_users(db_get_str(res, 0, 2));
-	reply_message(r, status, PQgetvalue(res, 0, 1));
+	http_reply_wrap(r, status, "message", PQgetvalue(res, 0, 1));
 out:
 	PQclear(res);
 	free(bodytext);
@@ -205,7 +187,7 @@ messages_recall(struct http_req *r)
 	if ((status = http_outcome(r, recall_outcomes,
 	    PQgetvalue(res, 0, 0))) > 0) {
 		notify_users(db_get_str(res, 0, 2));
-		reply_message(r, status, PQgetvalue(res, 0, 1));
+		http_reply_wrap(r, status, "message", PQgetvalue(res, 0, 1));
 	}
 	PQclear(res);
 }
