@@ -91,6 +91,12 @@ fuzz:
 	@scripts/deps.sh test
 	@scripts/fuzz.sh $(FUZZ_TIME)
 
+# Benchmark on a private stack (var/bench, ports 18200 and 18201): four
+# figures, each beside a yardstick measured in the same run. See README.
+bench: deps
+	@$(MAKE) --no-print-directory build
+	@bench/run.sh
+
 format-check:
 	@clang-format --dry-run --Werror shared/*.[ch] services/*/*.[ch] \
 	    tests/unit/*.c tests/fuzz/*.c

@@ -1,0 +1,494 @@
+#!/usr/bin/env bash
+# bench/run.sh: `make bench`. Starts a private Parley stack (var/bench,
+# port 18200) and an Nchan nginx (port 18201), measures the four figures
+# of the benchmark on loopback, each beside a yardstick measured in the
+# same run, prints a table and stops everything it started (also on
+# failure or Ctrl-C). Expects `make build` to have run (the Makefile's
+# bench target does that). Needs root or sudo for `ulimit -n` and for
+# installing libnginx-mod-nchan when missing.
+#
+# Knobs (environment): BENCH_VAR (var/bench), BENCH_PORT (18200),
+# BENCH_NCHAN_PORT (18201), BENCH_SECS (10: seconds per throughput and
+# latency measurement), BENCH_CLIENTS (32), BENCH_RATE (500 messages/s),
+# BENCH_POLLERS (1000), BENCH_WAITERS (10000), BENCH_GROUP (500),
+# BENCH_ROUNDS (10 fan-out rounds).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+mkdir -p "${BENCH_VAR:-$ROOT/var/bench}"
+BV=$(cd "${BENCH_VAR:-$ROOT/var/bench}" && pwd)
+export PARLEY_VAR=$BV
+export PORT=${BENCH_PORT:-18200}
+export PARLEY_HOST=127.0.0.1
+export PARLEY_PWHASH=min
+unset DATABASE_URL PARLEY_SERVICES PARLEY_BIN
+NPORT=${BENCH_NCHAN_PORT:-18201}
+SECS=${BENCH_SECS:-10}
+CLIENTS=${BENCH_CLIENTS:-32}
+RATE=${BENCH_RATE:-500}
+POLLERS=${BENCH_POLLERS:-1000}
+WAITERS=${BENCH_WAITERS:-10000}
+GROUP=${BENCH_GROUP:-500}
+STAGE1=$((WAITERS / 10))
+ROUNDS=${BENCH_ROUNDS:-10}
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+NV=$BV/nchan
+W=$BV/work
+LG=$ROOT/build/bench/loadgen
+DB="postgresql://parley@/parley?host=$BV/pg/sock"
+LGPID=
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+q() { psql "$DB" -qXAt -v ON_ERROR_STOP=1 "$@"; }
+# A value from a loadgen result file: val FILE KEY
+val() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# ------------------------------------------------------------ stop / start
+
+nchan_stop() {
+	local pid
+	[ -f "$NV/nginx.pid" ] || return 0
+	pid=$(cat "$NV/nginx.pid")
+	kill -QUIT "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -TERM "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ -n "$LGPID" ]; then kill "$LGPID" 2>/dev/null || true; fi
+	nchan_stop
+	scripts/parley stop >/dev/null 2>&1 || true
+	[ $rc -eq 0 ] || say "failed (exit $rc); logs in $BV/log and $NV"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ -x "$ROOT/build/release/bin/parley-poll" ] || die "run make build first"
+[ -n "$PGBIN" ] && [ -x "$PGBIN/pgbench" ] || die "pgbench not found"
+
+# 10,000 held polls need as many descriptors in the poll service, the
+# load generator and (twice) nginx; children inherit this limit.
+need=$((WAITERS + 4096))
+if [ "$(ulimit -n)" -lt "$need" ]; then
+	ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+	[ "$(ulimit -n)" -ge "$need" ] ||
+	    die "ulimit -n is $(ulimit -n), need $need (run as root)"
+fi
+
+if [ ! -f /usr/lib/nginx/modules/ngx_nchan_module.so ]; then
+	say "installing libnginx-mod-nchan (the long-poll yardstick)"
+	sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get install -y -qq libnginx-mod-nchan >/dev/null ||
+	    { "${sudo[@]}" apt-get update -qq &&
+	      "${sudo[@]}" apt-get install -y -qq libnginx-mod-nchan >/dev/null; }
+fi
+
+say "building the load generator"
+mkdir -p build/bench
+cc -std=c11 -O2 -g -Wall -Wextra -Werror -o "$LG" bench/loadgen.c -lsodium
+
+# A fresh stack every run: a leftover one (a killed run) is stopped first.
+scripts/parley stop >/dev/null 2>&1 || true
+nchan_stop
+rm -rf "$BV"
+mkdir -p "$BV" "$W" "$NV/tmp"
+chmod o+x "$BV"
+say "starting Parley on 127.0.0.1:$PORT (state in $BV)"
+scripts/parley start
+
+say "starting Nchan on 127.0.0.1:$NPORT"
+{
+	[ "$(id -u)" -eq 0 ] && echo "user root;"
+	cat <<CONF
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
+# The yardstick: the same nginx, workers and limits as Parley's template.
+worker_processes 2;
+worker_rlimit_nofile 65536;
+pid $NV/nginx.pid;
+error_log $NV/error.log warn;
+events {
+    worker_connections 16384;
+}
+http {
+    access_log $NV/access.log;
+    client_body_temp_path $NV/tmp/body;
+    proxy_temp_path $NV/tmp/proxy;
+    fastcgi_temp_path $NV/tmp/fastcgi;
+    uwsgi_temp_path $NV/tmp/uwsgi;
+    scgi_temp_path $NV/tmp/scgi;
+    keepalive_timeout 65;
+    server {
+        listen 127.0.0.1:$NPORT;
+        location ~ ^/sub/(\w+)$ {
+            nchan_subscriber longpoll;
+            nchan_channel_id \$1;
+            nchan_subscriber_timeout 60s;
+        }
+        location ~ ^/pub/(\w+)$ {
+            nchan_publisher;
+            nchan_channel_id \$1;
+        }
+    }
+}
+CONF
+} >"$NV/nginx.conf"
+nginx -p "$NV" -c "$NV/nginx.conf" -e "$NV/error.log" -t -q ||
+    die "the Nchan nginx configuration does not load"
+nginx -p "$NV" -c "$NV/nginx.conf" -e "$NV/error.log"
+for _ in $(seq 50); do
+	curl -s -o /dev/null -X POST "http://127.0.0.1:$NPORT/pub/warm" \
+	    -d x 2>/dev/null && break
+	sleep 0.1
+done
+
+# ------------------------------------------------------------------- data
+
+say "creating bench users, friendships and sessions in SQL"
+q <<SQL
+CREATE TABLE bench_scratch (id bigserial PRIMARY KEY, a int NOT NULL,
+    b text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE bench_tokens (username text PRIMARY KEY, token text NOT NULL,
+    hash text NOT NULL);
+-- sp_: send pairs; lt_: latency pollers and their 20 senders; fo_m0: the
+-- group owner, fo_m1..: members; hd_: held polls.
+INSERT INTO users (username, display_name)
+      SELECT 'sp_s' || i, 'bench' FROM generate_series(1, $CLIENTS) i
+UNION ALL SELECT 'sp_r' || i, 'bench' FROM generate_series(1, $CLIENTS) i
+UNION ALL SELECT 'lt_p' || i, 'bench' FROM generate_series(1, $POLLERS) i
+UNION ALL SELECT 'lt_s' || i, 'bench' FROM generate_series(1, 20) i
+UNION ALL SELECT 'fo_m' || i, 'bench' FROM generate_series(0, $GROUP - 1) i
+UNION ALL SELECT 'hd_' || i, 'bench' FROM generate_series(1, $WAITERS) i;
+CREATE SEQUENCE bench_seq;
+CREATE TEMP TABLE fr (a text, b text);
+INSERT INTO fr SELECT 'sp_s' || i, 'sp_r' || i
+    FROM generate_series(1, $CLIENTS) i;
+INSERT INTO fr SELECT 'lt_p' || i, 'lt_s' || ((i - 1) % 20 + 1)
+    FROM generate_series(1, $POLLERS) i;
+INSERT INTO fr SELECT 'fo_m0', 'fo_m' || i FROM generate_series(1, $GROUP - 1) i;
+INSERT INTO friendships (user_id, friend_id)
+    SELECT ua.id, ub.id FROM fr JOIN users ua ON ua.username = fr.a
+        JOIN users ub ON ub.username = fr.b
+    UNION ALL
+    SELECT ub.id, ua.id FROM fr JOIN users ua ON ua.username = fr.a
+        JOIN users ub ON ub.username = fr.b;
+SQL
+q -c "SELECT username FROM users WHERE display_name = 'bench'" |
+    "$LG" tokens >"$W/tokens.tsv"
+q <<SQL
+\copy bench_tokens FROM '$W/tokens.tsv'
+INSERT INTO sessions (user_id, token_hash, expires_at, user_agent)
+    SELECT u.id, decode(t.hash, 'hex'), now() + interval '1 day', 'bench'
+    FROM bench_tokens t JOIN users u USING (username);
+CREATE TABLE bench_pairs AS SELECT i, s.id AS s, r.id AS r
+    FROM generate_series(1, $CLIENTS) i
+    JOIN users s ON s.username = 'sp_s' || i
+    JOIN users r ON r.username = 'sp_r' || i;
+ANALYZE;
+SQL
+# Files for the load generator, one line per user.
+q -F ' ' -c "SELECT t.token, r.id FROM generate_series(1, $CLIENTS) i
+    JOIN bench_tokens t ON t.username = 'sp_s' || i
+    JOIN users r ON r.username = 'sp_r' || i ORDER BY i" >"$W/pairs.txt"
+q -F ' ' -c "SELECT t.token, u.id, s.token FROM generate_series(1, $POLLERS) i
+    JOIN users u ON u.username = 'lt_p' || i
+    JOIN bench_tokens t ON t.username = u.username
+    JOIN bench_tokens s ON s.username = 'lt_s' || ((i - 1) % 20 + 1)
+    ORDER BY i" >"$W/pollers.txt"
+q -F ' ' -c "SELECT t.token, u.id FROM generate_series(0, $GROUP - 1) i
+    JOIN users u ON u.username = 'fo_m' || i
+    JOIN bench_tokens t ON t.username = u.username ORDER BY i" \
+    >"$W/members.txt"
+q -c "SELECT t.token FROM generate_series(1, $WAITERS) i
+    JOIN bench_tokens t ON t.username = 'hd_' || i ORDER BY i" \
+    >"$W/hold.txt"
+[ "$(wc -l <"$W/pollers.txt")" -ge "$POLLERS" ] || die "setup: pollers"
+[ "$(wc -l <"$W/hold.txt")" -ge "$WAITERS" ] || die "setup: waiters"
+
+# The fan-out group goes through the API (owner fo_m0, GROUP-1 friends).
+owner=$(head -n 1 "$W/members.txt" | cut -d' ' -f1)
+body=$(q -c "SELECT json_build_object('name', 'bench-fanout',
+    'members', json_agg(id ORDER BY id)) FROM users
+    WHERE username LIKE 'fo\_m%' AND username <> 'fo_m0'")
+code=$(curl -s -o "$W/group.json" -w '%{http_code}' -X POST \
+    "http://127.0.0.1:$PORT/api/v1/groups" -H "Authorization: Bearer $owner" \
+    -H 'Content-Type: application/json' -d "$body")
+[ "$code" = 201 ] || die "creating the group: $code $(cat "$W/group.json")"
+gid=$(q -c "SELECT id FROM conversations WHERE kind = 'group' AND
+    name = 'bench-fanout'")
+
+# --------------------------------------------------------------- helpers
+
+pidof_svc() { cat "$BV/run/$1.pid"; }
+children() { ps -o pid= --ppid "$1" | tr -d ' ' | tr '\n' ' '; }
+parley_pids() {
+	local m
+	m=$(cat "$BV/run/nginx.pid")
+	echo "$(pidof_svc accounts) $(pidof_svc friends) $(pidof_svc messages)" \
+	    "$(pidof_svc poll) $m $(children "$m")"
+}
+nginx_pids() {
+	local m
+	m=$(cat "$BV/run/nginx.pid")
+	echo "$m $(children "$m")"
+}
+nchan_pids() {
+	local m
+	m=$(cat "$NV/nginx.pid")
+	echo "$m $(children "$m")"
+}
+# Sum of VmRSS in KiB.
+rss_kib() {
+	local p s=0 r
+	for p in "$@"; do
+		r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		s=$((s + ${r:-0}))
+	done
+	echo "$s"
+}
+pg_backends() {
+	q -c "SELECT count(*) - 1 FROM pg_stat_activity
+	    WHERE backend_type = 'client backend'"
+}
+pg_by_app() {
+	q -c "SELECT string_agg(application_name || ':' || n, ' ' ORDER BY 1)
+	    FROM (SELECT application_name, count(*) n FROM pg_stat_activity
+	    WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+	    GROUP BY 1) a"
+}
+# Runs the load generator in the background so cleanup can stop it.
+lg() {
+	local out=$1
+	shift
+	"$LG" "$@" >"$out" &
+	LGPID=$!
+	wait "$LGPID" || { LGPID=; die "loadgen $1 failed (see above)"; }
+	LGPID=
+}
+# hold_start KIND PORT FDPIDS OUT: opens STAGE1 then WAITERS long polls.
+hold_start() {
+	rm -f "$W"/ready.* "$W"/done.*
+	"$LG" hold --kind "$1" --port "$2" --n "$WAITERS" --stages "$STAGE1" \
+	    --file "$W/hold.txt" --fdpids "$3" --ready "$W/ready" \
+	    --done "$W/done" --maxhold 30 >"$4" &
+	LGPID=$!
+}
+# hold_wait STAGE: returns once that many polls are held (plus a second
+# for allocations to settle).
+hold_wait() {
+	for _ in $(seq 900); do
+		[ -f "$W/ready.$1" ] && { sleep 1; return 0; }
+		kill -0 "$LGPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$LGPID" || true
+	LGPID=
+	die "the long polls were not held (stage $1)"
+}
+hold_next() { touch "$W/done.$1"; }
+hold_end() {
+	wait "$LGPID" || { LGPID=; die "loadgen hold failed"; }
+	LGPID=
+}
+
+# Between phases: the janitor's presence sweep is run now (window 0)
+# rather than 60 s after a phase's pollers stopped, in the middle of the
+# next phase; then a checkpoint, so one phase's dirty buffers are not
+# written during the next (the throughput phase goes last for that).
+quiet() {
+	q -c "SELECT presence_sweep(interval '0 seconds')" >/dev/null
+	q -c "CHECKPOINT" >/dev/null
+	sleep 1
+}
+
+# A few requests through every path so lazy setup is not counted.
+warm() {
+	local t
+	t=$(head -n 1 "$W/hold.txt")
+	for _ in 1 2 3; do
+		curl -s -o /dev/null "http://127.0.0.1:$PORT/api/v1/events?since=0&timeout=0" \
+		    -H "Authorization: Bearer $t"
+		curl -s -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"
+		curl -s -o /dev/null -X POST "http://127.0.0.1:$NPORT/pub/warm" -d x
+	done
+}
+
+# ---------------------------------------------- 3. waiting pollers held
+
+# First, on the fresh processes: the memory figure is the conservative one
+# (no heap grown by earlier phases to hide the cost). Measured idle, with
+# STAGE1 polls held and with WAITERS held: the second step is the marginal
+# cost, free of one-time costs (threads connecting, tables sized).
+warm
+sleep 1
+say "3. holding $STAGE1 then $WAITERS Parley long polls"
+pp=$(parley_pids)
+pr0=$(rss_kib $pp); pn0=$(rss_kib $(nginx_pids)); pq0=$(rss_kib "$(pidof_svc poll)")
+pg0=$(pg_backends)
+hold_start parley "$PORT" "$(pidof_svc poll)" "$W/hold_parley.out"
+hold_wait 0
+pr1=$(rss_kib $pp); pn1=$(rss_kib $(nginx_pids)); pq1=$(rss_kib "$(pidof_svc poll)")
+pg1=$(pg_backends)
+hold_next 0
+hold_wait 1
+pr2=$(rss_kib $pp); pn2=$(rss_kib $(nginx_pids)); pq2=$(rss_kib "$(pidof_svc poll)")
+pg2=$(pg_backends)
+pg_apps=$(pg_by_app)
+hold_next 1
+hold_end
+sed 's/^/  parley hold: /' "$W/hold_parley.out" >&2
+quiet
+
+say "3. holding $STAGE1 then $WAITERS Nchan long-poll subscribers"
+np=$(nchan_pids)
+nr0=$(rss_kib $np)
+hold_start nchan "$NPORT" "$(children "$(cat "$NV/nginx.pid")" | tr ' ' ',' | sed 's/,$//')" "$W/hold_nchan.out"
+hold_wait 0
+nr1=$(rss_kib $np)
+hold_next 0
+hold_wait 1
+nr2=$(rss_kib $np)
+hold_next 1
+hold_end
+sed 's/^/  nchan hold: /' "$W/hold_nchan.out" >&2
+
+# ------------------------------------------- 2. send-to-delivery latency
+
+quiet
+say "2. Parley: $POLLERS waiting pollers, $RATE messages/s, $SECS s"
+lg "$W/lat_parley.out" latency --kind parley --port "$PORT" --n "$POLLERS" \
+    --rate "$RATE" --secs "$SECS" --warm 2 --file "$W/pollers.txt"
+say "2. Nchan: $POLLERS long-poll subscribers, $RATE publishes/s, $SECS s"
+lg "$W/lat_nchan.out" latency --kind nchan --port "$NPORT" --n "$POLLERS" \
+    --rate "$RATE" --secs "$SECS" --warm 2
+
+# ------------------------------------------------------ 4. group fan-out
+
+quiet
+say "4. group fan-out: $GROUP members polling, $ROUNDS rounds"
+lg "$W/fanout.out" fanout --port "$PORT" --n "$GROUP" --group "$gid" \
+    --rounds "$ROUNDS" --gap 0.5 --file "$W/members.txt"
+
+# ------------------------------------------------ 1. durable send rate
+
+cat >"$W/insert.sql" <<'SQL'
+INSERT INTO bench_scratch (a, b) VALUES (:client_id, 'hello');
+SQL
+pgb() {
+	"$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECS" \
+	    -f "$W/insert.sql" "$DB" 2>&1 | tee "$W/pgbench.$1.out" |
+	    sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1
+}
+quiet
+say "1. pgbench single-row insert, $CLIENTS clients, $SECS s"
+tps1=$(pgb a)
+say "1. Parley POST /api/v1/messages, $CLIENTS clients, $SECS s (+2 s warm-up)"
+lg "$W/send.out" send --port "$PORT" --conns "$CLIENTS" --secs "$SECS" \
+    --warm 2 --file "$W/pairs.txt"
+say "1. pgbench again (the yardstick is the mean of both)"
+tps2=$(pgb b)
+[ -n "$tps1" ] && [ -n "$tps2" ] || die "pgbench failed: $(cat "$W/pgbench.a.out")"
+tps=$(calc %.1f "($tps1 + $tps2) / 2")
+# Diagnostic, not a figure: the database function of a send alone.
+cat >"$W/send.sql" <<SQL
+\\set i :client_id % $CLIENTS + 1
+SELECT status FROM bench_pairs p, send_message(p.s, p.r, NULL,
+    'pgb-' || nextval('bench_seq'), 'text', '{"text":"hello"}') WHERE p.i = :i;
+SQL
+say "1. diagnostic: send_message() alone through pgbench, $CLIENTS clients"
+"$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECS" \
+    -f "$W/send.sql" "$DB" >"$W/pgbench.send.out" 2>&1 || true
+tpsf=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$W/pgbench.send.out" | head -n 1)
+sends=$(val "$W/send.out" sends_per_s)
+
+# ------------------------------------------------------------------ report
+
+pw=$(calc %.2f "($pr2 - $pr0) / $WAITERS")
+pwm=$(calc %.2f "($pr2 - $pr1) / ($WAITERS - $STAGE1)")
+nw=$(calc %.2f "($nr2 - $nr0) / $WAITERS")
+nwm=$(calc %.2f "($nr2 - $nr1) / ($WAITERS - $STAGE1)")
+lp50=$(val "$W/lat_parley.out" lat_p50_ms)
+lp99=$(val "$W/lat_parley.out" lat_p99_ms)
+np50=$(val "$W/lat_nchan.out" lat_p50_ms)
+np99=$(val "$W/lat_nchan.out" lat_p99_ms)
+fo=$(val "$W/fanout.out" fanout_all_p50_ms)
+fomax=$(val "$W/fanout.out" fanout_all_max_ms)
+single=$(val "$W/fanout.out" single_p50_ms)
+held=$(val "$W/hold_parley.out" still_waiting)
+nheld=$(val "$W/hold_nchan.out" still_waiting)
+yes_no() { awk "BEGIN { print ($1) ? \"yes\" : \"NO\" }"; }
+{
+
+echo
+echo "Parley benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, loopback; ratio = Parley / yardstick)"
+echo
+printf '%-44s %-18s %-24s %-8s %-12s %s\n' figure Parley yardstick ratio target met?
+printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+    "1. durable sends/s, $CLIENTS clients" "$sends/s" "pgbench $tps tps" \
+    "$(calc %.2f "$sends / $tps")" ">= 0.40" \
+    "$(yes_no "$sends / $tps >= 0.4")"
+printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+    "2. send->delivery p50, $POLLERS pollers" "$lp50 ms" "nchan $np50 ms" \
+    "$(calc %.1f "$lp50 / $np50")x" "<= 3 ms" "$(yes_no "$lp50 <= 3")"
+printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+    "   send->delivery p99, $RATE msg/s" "$lp99 ms" "nchan $np99 ms" \
+    "$(calc %.1f "$lp99 / $np99")x" "<= 20 ms" "$(yes_no "$lp99 <= 20")"
+printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+    "3. RSS per waiting poll, $WAITERS held" "$pw KiB" "nchan $nw KiB" \
+    "$(calc %.1f "$pw / $nw")x" "< 20 KiB" \
+    "$(yes_no "$pw < 20 && $held == $WAITERS")"
+printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+    "   PostgreSQL backends at $STAGE1 -> $WAITERS" "$pg1 -> $pg2" "-" \
+    "-" "no growth" "$(yes_no "$pg2 <= $pg1")"
+printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+    "4. fan-out to $GROUP members, p50 to last" "$fo ms" \
+    "1 recipient $single ms" "$(calc %.1f "$fo / $single")x" "-" "-"
+echo
+cat <<EOF
+Definitions and detail:
+  1. sends/s = 201 answers per second to POST /api/v1/messages (distinct
+     client_id each, $CLIENTS keep-alive connections, $CLIENTS friend pairs,
+     closed loop); yardstick = pgbench -M prepared, one-row INSERT into a
+     scratch table, $CLIENTS clients, $SECS s, run before and after
+     ($tps1 and $tps2 tps). Send request p50/p99:
+     $(val "$W/send.out" send_req_p50_ms)/$(val "$W/send.out" send_req_p99_ms) ms; errors: $(val "$W/send.out" send_errors).
+     Diagnostic: the database function alone (SELECT send_message(...)
+     through pgbench, same clients and time, no HTTP, no auth):
+     ${tpsf:-?} tps, so the function is $(calc %.2f "${tpsf:-0} / $tps") of the yardstick and
+     the HTTP path keeps $(calc %.2f "$sends / (${tpsf:-0} + 0.001)") of the function's rate.
+  2. latency = from writing the send request (POST /api/v1/messages, or
+     Nchan's POST /pub/<channel>) to having read the poller's whole
+     response carrying that message; $POLLERS pollers each waiting in a
+     long poll (Nchan: $POLLERS channels, one subscriber each), messages
+     round-robin at $RATE/s for $SECS s after 2 s of warm-up.
+     Parley: $(val "$W/lat_parley.out" delivered)/$(val "$W/lat_parley.out" messages) delivered, p90 $(val "$W/lat_parley.out" lat_p90_ms) ms, max $(val "$W/lat_parley.out" lat_max_ms) ms;
+       measured from the 201 instead: p50 $(val "$W/lat_parley.out" ack_to_deliv_p50_ms) ms, p99 $(val "$W/lat_parley.out" ack_to_deliv_p99_ms) ms (negative when the
+       poll answered before the sender had its 201); the send request
+       itself (issue -> 201): p50 $(val "$W/lat_parley.out" send_req_p50_ms) ms, p99 $(val "$W/lat_parley.out" send_req_p99_ms) ms.
+     Nchan:  $(val "$W/lat_nchan.out" delivered)/$(val "$W/lat_nchan.out" messages) delivered, p90 $(val "$W/lat_nchan.out" lat_p90_ms) ms, max $(val "$W/lat_nchan.out" lat_max_ms) ms.
+  3. RSS = sum of VmRSS of parley-accounts, -friends, -messages, -poll and
+     nginx (master + workers) in KiB, idle -> $STAGE1 -> $WAITERS polls held
+     ($held still waiting at the end, $(val "$W/hold_parley.out" early_answers) answered early, $(val "$W/hold_parley.out" errors) errors):
+     all $pr0 -> $pr1 -> $pr2 (poll service $pq0 -> $pq1 -> $pq2,
+     nginx $pn0 -> $pn1 -> $pn2); per waiter from idle $pw KiB, marginal
+     ($STAGE1 -> $WAITERS) $pwm KiB. Nchan nginx: $nr0 -> $nr1 -> $nr2 KiB,
+     per subscriber $nw KiB, marginal $nwm KiB ($nheld held).
+     PostgreSQL client backends: idle $pg0, $STAGE1 held $pg1, $WAITERS held
+     $pg2 ($pg_apps): a fixed pool per service.
+  4. fan-out = from writing one POST /api/v1/messages to the group to
+     having every one of the $GROUP members' poll answers carrying it
+     (p50 over $ROUNDS rounds after a warm-up round; max $fomax ms; each
+     member's own delivery p50 $(val "$W/fanout.out" fanout_member_p50_ms) ms). Reference: a direct message
+     from the same sender to one member, same run, p50 $single ms.
+EOF
+} | tee "$BV/report.txt"
