@@ -272,12 +272,6 @@ db_error(const struct db *db)
 	return db->err;
 }
 
-PGconn *
-db_conn(struct db *db)
-{
-	return db->conn;
-}
-
 const char *
 db_i64(char *buf, long long v)
 {

@@ -51,8 +51,6 @@ void		 db_rollback(struct db *);
 int		 db_in_tx(const struct db *);
 
 enum db_err	 db_error(const struct db *);
-/* The raw connection, for LISTEN and similar; may be NULL. */
-PGconn		*db_conn(struct db *);
 
 /* Formats an int64 for a parameter into buf (at least 24 bytes). */
 const char	*db_i64(char *buf, long long v);

@@ -88,15 +88,15 @@ int
 valid_id(struct http_req *r, json_t *obj, const char *field, int flags,
     int64_t *out)
 {
-	long long	v;
-	int		rc;
+	long long	v = 0;
 
-	/* 2^53: ids must survive JavaScript clients' doubles. */
-	rc = valid_int(r, obj, field, flags, 1, 9007199254740991LL, &v);
-	if (rc == 0 && json_object_get(obj, field) != NULL &&
-	    !json_is_null(json_object_get(obj, field)))
+	/* 2^53: ids must survive JavaScript clients' doubles. An absent
+	 * optional field leaves v at 0, which no id is. */
+	if (valid_int(r, obj, field, flags, 1, 9007199254740991LL, &v) == -1)
+		return -1;
+	if (v != 0)
 		*out = v;
-	return rc;
+	return 0;
 }
 
 int

@@ -1,11 +1,11 @@
 /* friends_sql: every statement the friends service runs. */
 #include "friends.h"
 
-/* One bigint advisory key per unordered pair. */
+/* One advisory key per unordered pair: pair_key() (sql/004, sql/007) is
+ * also what send_message() locks, so a send and a block of the same pair
+ * run one after the other. */
 const struct db_stmt sql_pair_lock = { "pair_lock",
-	"SELECT pg_advisory_xact_lock(hashtextextended("
-	"least($1::bigint, $2::bigint) || ':' || greatest($1::bigint, $2::bigint),"
-	" 7))" };
+	"SELECT pg_advisory_xact_lock(pair_key($1, $2))" };
 const struct db_stmt sql_user_by_id = { "f_user_by_id",
 	"SELECT id, username, display_name FROM users WHERE id = $1" };
 const struct db_stmt sql_user_by_name = { "f_user_by_name",
