@@ -1,6 +1,6 @@
 # Parley: `make run` runs the stack, `make test` tests it. See README.md.
 
-SERVICES	:= accounts friends messages poll
+SERVICES	:= accounts friends messages poll calls
 CC		?= cc
 SAN		?= 0
 
@@ -9,6 +9,8 @@ WARN	:= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong \
 	   -Ishared -I/usr/include/postgresql -pthread -g
 LIBS	:= -lfcgi -lpq -ljansson -lsodium -pthread
+# TURN credentials are HMAC-SHA1, which libsodium does not offer.
+LIBS_calls := -lcrypto
 
 ifeq ($(SAN),1)
 B	:= build/asan
@@ -48,7 +50,7 @@ define service_rule
 $(B)/bin/parley-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard services/$(1)/*.c)) $(B)/libparley.a
 	@mkdir -p $$(dir $$@)
 	@echo "LD $$@"
-	@$$(CC) $(LDFLAGS_MODE) -o $$@ $$^ $(LIBS)
+	@$$(CC) $(LDFLAGS_MODE) -o $$@ $$^ $(LIBS) $(LIBS_$(1))
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
 

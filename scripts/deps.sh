@@ -4,12 +4,14 @@
 set -euo pipefail
 
 # `deps.sh` for running Parley; `deps.sh test` adds what the tests use
-# (clang + libFuzzer runtime, node, docker-compose to validate compose.yaml).
+# (clang + libFuzzer runtime, node, docker-compose to validate compose.yaml,
+# coturn for the TURN credential test, chromium for the browser tests).
 pkgs=(gcc make libc6-dev curl ca-certificates
-      libfcgi-dev libpq-dev libjansson-dev libsodium-dev
+      libfcgi-dev libpq-dev libjansson-dev libsodium-dev libssl-dev
       postgresql-15 postgresql-client-15 nginx)
 if [ "${1:-}" = test ]; then
-	pkgs+=(clang libclang-rt-14-dev nodejs docker-compose)
+	pkgs+=(clang libclang-rt-14-dev nodejs docker-compose coturn chromium
+	      fonts-dejavu-core)
 fi
 
 missing=()

@@ -18,6 +18,14 @@ export PARLEY_LOGIN_FAILS_IP=${PARLEY_LOGIN_FAILS_IP:-40}
 # Users go offline 5 s after their last poll (60 s in production), so the
 # presence test can see it happen (tests/api/poll.test.js).
 export PARLEY_ONLINE_WINDOW=${PARLEY_ONLINE_WINDOW:-5}
+# Unanswered calls end after 4 s (30 s in production) so the timeout tests
+# are quick; TURN credentials for the coturn test (tests/api/turn.test.js
+# starts coturn on this port with the same secret).
+export PARLEY_CALL_RING_TIMEOUT=${PARLEY_CALL_RING_TIMEOUT:-4}
+export PARLEY_TURN_PORT=${PARLEY_TURN_PORT:-13478}
+export PARLEY_TURN_SECRET=${PARLEY_TURN_SECRET:-parley-test-turn-secret}
+export PARLEY_TURN_URIS="turn:127.0.0.1:$PARLEY_TURN_PORT?transport=udp,turn:127.0.0.1:$PARLEY_TURN_PORT?transport=tcp"
+export PARLEY_STUN_URIS="stun:127.0.0.1:$PARLEY_TURN_PORT"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -29,6 +37,14 @@ count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
 scripts/parley stop >/dev/null 2>&1
 rm -rf "$PARLEY_VAR"
+
+# playwright-core (drives Debian's chromium) and acorn, from package-lock.
+if [ ! -f node_modules/.package-lock.json ] ||
+    [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	echo "== npm ci (test tools)"
+	npm ci --no-audit --no-fund --loglevel=error ||
+	    { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
 
 echo "== unit tests (shared/)"
 out=$(build/asan/bin/unit-tests 2>&1); echo "$out"
@@ -65,6 +81,9 @@ mapfile -t parallel < <(ls tests/api/*.test.js | grep -v '/zz_')
 mapfile -t serial < <(ls tests/api/zz_*.test.js 2>/dev/null)
 run_node parallel 2 "${parallel[@]}"
 run_node serial 1 "${serial[@]}"
+# Real browsers (headless chromium): one file at a time.
+mapfile -t browser < <(ls tests/browser/*.test.js 2>/dev/null)
+run_node browser 1 "${browser[@]}"
 
 echo "== stopping the stack (leak checks run at exit)"
 scripts/parley stop >/dev/null 2>&1

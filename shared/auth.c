@@ -216,6 +216,8 @@ auth_session_start(struct http_req *r, int64_t user_id, json_t *reply)
 	json_object_set_new(reply, "token", json_string(tok));
 	json_object_set_new(reply, "csrf_token", json_string(csrf));
 	json_object_set_new(reply, "expires_in", json_integer(config.session_ttl));
+	/* Calls name the device that answered by this id. */
+	json_object_set_new(reply, "session_id", json_integer(r->session_id));
 	http_header(r, "Set-Cookie: parley_session=%s; Path=/api/; Max-Age=%ld;"
 	    " HttpOnly; SameSite=Lax%s", tok, config.session_ttl,
 	    config.cookie_secure ? "; Secure" : "");

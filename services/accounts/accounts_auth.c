@@ -187,8 +187,9 @@ accounts_me(struct http_req *r)
 	if (PQntuples(res) != 1)
 		http_error(r, 401, "invalid_token", "The account is gone.");
 	else
-		http_reply(r, 200, json_pack("{s:o}", "user",
-		    user_json(res, 0, 0)));
+		http_reply(r, 200, json_pack("{s:o,s:I}", "user",
+		    user_json(res, 0, 0), "session_id",
+		    (json_int_t)r->session_id));
 	PQclear(res);
 }
 

@@ -56,6 +56,8 @@ uint64_t hub_generation(void);
  * hint for this user arrived after generation `g0` (query again). */
 int	hub_park(struct waiter *, uint64_t g0);
 int64_t	hub_now_ms(void);
+/* Sessions of the parked polls as "{1,2}" (caller frees), NULL if none. */
+char	*hub_parked_sessions(void);
 
 /* poll_janitor.c: presence sweep and event retention, on a timer. */
 void	janitor_start(void);
@@ -63,6 +65,6 @@ void	janitor_stop(void);
 
 /* poll_sql.c */
 extern const struct db_stmt sql_state, sql_ack, sql_events, sql_presence_sweep,
-	    sql_prune;
+	    sql_prune, sql_touch_parked;
 
 #endif

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -204,6 +205,30 @@ hub_park(struct waiter *w, uint64_t g0)
 		log_fatal("epoll_ctl add %d: %s", fd, strerror(errno));
 	pthread_mutex_unlock(&lock);
 	return 0;
+}
+
+/* The sessions of every parked poll as a PostgreSQL bigint[] literal
+ * (caller frees), or NULL when none is parked. */
+char *
+hub_parked_sessions(void)
+{
+	char	*s = NULL;
+	size_t	 i, len = 0, cap;
+
+	pthread_mutex_lock(&lock);
+	if (nheap > 0) {
+		cap = nheap * 21 + 3;
+		if ((s = malloc(cap)) == NULL)
+			log_fatal("malloc: out of memory");
+		s[len++] = '{';
+		for (i = 0; i < nheap; i++)
+			len += (size_t)snprintf(s + len, cap - len, "%s%lld",
+			    i > 0 ? "," : "", (long long)heap[i]->r->session_id);
+		s[len++] = '}';
+		s[len] = '\0';
+	}
+	pthread_mutex_unlock(&lock);
+	return s;
 }
 
 /* Takes a parked waiter out of every index. Called with the lock held. */

@@ -1,70 +1,61 @@
-/* poll_janitor: the poll service owns two timed jobs: taking users offline
+/* poll_janitor: the poll service owns three timed jobs: keeping the
+ * devices whose polls it holds online (a poll held longer than the presence
+ * window must not look like a device gone away), taking users offline
  * whose devices stopped polling (friends get presence events), and pruning
  * events past the retention time. */
-#include <pthread.h>
-#include <time.h>
+#include <stdlib.h>
 
 #include "log.h"
 #include "notify.h"
 #include "poll.h"
+#include "ticker.h"
 
-static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 cond = PTHREAD_COND_INITIALIZER;
-static int		 stopping;
-static pthread_t	 thread;
+#define TICK_MS		2000
+#define PRUNE_TICKS	30		/* once a minute */
 
-static void *
-janitor_main(void *arg)
+static void
+janitor_job(struct db *db, unsigned long tick)
 {
-	struct db	*db = db_new();
-	struct timespec	 ts;
+	char		 win[24], keep[24], batch[24], *parked;
 	PGresult	*res;
-	char		 win[24], keep[24], batch[24];
-	long		 online = poll_config.online_window;
-	long		 retention = poll_config.retention;
-	int		 tick = 0;
+	unsigned long	 refresh;
 
-	(void)arg;
-	pthread_mutex_lock(&lock);
-	while (!stopping) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 2;
-		pthread_cond_timedwait(&cond, &lock, &ts);
-		if (stopping)
-			break;
-		pthread_mutex_unlock(&lock);
-		res = DB_EXEC(db, &sql_presence_sweep, db_i64(win, online));
-		if (res != NULL)
-			notify_users(db_get_str(res, 0, 0));
-		PQclear(res);
-		if (tick++ % 30 == 0) {
-			res = DB_EXEC(db, &sql_prune, db_i64(keep, retention),
-			    db_i64(batch, 50000));
-			if (res != NULL && db_get_i64(res, 0, 0) > 0)
-				log_info("pruned %s events older than %ld s",
-				    PQgetvalue(res, 0, 0), retention);
-			PQclear(res);
-		}
-		pthread_mutex_lock(&lock);
+	/* Refresh a held poll's time a few times per presence window. */
+	refresh = (unsigned long)poll_config.online_window * 1000 / 3 / TICK_MS;
+	if (tick % (refresh > 0 ? refresh : 1) == 0 &&
+	    (parked = hub_parked_sessions()) != NULL) {
+		PQclear(DB_EXEC(db, &sql_touch_parked, parked));
+		free(parked);
 	}
-	pthread_mutex_unlock(&lock);
-	db_free(db);
-	return NULL;
+	res = DB_EXEC(db, &sql_presence_sweep, db_i64(win,
+	    poll_config.online_window));
+	if (res != NULL)
+		notify_users(db_get_str(res, 0, 0));
+	PQclear(res);
+	if (tick % PRUNE_TICKS == 0) {
+		res = DB_EXEC(db, &sql_prune, db_i64(keep,
+		    poll_config.retention), db_i64(batch, 50000));
+		if (res != NULL && db_get_i64(res, 0, 0) > 0)
+			log_info("pruned %s events older than %ld s",
+			    PQgetvalue(res, 0, 0), poll_config.retention);
+		PQclear(res);
+	}
 }
+
+static struct ticker janitor = {
+	.name = "janitor",
+	.interval_ms = TICK_MS,
+	.job = janitor_job,
+};
 
 void
 janitor_start(void)
 {
-	if (pthread_create(&thread, NULL, janitor_main, NULL) != 0)
-		log_fatal("pthread_create failed");
+	ticker_start(&janitor);
 }
 
 void
 janitor_stop(void)
 {
-	pthread_mutex_lock(&lock);
-	stopping = 1;
-	pthread_cond_signal(&cond);
-	pthread_mutex_unlock(&lock);
-	pthread_join(thread, NULL);
+	ticker_stop(&janitor);
 }

@@ -20,3 +20,6 @@ const struct db_stmt sql_presence_sweep = { "presence_sweep",
 	"SELECT presence_sweep(make_interval(secs => $1))::text" };
 const struct db_stmt sql_prune = { "prune_events",
 	"SELECT prune_events(make_interval(secs => $1), $2)" };
+const struct db_stmt sql_touch_parked = { "touch_parked",
+	"UPDATE sessions SET last_poll_at = now() WHERE id = ANY ($1::bigint[])"
+	" AND revoked_at IS NULL" };

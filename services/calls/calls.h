@@ -1,0 +1,77 @@
+/* calls: one-to-one calls, mesh rooms, signaling relay, TURN credentials
+ * and the sweeper that owns the call timers. */
+#ifndef PARLEY_CALLS_H
+#define PARLEY_CALLS_H
+
+#include <jansson.h>
+
+#include "db.h"
+
+struct http_req;
+
+#define SDP_MAX_BYTES		65536	/* an offer or answer's "sdp" */
+#define CANDIDATE_MAX_BYTES	2048	/* one candidate, as JSON */
+#define SIGNALS_PER_CALL	1000	/* per party and call (or room member) */
+#define ROOM_MAX_INVITES	32
+
+struct calls_config {
+	long		 ring_timeout;	/* PARLEY_CALL_RING_TIMEOUT, s */
+	long		 online_window;	/* PARLEY_ONLINE_WINDOW, s */
+	const char	*turn_secret;	/* PARLEY_TURN_SECRET */
+	const char	*turn_uris;	/* PARLEY_TURN_URIS, comma-separated */
+	const char	*stun_uris;	/* PARLEY_STUN_URIS, comma-separated */
+	long		 turn_ttl;	/* PARLEY_TURN_TTL, s */
+};
+extern struct calls_config calls_config;
+
+void	calls_config_load(void);
+
+struct http_outcome;
+
+/* calls_calls.c */
+/* Answers a database function's (status, json, woken) row: wakes the
+ * users, then replies with the outcome ({key: json}, 202 or 204). Frees res;
+ * NULL res is a database error. */
+void	calls_reply(struct http_req *, PGresult *,
+	    const struct http_outcome *, const char *key);
+/* Optional "media" field: audio or video (default def); -1 after a 400. */
+int	calls_media(struct http_req *, json_t *, const char *def,
+	    const char **out);
+/* "kind" and "data" of a signal body, checked; the clean data as JSON
+ * text (caller frees), or NULL after a 400. */
+char	*calls_signal_body(struct http_req *, json_t *, const char **kind);
+void	calls_create(struct http_req *);
+void	calls_list(struct http_req *);
+void	calls_get(struct http_req *);
+void	calls_accept(struct http_req *);
+void	calls_reject(struct http_req *);
+void	calls_cancel(struct http_req *);
+void	calls_hangup(struct http_req *);
+void	calls_signal(struct http_req *);
+
+/* calls_rooms.c */
+void	rooms_create(struct http_req *);
+void	rooms_get(struct http_req *);
+void	rooms_join(struct http_req *);
+void	rooms_leave(struct http_req *);
+void	rooms_signal(struct http_req *);
+
+/* calls_ice.c */
+void	ice_servers(struct http_req *);
+
+/* calls_signal.c: a WebRTC signal from a client, checked and reduced to
+ * the fields WebRTC defines. Returns the clean data (caller decrefs) or
+ * NULL with a message for a 400 in err. Pure, also used by the fuzzer. */
+json_t	*signal_clean(const char *kind, json_t *data, char *err, size_t errlen);
+
+/* calls_sweeper.c */
+void	sweeper_start(void);
+void	sweeper_stop(void);
+
+/* calls_sql.c */
+extern const struct db_stmt sql_call_invite, sql_call_get, sql_call_list,
+	    sql_call_accept, sql_call_end, sql_call_signal, sql_room_create,
+	    sql_room_get, sql_room_join, sql_room_leave, sql_room_signal,
+	    sql_calls_sweep;
+
+#endif
