@@ -23,7 +23,7 @@ CFLAGS=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-g -O1 -std=c11 -D_GNU_SOURCE
 	-Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow
 	-Wpointer-arith -Wcast-qual -Wformat=2 -fno-common
-	-Ishared -Itests/unit -Itests/fuzz -I/usr/include/postgresql)
+	-Ishared -Itests/unit -Itests/fuzz -Iservices -I/usr/include/postgresql)
 LIBS=(-lfcgi -lpq -ljansson -lsodium -pthread)
 # Every driver links all of shared/ (http.c alone reaches config, db, log
 # and text; the router driver goes through server.c) and the memory
@@ -45,7 +45,10 @@ for src in tests/fuzz/fuzz_*.c; do
 	bin=$OUT/$driver
 	log=$OUT/$driver.log
 
-	if ! "$CC" "${CFLAGS[@]}" -o "$bin" "$src" "${SRCS[@]}" "${LIBS[@]}" \
+	# A driver for a service's parser names the service sources it needs
+	# in a comment line " * fuzz-sources: services/x/y.c ...".
+	extra=($(sed -n 's/^ \* fuzz-sources: //p' "$src"))
+	if ! "$CC" "${CFLAGS[@]}" -o "$bin" "$src" "${SRCS[@]}" "${extra[@]}" "${LIBS[@]}" \
 	    >"$OUT/$driver.build.log" 2>&1; then
 		echo "FAIL $driver: does not build"
 		sed -n 1,40p "$OUT/$driver.build.log"
