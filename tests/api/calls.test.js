@@ -306,11 +306,21 @@ test('a device waiting in one long poll longer than the presence window stays in
   const p = await pair('cl');
   const c = await ring(p);
   assert.equal((await act(p.b, c.id, 'accept')).status, 200);
-  // b holds one poll for twice the window; a holds one too.
+  // b holds one poll for twice the window while a keeps short-polling
+  // (so a stays online and b hears of nothing). Had the server taken b
+  // offline, the call would end and b's poll return call.ended early.
+  const t0 = Date.now();
   const hold = poll(p.b, { since: await head(p.b), timeout: WINDOW * 2 + 2 }, { timeout: 60000 });
-  const holdA = poll(p.a, { since: await head(p.a), timeout: WINDOW * 2 + 2 }, { timeout: 60000 });
-  const [rb] = await Promise.all([hold, holdA]);
+  let curA = await head(p.a);
+  while (Date.now() - t0 < (WINDOW * 2 + 1) * 1000) {
+    const r = await poll(p.a, { since: curA, timeout: 1 });
+    assert.equal(r.status, 200, r.text);
+    curA = r.json.next;
+  }
+  const rb = await hold;
   assert.equal(rb.status, 200, rb.text);
+  assert.deepEqual(rb.json.events, [], 'b\'s poll was held to its timeout');
+  assert.ok(Date.now() - t0 >= WINDOW * 2 * 1000);
   const g = await getCall(p.a, c.id);
   assert.equal(g.json.call.state, 'active', 'the call survived: ' + g.text);
   assert.equal((await act(p.a, c.id, 'hangup')).status, 200);
