@@ -49,5 +49,6 @@ void	test_user(void);
 void	test_auth(void);
 void	test_valid(void);
 void	test_reply(void);
+void	test_ticker(void);
 
 #endif

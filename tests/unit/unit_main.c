@@ -69,6 +69,7 @@ main(void)
 	test_auth();
 	test_valid();
 	test_reply();
+	test_ticker();
 
 	printf("# %d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
