@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/run.sh: `make bench`. Starts a private Parley stack (var/bench,
-# port 18200) and an Nchan nginx (port 18201), measures the four figures
+# port 18200) and an Nchan nginx (port 18201), measures the five figures
 # of the benchmark on loopback, each beside a yardstick measured in the
 # same run, prints a table and stops everything it started (also on
 # failure or Ctrl-C). Expects `make build` to have run (the Makefile's
@@ -11,7 +11,10 @@
 # BENCH_NCHAN_PORT (18201), BENCH_SECS (10: seconds per throughput and
 # latency measurement), BENCH_CLIENTS (32), BENCH_RATE (500 messages/s),
 # BENCH_POLLERS (1000), BENCH_WAITERS (10000), BENCH_GROUP (500),
-# BENCH_ROUNDS (10 fan-out rounds).
+# BENCH_ROUNDS (10 fan-out rounds), BENCH_CALLS (400 counted call setups),
+# BENCH_CALL_PAIRS (4 caller/callee pairs, one call at a time each),
+# BENCH_ONLY (empty: everything; "calls": only figure 5, the call setup,
+# with its own short table; the stack and data are set up as usual).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +35,9 @@ WAITERS=${BENCH_WAITERS:-10000}
 GROUP=${BENCH_GROUP:-500}
 STAGE1=$((WAITERS / 10))
 ROUNDS=${BENCH_ROUNDS:-10}
+CALLS=${BENCH_CALLS:-400}
+CPAIRS=${BENCH_CALL_PAIRS:-4}
+ONLY=${BENCH_ONLY:-}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 NV=$BV/nchan
 W=$BV/work
@@ -73,6 +79,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 [ -x "$ROOT/build/release/bin/parley-poll" ] || die "run make build first"
+[ -x "$ROOT/build/release/bin/parley-calls" ] || die "run make build first"
+case $ONLY in
+'' | calls) ;;
+*) die "BENCH_ONLY: only \"calls\" (or nothing) is known" ;;
+esac
 [ -n "$PGBIN" ] && [ -x "$PGBIN/pgbench" ] || die "pgbench not found"
 
 # 10,000 held polls need as many descriptors in the poll service, the
@@ -161,14 +172,17 @@ CREATE TABLE bench_scratch (id bigserial PRIMARY KEY, a int NOT NULL,
 CREATE TABLE bench_tokens (username text PRIMARY KEY, token text NOT NULL,
     hash text NOT NULL);
 -- sp_: send pairs; lt_: latency pollers and their 20 senders; fo_m0: the
--- group owner, fo_m1..: members; hd_: held polls.
+-- group owner, fo_m1..: members; hd_: held polls; cl_a/cl_b: call pairs
+-- (caller, callee).
 INSERT INTO users (username, display_name)
       SELECT 'sp_s' || i, 'bench' FROM generate_series(1, $CLIENTS) i
 UNION ALL SELECT 'sp_r' || i, 'bench' FROM generate_series(1, $CLIENTS) i
 UNION ALL SELECT 'lt_p' || i, 'bench' FROM generate_series(1, $POLLERS) i
 UNION ALL SELECT 'lt_s' || i, 'bench' FROM generate_series(1, 20) i
 UNION ALL SELECT 'fo_m' || i, 'bench' FROM generate_series(0, $GROUP - 1) i
-UNION ALL SELECT 'hd_' || i, 'bench' FROM generate_series(1, $WAITERS) i;
+UNION ALL SELECT 'hd_' || i, 'bench' FROM generate_series(1, $WAITERS) i
+UNION ALL SELECT 'cl_a' || i, 'bench' FROM generate_series(1, $CPAIRS) i
+UNION ALL SELECT 'cl_b' || i, 'bench' FROM generate_series(1, $CPAIRS) i;
 CREATE SEQUENCE bench_seq;
 CREATE TEMP TABLE fr (a text, b text);
 INSERT INTO fr SELECT 'sp_s' || i, 'sp_r' || i
@@ -176,6 +190,7 @@ INSERT INTO fr SELECT 'sp_s' || i, 'sp_r' || i
 INSERT INTO fr SELECT 'lt_p' || i, 'lt_s' || ((i - 1) % 20 + 1)
     FROM generate_series(1, $POLLERS) i;
 INSERT INTO fr SELECT 'fo_m0', 'fo_m' || i FROM generate_series(1, $GROUP - 1) i;
+INSERT INTO fr SELECT 'cl_a' || i, 'cl_b' || i FROM generate_series(1, $CPAIRS) i;
 INSERT INTO friendships (user_id, friend_id)
     SELECT ua.id, ub.id FROM fr JOIN users ua ON ua.username = fr.a
         JOIN users ub ON ub.username = fr.b
@@ -212,7 +227,18 @@ q -F ' ' -c "SELECT t.token, u.id FROM generate_series(0, $GROUP - 1) i
 q -c "SELECT t.token FROM generate_series(1, $WAITERS) i
     JOIN bench_tokens t ON t.username = 'hd_' || i ORDER BY i" \
     >"$W/hold.txt"
+# Call pairs: caller then callee, each "token user_id partner_token",
+# followed by the waiting pollers of figure 2.
+q -F ' ' -c "SELECT t.token, u.id, o.token FROM generate_series(1, $CPAIRS) i,
+    LATERAL (VALUES (0, 'cl_a' || i, 'cl_b' || i), (1, 'cl_b' || i, 'cl_a' || i))
+        AS x (role, me, other)
+    JOIN users u ON u.username = x.me
+    JOIN bench_tokens t ON t.username = x.me
+    JOIN bench_tokens o ON o.username = x.other
+    ORDER BY i, role" >"$W/calls.txt"
 [ "$(wc -l <"$W/pollers.txt")" -ge "$POLLERS" ] || die "setup: pollers"
+[ "$(wc -l <"$W/calls.txt")" -eq $((2 * CPAIRS)) ] || die "setup: call pairs"
+cat "$W/calls.txt" "$W/pollers.txt" >"$W/callpollers.txt"
 [ "$(wc -l <"$W/hold.txt")" -ge "$WAITERS" ] || die "setup: waiters"
 
 # The fan-out group goes through the API (owner fo_m0, GROUP-1 friends).
@@ -323,6 +349,83 @@ warm() {
 	done
 }
 
+# ------------------------------------------------------ 5. call setup
+
+# Run after figure 2 (BENCH_ONLY=calls: alone), with its pollers waiting.
+calls_phase() {
+	say "5. call setup: $CPAIRS pairs, $CALLS setups, $POLLERS other pollers waiting"
+	lg "$W/calls.out" calls --port "$PORT" --n "$POLLERS" --pairs "$CPAIRS" \
+	    --calls "$CALLS" --warm 3 --settle_ms 50 --maxsecs 60 \
+	    --file "$W/callpollers.txt"
+	grep -E '^(setups_ok|pings_ok|busy|callee_offline|.*errors|timeouts|stray)=' \
+	    "$W/calls.out" | sed 's/^/  calls: /' >&2
+	[ "$(val "$W/calls.out" setup_n)" -gt 0 ] &&
+	    [ "$(val "$W/calls.out" rtt_n)" -gt 0 ] ||
+	    die "no call setup completed (see $W/calls.out and $BV/log)"
+}
+calls_rows() {
+	local f=$W/calls.out s50 s99 r50 r99
+	s50=$(val "$f" setup_p50_ms); s99=$(val "$f" setup_p99_ms)
+	r50=$(val "$f" rtt_p50_ms); r99=$(val "$f" rtt_p99_ms)
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+	    "5. call setup p50, $POLLERS pollers" "$s50 ms" \
+	    "msg round trip $r50 ms" "$(calc %.1f "$s50 / $r50")x" "-" "-"
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+	    "   call setup p99, $(val "$f" setup_n) setups" "$s99 ms" \
+	    "msg round trip $r99 ms" "$(calc %.1f "$s99 / $r99")x" "-" "-"
+}
+calls_defs() {
+	local f=$W/calls.out fig2=
+	[ -z "${lp50:-}" ] || fig2="
+     For scale: twice figure 2's p50 (at $RATE messages/s) is $(calc %.3f "2 * $lp50") ms."
+	cat <<EOF
+  5. call setup = from writing POST /api/v1/calls (caller) to having read
+     the caller's poll answer carrying call.accepted: the callee's long
+     poll brings call.invite, the callee at once POSTs
+     /api/v1/calls/{id}/accept with the id from the event, the caller's
+     long poll brings call.accepted. $CPAIRS friend pairs, one call at a time
+     each (then the caller hangs up and both polls bring call.ended),
+     $(val "$f" setups_ok) setups in $(val "$f" secs) s, $(val "$f" setup_n) counted (the first $(val "$f" warm_per_pair) of each pair are
+     warm-up), while $POLLERS other users each wait in a long poll; every
+     step starts with both parties' polls parked for 50 ms.
+     Halves: invite -> call.invite read by the callee p50 $(val "$f" setup_invite_p50_ms) ms, p99 $(val "$f" setup_invite_p99_ms) ms;
+       accept -> call.accepted read by the caller p50 $(val "$f" setup_accept_p50_ms) ms, p99 $(val "$f" setup_accept_p99_ms) ms;
+       the requests: POST /api/v1/calls -> 201 p50 $(val "$f" invite_req_p50_ms) ms, p99 $(val "$f" invite_req_p99_ms) ms,
+       accept -> 200 p50 $(val "$f" accept_req_p50_ms) ms, p99 $(val "$f" accept_req_p99_ms) ms; max setup $(val "$f" setup_max_ms) ms.
+     Yardstick: the same exchange made of two messages, interleaved with
+     the calls (same pairs, connections and waiting pollers, so the same
+     noise): the caller sends, the callee's poll brings it, the callee at
+     once replies, the caller's poll brings the reply ($(val "$f" rtt_n) counted;
+     halves p50 $(val "$f" rtt_ping_p50_ms) and $(val "$f" rtt_pong_p50_ms) ms, max $(val "$f" rtt_max_ms) ms). Both are two
+     requests in turn, each delivered through a long poll: the ratio is
+     what the calls path costs against messaging. (A message also lands
+     in the sender's own stream and, once read, brings the sender
+     message.delivered; an accept also sends call.answered_elsewhere to
+     the callee's devices.)$fig2
+     Answers: busy $(val "$f" busy), callee_offline $(val "$f" callee_offline), other invite errors $(val "$f" invite_errors),
+     accept errors $(val "$f" accept_errors), hangup errors $(val "$f" hangup_errors), message errors $(val "$f" message_errors),
+     steps timed out (5 s) $(val "$f" timeouts), unexpected events $(val "$f" stray); call.invite read
+     before the caller had its 201 (no harm: the id is in the event): $(val "$f" invite_seen_before_201).
+EOF
+}
+
+if [ "$ONLY" = calls ]; then
+	warm
+	sleep 1
+	calls_phase
+	{
+	echo
+	echo "Parley benchmark, call setup only ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, loopback; ratio = Parley / yardstick)"
+	echo
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' figure Parley yardstick ratio target met?
+	calls_rows
+	echo
+	echo "Definitions and detail:"
+	calls_defs
+	} | tee "$BV/report.txt"
+	exit 0
+fi
+
 # ---------------------------------------------- 3. waiting pollers held
 
 # First, on the fresh processes: the memory figure is the conservative one
@@ -371,6 +474,11 @@ lg "$W/lat_parley.out" latency --kind parley --port "$PORT" --n "$POLLERS" \
 say "2. Nchan: $POLLERS long-poll subscribers, $RATE publishes/s, $SECS s"
 lg "$W/lat_nchan.out" latency --kind nchan --port "$NPORT" --n "$POLLERS" \
     --rate "$RATE" --secs "$SECS" --warm 2
+
+# ------------------------------------------------------ 5. call setup
+
+quiet
+calls_phase
 
 # ------------------------------------------------------ 4. group fan-out
 
@@ -453,6 +561,7 @@ printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
 printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
     "4. fan-out to $GROUP members, p50 to last" "$fo ms" \
     "1 recipient $single ms" "$(calc %.1f "$fo / $single")x" "-" "-"
+calls_rows
 echo
 cat <<EOF
 Definitions and detail:
@@ -491,4 +600,5 @@ Definitions and detail:
      member's own delivery p50 $(val "$W/fanout.out" fanout_member_p50_ms) ms). Reference: a direct message
      from the same sender to one member, same run, p50 $single ms.
 EOF
+calls_defs
 } | tee "$BV/report.txt"
