@@ -61,6 +61,8 @@ static const struct http_outcome signal_outcomes[] = {
 	{ "ended", 409, "call_ended", "The call has ended." },
 	{ "wrong_device", 409, "wrong_device", "This call is taking place on "
 	    "another of your devices." },
+	{ "not_answered", 409, "not_answered", "Accept the call before "
+	    "signaling." },
 	{ "too_many", 429, "too_many_signals", "Too many signals for this "
 	    "call." },
 	{ NULL, 0, NULL, NULL },

@@ -101,6 +101,8 @@ test('accept, signals in order both ways, hang up: both see call.ended and a com
   const p = await pair('cs');
   const c = await ring(p);
   assertError(assert, await act(p.a, c.id, 'accept'), 403, 'not_callee');
+  // No device of the callee is in the call before one answers.
+  assertError(assert, await signal(p.b, c.id, 'answer', { type: 'answer', sdp: 'v=0\r\n' }), 409, 'not_answered');
   // The caller may send its offer while the call rings.
   assert.equal((await signal(p.a, c.id, 'offer', { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' })).status, 202);
   const acc = await act(p.b, c.id, 'accept');
@@ -391,6 +393,7 @@ test('signals: kinds, sizes and fields are checked; too many per call is 429', a
   assertError(assert, refused, 429, 'too_many_signals');
   assert.equal(sent, 1000);
   // The other party still has its own budget.
+  assert.equal((await act(p.b, c.id, 'accept')).status, 200);
   assert.equal((await signal(p.b, c.id, 'candidate', { candidate: '' })).status, 202);
-  assert.equal((await act(p.a, c.id, 'cancel')).status, 200);
+  assert.equal((await act(p.a, c.id, 'hangup')).status, 200);
 });
