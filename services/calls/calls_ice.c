@@ -67,8 +67,6 @@ ice_servers(struct http_req *r)
 		json_array_append_new(servers, json_pack("{s:o,s:s,s:s}",
 		    "urls", uris, "username", user, "credential", cred));
 	}
-	/* Credentials are per user and expire: never cached by proxies. */
-	http_header(r, "Cache-Control: no-store");
 	http_reply(r, 200, json_pack("{s:o,s:I}", "ice_servers", servers,
 	    "ttl", (json_int_t)calls_config.turn_ttl));
 }

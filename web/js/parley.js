@@ -430,8 +430,8 @@
 	 *   loop:stopped
 	 *
 	 * opts.cursor      resume after this seq (else start at the head)
-	 * opts.timeout     seconds the server may hold a poll (default 25;
-	 *                  keep it below the server's online window)
+	 * opts.timeout     seconds the server may hold a poll (default 25; a held
+	 *                  poll keeps this device online)
 	 * opts.minBackoff  first retry delay after an error, ms (1000)
 	 * opts.maxBackoff  longest retry delay, ms (30000)
 	 */
