@@ -59,12 +59,12 @@ function uniqueName(prefix = 'u') {
   return (prefix + '_' + crypto.randomBytes(6).toString('hex')).slice(0, 32);
 }
 
-// Registers a new user; resolves {user, token, csrf, password}.
+// Registers a new user; resolves {user, token, csrf, password, session}.
 async function register(prefix = 'u', password = 'correct horse 1') {
   const username = uniqueName(prefix);
   const r = await api.post('/api/v1/auth/register', { json: { username, password } });
   if (r.status !== 201) throw new Error('register failed: ' + r.status + ' ' + r.text);
-  return { user: r.json.user, token: r.json.token, csrf: r.json.csrf_token, password };
+  return { user: r.json.user, token: r.json.token, csrf: r.json.csrf_token, password, session: r.json.session_id };
 }
 
 // Makes a and b friends through the real request/accept flow.

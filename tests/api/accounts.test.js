@@ -48,7 +48,7 @@ test('register returns the user, a working token, csrf token and expiry', async 
   const r = await registerRaw({ username, password: PASSWORD });
   assert.equal(r.status, 201, r.text);
   assert.match(r.headers['content-type'], /application\/json/);
-  assert.deepEqual(Object.keys(r.json).sort(), ['csrf_token', 'expires_in', 'token', 'user']);
+  assert.deepEqual(Object.keys(r.json).sort(), ['csrf_token', 'expires_in', 'session_id', 'token', 'user']);
   assert.deepEqual(Object.keys(r.json.user).sort(), ['display_name', 'id', 'username']);
   assert.ok(Number.isSafeInteger(r.json.user.id) && r.json.user.id > 0, 'id is a positive integer');
   assert.equal(r.json.user.username, username);
@@ -359,8 +359,9 @@ test('me returns the token owner', async () => {
   const ra = await me(a.token);
   const rb = await me(b.token);
   assert.equal(ra.status, 200);
-  assert.deepEqual(ra.json, { user: a.user });
-  assert.deepEqual(rb.json, { user: b.user });
+  assert.deepEqual(ra.json, { user: a.user, session_id: a.session });
+  assert.deepEqual(rb.json, { user: b.user, session_id: b.session });
+  assert.ok(Number.isInteger(a.session) && a.session !== b.session);
   assert.equal(ra.headers['cache-control'], 'no-store');
 });
 
