@@ -24,10 +24,14 @@ const struct db_stmt sql_conversations = { "conversations",
 	"    m.conversation_id = c.id AND m.seq > cm.read_seq"
 	"    AND m.sender_id IS DISTINCT FROM $1),"
 	"  'read_seq', cm.read_seq, 'delivered_seq', cm.delivered_seq,"
+	"  'peer_read_seq', pm.read_seq, 'peer_delivered_seq', pm.delivered_seq,"
 	"  'head', c.head) AS j"
 	" FROM conversation_members cm JOIN conversations c"
 	"  ON c.id = cm.conversation_id"
 	" LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.head"
+	/* A direct chat's other member: how far they received and read. */
+	" LEFT JOIN conversation_members pm ON c.kind = 'direct'"
+	"  AND pm.conversation_id = c.id AND pm.user_id <> $1"
 	" WHERE cm.user_id = $1"
 	" ORDER BY lm.created_at DESC NULLS LAST, c.id DESC LIMIT $2) x" };
 const struct db_stmt sql_is_member = { "is_member",

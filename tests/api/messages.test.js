@@ -226,6 +226,12 @@ test('read receipts: the sender is told, unread drops to 0, never backwards', as
   cb = await conversation(b, conv);
   assert.equal(cb.unread, 0);
   assert.equal(cb.read_seq, 3);
+  // The sender sees the peer's marks in the list too (a new device has
+  // not seen the events).
+  const ca = await conversation(a, conv);
+  assert.equal(ca.peer_read_seq, 3);
+  assert.equal(typeof ca.peer_delivered_seq, 'number');
+  assert.equal(cb.peer_read_seq, 0);
 
   // Lower, equal and beyond-the-head marks change nothing and tell no one.
   for (const seq of [1, 0, 3, 1000]) {
