@@ -34,6 +34,10 @@ struct http_outcome;
  * NULL res is a database error. */
 void	calls_reply(struct http_req *, PGresult *,
 	    const struct http_outcome *, const char *key);
+/* GET of one call or room by path id: `st` takes (id, user) and returns
+ * its JSON only to those allowed to see it; anyone else gets 404 `code`. */
+void	calls_get_visible(struct http_req *, const struct db_stmt *st,
+	    const char *key, const char *code, const char *message);
 /* Optional "media" field: audio or video (default def); -1 after a 400. */
 int	calls_media(struct http_req *, json_t *, const char *def,
 	    const char **out);

@@ -134,7 +134,8 @@ out:
 }
 
 void
-calls_get(struct http_req *r)
+calls_get_visible(struct http_req *r, const struct db_stmt *st,
+    const char *key, const char *code, const char *message)
 {
 	char		 me[24], id_s[24];
 	PGresult	*res;
@@ -142,16 +143,23 @@ calls_get(struct http_req *r)
 
 	if (http_param_id(r, 0, &id) == -1)
 		return;
-	if ((res = DB_EXEC(r->db, &sql_call_get, db_i64(id_s, id),
+	if ((res = DB_EXEC(r->db, st, db_i64(id_s, id),
 	    db_i64(me, r->user_id))) == NULL) {
 		http_db_error(r);
 		return;
 	}
 	if (PQntuples(res) == 0)
-		http_error(r, 404, "call_not_found", "No such call.");
+		http_error(r, 404, code, "%s", message);
 	else
-		http_reply_wrap(r, 200, "call", PQgetvalue(res, 0, 0));
+		http_reply_wrap(r, 200, key, PQgetvalue(res, 0, 0));
 	PQclear(res);
+}
+
+void
+calls_get(struct http_req *r)
+{
+	calls_get_visible(r, &sql_call_get, "call", "call_not_found",
+	    "No such call.");
 }
 
 void

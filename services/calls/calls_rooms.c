@@ -86,22 +86,8 @@ out:
 void
 rooms_get(struct http_req *r)
 {
-	char		 me[24], id_s[24];
-	PGresult	*res;
-	int64_t		 id;
-
-	if (http_param_id(r, 0, &id) == -1)
-		return;
-	if ((res = DB_EXEC(r->db, &sql_room_get, db_i64(id_s, id),
-	    db_i64(me, r->user_id))) == NULL) {
-		http_db_error(r);
-		return;
-	}
-	if (PQntuples(res) == 0)
-		http_error(r, 404, "room_not_found", "No such room.");
-	else
-		http_reply_wrap(r, 200, "room", PQgetvalue(res, 0, 0));
-	PQclear(res);
+	calls_get_visible(r, &sql_room_get, "room", "room_not_found",
+	    "No such room.");
 }
 
 void
