@@ -1,9 +1,9 @@
 // The shipped browser code must run in old engines (IE8/9-era): every file
-// under web/js/ parses as ECMAScript 5 (no let/const, arrow functions,
+// under web/js/ and web/embed.js (loaded by other sites) parses as ECMAScript 5 (no let/const, arrow functions,
 // template strings, classes, ...), uses neither fetch() nor Promise, and
 // avoids what ES5-capable parsers accept but IE8 does not (trailing commas
 // in literals, reserved words as property names). The web client's own
-// files (app*.js) also stay off the Array/DOM extras IE8 lacks. Pure
+// files (app*.js) and embed.js also stay off the Array/DOM extras IE8 lacks. Pure
 // static checks: no stack, no browser.
 'use strict';
 const test = require('node:test');
@@ -24,7 +24,7 @@ function jsFiles(dir) {
   return out.sort();
 }
 
-const FILES = jsFiles(path.join(WEB, 'js'));
+const FILES = jsFiles(path.join(WEB, 'js')).concat([path.join(WEB, 'embed.js')]);
 const rel = (f) => path.relative(path.resolve(WEB, '..'), f);
 
 // Words IE8 refuses as `obj.word` or `{word: ...}`.
@@ -67,7 +67,7 @@ function guarded(src, ancestors, name) {
 
 test('there are browser files to check', () => {
   const names = FILES.map((f) => path.basename(f));
-  for (const want of ['parley.js', 'app.js']) assert.ok(names.includes(want), `web/js/${want} exists`);
+  for (const want of ['parley.js', 'app.js', 'embed.js']) assert.ok(names.includes(want), `web/js/${want} exists`);
 });
 
 for (const file of FILES) {
@@ -109,7 +109,7 @@ for (const file of FILES) {
     });
 
     // The client's own files: nothing IE8 lacks, except behind a check.
-    if (/^app(-[a-z]+)?\.js$/.test(path.basename(file))) {
+    if (/^(app(-[a-z]+)?|embed)\.js$/.test(path.basename(file))) {
       walk(ast, (node, ancestors) => {
         if (node.type === 'CallExpression' && node.callee.type === 'MemberExpression' && !node.callee.computed &&
             IE8_MISSING.includes(node.callee.property.name)) {

@@ -7,7 +7,7 @@
  * app-call.js owns the call screen. They share window.PA:
  *
  *   PA.state    what we know (me, conversations, friends, ...)
- *   PA.client   the Parley.Client (cookie session + CSRF)
+ *   PA.client   the Parley.Client (cookie session + CSRF; a bearer token when framed)
  *   PA.loop     the Parley.EventLoop (one per login)
  *   PA.calls    the Parley.CallManager
  *
@@ -29,8 +29,81 @@
 	var POLL_TIMEOUT = 25;      /* seconds a poll may be held */
 	var NARROW = 720;           /* px: one pane at a time below this */
 
-	var client = PA.client = new root.Parley.Client();
+	/*
+	 * Token mode. In a cross-site frame (ParleyEmbed.frame) the session
+	 * cookie (SameSite=Lax) is never sent, so there the client uses the
+	 * token from login/register as a bearer token and keeps it in
+	 * sessionStorage: a reload inside the frame stays signed in. A host
+	 * site may hand a token in the URL fragment (#token=...; read once,
+	 * then removed from the address), which signs the user in directly.
+	 */
+	var TOKEN_KEY = 'parley.token';
+
+	function framed() {
+		try {
+			return root.top !== root.self;
+		} catch (e) {
+			return true;
+		}
+	}
+
+	function tokenStore(value) {
+		try {
+			if (!root.sessionStorage) {
+				return null;
+			}
+			if (value === undefined) {
+				return root.sessionStorage.getItem(TOKEN_KEY);
+			}
+			if (value === null) {
+				root.sessionStorage.removeItem(TOKEN_KEY);
+			} else {
+				root.sessionStorage.setItem(TOKEN_KEY, value);
+			}
+		} catch (e) {
+			/* storage disabled: the token lasts until a reload */
+		}
+		return null;
+	}
+
+	/* #token=... from the host page; removed from the URL at once. */
+	function handedToken() {
+		var m = /^#(?:.*&)?token=([^&]*)/.exec(root.location.hash || ''), t;
+		if (!m) {
+			return null;
+		}
+		try {
+			t = decodeURIComponent(m[1]);
+		} catch (e) {
+			t = null;
+		}
+		if (root.history && root.history.replaceState) {
+			root.history.replaceState(null, '', root.location.pathname + root.location.search);
+		} else {
+			root.location.replace('#/');
+		}
+		return t || null;
+	}
+
+	var handed = handedToken();
+	var tokenMode = !!handed || framed() || !!tokenStore();
+	if (handed) {
+		tokenStore(handed);
+	}
+
+	var client = PA.client = new root.Parley.Client(tokenMode ?
+	    { token: handed || tokenStore(), keepToken: true } : {});
 	var S;
+
+	PA.tokenMode = tokenMode;
+
+	/* The session is gone: forget a kept token too. */
+	function dropToken() {
+		if (tokenMode) {
+			client.token = null;
+			tokenStore(null);
+		}
+	}
 
 	function freshState() {
 		return {
@@ -273,6 +346,7 @@
 			root.location.hash = '#/';
 		}
 		showAuth('');
+		tokenStore(null);
 		client.logout(function () {});
 	}
 
@@ -301,6 +375,9 @@
 	function start(user) {
 		var loop;
 		stop();
+		if (tokenMode && client.token) {
+			tokenStore(client.token);
+		}
 		S = PA.state = freshState();
 		S.generation = (PA.generation = (PA.generation || 0) + 1);
 		S.me = user;
@@ -471,6 +548,7 @@
 		});
 		loop.on('loop:unauthorized', function () {
 			stop();
+			dropToken();
 			showAuth('Your session has ended. Please log in again.');
 		});
 	}
@@ -1839,6 +1917,7 @@
 			if (!err) {
 				start(res.user);
 			} else if (err.status === 401 || err.status === 403) {
+				dropToken();
 				showAuth('');
 			} else {
 				root.setTimeout(function () { boot(tries + 1); }, Math.min(30000, 1000 * Math.pow(2, tries)));
