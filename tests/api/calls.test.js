@@ -124,7 +124,6 @@ test('accept, signals in order both ways, hang up: both see call.ended and a com
     });
     assert.equal(s.status, 202, s.text);
   }
-  const all = [];
   const gotB = await drain(p.b, p.curB);
   const gotA = await drain(p.a, p.curA);
   const sigB = gotB.events.filter((e) => e.type === 'call.signal');
@@ -136,7 +135,6 @@ test('accept, signals in order both ways, hang up: both see call.ended and a com
   for (const e of sigB) {
     assert.equal(e.data.call_id, c.id);
     assert.equal(e.data.from, p.a.user.id);
-    all.push(e);
   }
   assert.deepEqual(sigB[1].data.data, { candidate: 'candidate:0 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 });
   assert.deepEqual(sigA[0].data.data, { type: 'answer', sdp: 'v=0\r\n' });
