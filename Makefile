@@ -1,6 +1,6 @@
 # Parley: `make run` runs the stack, `make test` tests it. See README.md.
 
-SERVICES	:= accounts friends messages poll calls
+SERVICES	:= accounts friends messages poll calls sites webhooks
 CC		?= cc
 SAN		?= 0
 
@@ -11,6 +11,8 @@ CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong \
 LIBS	:= -lfcgi -lpq -ljansson -lsodium -pthread
 # TURN credentials are HMAC-SHA1, which libsodium does not offer.
 LIBS_calls := -lcrypto
+# Webhook deliveries go out over HTTP(S) with libcurl.
+LIBS_webhooks := -lcurl
 
 ifeq ($(SAN),1)
 B	:= build/asan

@@ -5,13 +5,15 @@ set -euo pipefail
 
 # `deps.sh` for running Parley; `deps.sh test` adds what the tests use
 # (clang + libFuzzer runtime, node, docker-compose to validate compose.yaml,
-# coturn for the TURN credential test, chromium for the browser tests).
+# coturn for the TURN credential test, chromium for the browser tests,
+# php-cli and php-curl for the PHP client library's tests).
 pkgs=(gcc make libc6-dev curl ca-certificates
       libfcgi-dev libpq-dev libjansson-dev libsodium-dev libssl-dev
+      libcurl4-openssl-dev
       postgresql-15 postgresql-client-15 nginx)
 if [ "${1:-}" = test ]; then
 	pkgs+=(clang libclang-rt-14-dev nodejs docker-compose coturn chromium
-	      fonts-dejavu-core)
+	      fonts-dejavu-core php-cli php-curl)
 fi
 
 missing=()

@@ -62,4 +62,6 @@ config_load(const char *service)
 	config.pwhash_fast = s != NULL && strcmp(s, "min") == 0;
 	config.cookie_secure = (int)config_env_long("PARLEY_COOKIE_SECURE", 0,
 	    0, 1);
+	config.online_window = config_env_long("PARLEY_ONLINE_WINDOW", 60, 1,
+	    3600);
 }

@@ -15,6 +15,8 @@ struct config {
 	long		 login_window;	/* PARLEY_LOGIN_WINDOW: seconds */
 	int		 pwhash_fast;	/* PARLEY_PWHASH=min: test-only cheap hashes */
 	int		 cookie_secure;	/* PARLEY_COOKIE_SECURE=1: add Secure */
+	long		 online_window;	/* PARLEY_ONLINE_WINDOW: seconds a device
+					 * counts as online after its last poll */
 };
 
 extern struct config config;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "db.h"
 #include "log.h"
 
@@ -75,6 +76,8 @@ db_connect(struct db *db)
 	const char	*keys[] = { "dbname", "connect_timeout",
 			    "application_name", NULL };
 	const char	*vals[] = { conninfo, "3", appname, NULL };
+	char		 set[128];
+	PGresult	*res;
 
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
@@ -86,6 +89,18 @@ db_connect(struct db *db)
 		db_drop(db);
 		db->err = DB_UNAVAILABLE;
 		return -1;
+	}
+	/* Database triggers that ask "is this user online?" (webhooks,
+	 * sql/011) read the window from this session setting. */
+	if (config.online_window > 0) {
+		snprintf(set, sizeof(set), "SELECT set_config("
+		    "'parley.online_window', '%ld', false)",
+		    config.online_window);
+		res = PQexec(db->conn, set);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			log_warn("setting parley.online_window failed: %s",
+			    PQerrorMessage(db->conn));
+		PQclear(res);
 	}
 	if (db->down_logged)
 		log_info("database connection restored");

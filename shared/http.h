@@ -29,6 +29,11 @@ struct http_req {
 	char		 headers[2048];	/* extra response header lines */
 	size_t		 headers_len;
 	char		 jsonp[80];	/* JSONP callback, "" for JSON */
+	char		*body;		/* raw body once read (http_body_read) */
+	size_t		 body_len;
+	int		 body_read;
+	int64_t		 site_id;	/* signed site request: the site */
+	char		 site[40];
 	struct db	*db;		/* this thread's connection */
 	void		*ctx;		/* the service's per-thread data */
 };
@@ -58,6 +63,13 @@ void	 http_error(struct http_req *, int status, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Maps the thread's last database failure to 503 (with Retry-After) or 500. */
 void	 http_db_error(struct http_req *);
+
+/* Reads the raw body once (later calls return the same bytes); *buf is
+ * NUL-terminated and owned by the request. Returns 0, or -1 after replying
+ * 400 or 413. */
+int	 http_body_read(struct http_req *, const char **buf, size_t *len);
+/* Frees the body kept by http_body_read (http_begin does it too). */
+void	 http_body_free(struct http_req *);
 
 /* Reads and parses the JSON object body. On failure replies 413, 415 or
  * 400 and returns NULL. Caller owns the result (json_decref). */

@@ -11,6 +11,7 @@ enum route_auth {
 	ROUTE_USER,	/* a valid session token (header or cookie + CSRF) */
 	ROUTE_USER_JSONP, /* GET for old browsers: ?callback= and the token
 			   * also as ?access_token= */
+	ROUTE_SITE,	/* a site's backend: a signed request (shared/site.h) */
 };
 
 struct route {

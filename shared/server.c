@@ -21,6 +21,7 @@
 #include "http.h"
 #include "log.h"
 #include "server.h"
+#include "site.h"
 
 struct worker {
 	pthread_t		 thread;
@@ -52,9 +53,14 @@ void
 server_access_log(const struct http_req *r, double ms)
 {
 	/* The query is never logged: it may carry an access_token. */
-	log_info("access %s %s %d %.1fms user=%lld addr=%s",
-	    r->method, r->path, r->status, ms, (long long)r->user_id,
-	    r->remote_addr);
+	if (r->site[0] != '\0')
+		log_info("access %s %s %d %.1fms site=%s addr=%s",
+		    r->method, r->path, r->status, ms, r->site,
+		    r->remote_addr);
+	else
+		log_info("access %s %s %d %.1fms user=%lld addr=%s",
+		    r->method, r->path, r->status, ms, (long long)r->user_id,
+		    r->remote_addr);
 }
 
 void
@@ -91,7 +97,10 @@ server_dispatch(const struct service *svc, struct http_req *r)
 	}
 	if (rt->auth == ROUTE_USER_JSONP && http_jsonp(r) == -1)
 		return;
-	if (rt->auth != ROUTE_PUBLIC &&
+	if (rt->auth == ROUTE_SITE) {
+		if (site_auth_request(r) == -1)
+			return;
+	} else if (rt->auth != ROUTE_PUBLIC &&
 	    auth_request(r, rt->auth == ROUTE_USER_JSONP) == -1)
 		return;
 	rt->handler(r);
@@ -136,6 +145,7 @@ worker_main(void *arg)
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 		FCGX_Finish_r(&r->fcgi);
 	}
+	http_body_free(r);
 	FCGX_Free(&r->fcgi, 1);
 	if (w->svc->thread_free != NULL)
 		w->svc->thread_free(r->ctx);

@@ -44,3 +44,6 @@ const struct db_stmt sql_throttle_fail = { "throttle_fail",
 	"   ELSE t.blocked_until END" };
 const struct db_stmt sql_throttle_clear = { "throttle_clear",
 	"DELETE FROM auth_throttle WHERE key = $1" };
+/* One-time login tickets from sites (sql/011_sites.sql). */
+const struct db_stmt sql_ticket_redeem = { "ticket_redeem",
+	"SELECT status, user_id FROM ticket_redeem($1::bytea)" };

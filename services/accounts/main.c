@@ -7,6 +7,7 @@ static const struct route routes[] = {
 	{ "GET",    "/api/v1/health",		  accounts_health, ROUTE_PUBLIC },
 	{ "POST",   "/api/v1/auth/register",	  accounts_register, ROUTE_PUBLIC },
 	{ "POST",   "/api/v1/auth/login",	  accounts_login, ROUTE_PUBLIC },
+	{ "POST",   "/api/v1/auth/ticket",	  accounts_ticket, ROUTE_PUBLIC },
 	{ "POST",   "/api/v1/auth/logout",	  accounts_logout, ROUTE_USER },
 	{ "GET",    "/api/v1/auth/me",		  accounts_me, ROUTE_USER },
 	{ "GET",    "/api/v1/auth/sessions",	  accounts_sessions_list, ROUTE_USER },

@@ -5,15 +5,9 @@
 
 #include "http.h"
 #include "messages.h"
+#include "msgbody.h"
 #include "notify.h"
 #include "valid.h"
-
-#define TEXT_MAX_BYTES	8192
-#define URL_MAX		2048
-
-static json_t	*clean_body(struct http_req *, const char *, json_t *);
-static int	 valid_url(const char *);
-static int	 valid_mime(const char *);
 
 static const struct http_outcome send_outcomes[] = {
 	{ "created", 201, NULL, NULL },
@@ -40,80 +34,16 @@ static const struct http_outcome recall_outcomes[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
-static int
-valid_url(const char *s)
-{
-	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
-}
-
-static int
-valid_mime(const char *s)
-{
-	const char	*tchar = "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&^_.+-";
-	size_t		 n = strspn(s, tchar);
-
-	return n > 0 && s[n] == '/' && strspn(s + n + 1, tchar) > 0 &&
-	    s[n + 1 + strspn(s + n + 1, tchar)] == '\0';
-}
-
-/* A body of exactly the fields its type allows, or NULL after a 400. */
-static json_t *
-clean_body(struct http_req *r, const char *type, json_t *body)
-{
-	const char	*text, *url, *name, *mime;
-	long long	 size;
-
-	if (!json_is_object(body)) {
-		http_error(r, 400, "invalid_field", "The field 'body' must be "
-		    "an object.");
-		return NULL;
-	}
-	if (strcmp(type, "text") == 0) {
-		if (valid_string(r, body, "text", VALID_REQUIRED |
-		    VALID_MULTILINE, 1, TEXT_MAX_BYTES, &text) == -1)
-			return NULL;
-		if (strlen(text) > TEXT_MAX_BYTES) {
-			http_error(r, 400, "invalid_field", "The field "
-			    "'body.text' must be at most %d bytes.",
-			    TEXT_MAX_BYTES);
-			return NULL;
-		}
-		return json_pack("{s:s}", "text", text);
-	}
-	if (valid_string(r, body, "url", VALID_REQUIRED, 1, URL_MAX,
-	    &url) == -1 ||
-	    valid_string(r, body, "name", VALID_REQUIRED, 1, 255, &name) == -1 ||
-	    valid_int(r, body, "size", VALID_REQUIRED, 0, 9007199254740991LL,
-	    &size) == -1 ||
-	    valid_string(r, body, "mime", VALID_REQUIRED, 3, 127, &mime) == -1)
-		return NULL;
-	if (!valid_url(url) || strpbrk(url, " \"<>\\^`{|}") != NULL) {
-		http_error(r, 400, "invalid_field", "The field 'body.url' must "
-		    "be an http or https URL.");
-		return NULL;
-	}
-	if (!valid_mime(mime)) {
-		http_error(r, 400, "invalid_field", "The field 'body.mime' must "
-		    "be a media type like image/png.");
-		return NULL;
-	}
-	return json_pack("{s:s,s:s,s:I,s:s}", "url", url, "name", name,
-	    "size", (json_int_t)size, "mime", mime);
-}
-
 void
 messages_send(struct http_req *r)
 {
-	static const char *const types[] = { "text", "image", "file", "audio",
-	    "video", NULL };
 	char		 me[24], to_s[24], group_s[24];
 	const char	*type = NULL, *client = NULL;
 	char		*bodytext = NULL;
 	json_t		*req, *clean = NULL;
 	PGresult	*res = NULL;
 	int64_t		 to = 0, group = 0;
-	int		 i, status;
+	int		 status;
 
 	if ((req = http_body_json(r)) == NULL)
 		return;
@@ -127,9 +57,7 @@ messages_send(struct http_req *r)
 		    "and 'group_id'.");
 		goto out;
 	}
-	for (i = 0; types[i] != NULL && strcmp(types[i], type) != 0; i++)
-		;
-	if (types[i] == NULL) {
+	if (!msgbody_type_ok(type)) {
 		http_error(r, 400, "invalid_field", "The field 'type' must be "
 		    "text, image, file, audio or video.");
 		goto out;
@@ -139,7 +67,7 @@ messages_send(struct http_req *r)
 		    "required.");
 		goto out;
 	}
-	if ((clean = clean_body(r, type, json_object_get(req, "body"))) ==
+	if ((clean = msgbody_clean(r, type, json_object_get(req, "body"))) ==
 	    NULL)
 		goto out;
 	if (to == r->user_id) {

@@ -39,6 +39,7 @@ poll_finish(struct waiter *w)
 	server_access_log(w->r, (double)(t1.tv_sec - w->t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - w->t0.tv_nsec) / 1e6);
 	FCGX_Finish_r(&w->r->fcgi);
+	http_body_free(w->r);
 	free(w->r);
 	free(w);
 }

@@ -1,0 +1,254 @@
+/* sites_messages: messages from a site (on behalf of one of its users, or
+ * system messages) and push events to its users' streams. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "msgbody.h"
+#include "notify.h"
+#include "sites.h"
+#include "valid.h"
+
+static int	send_as_user(struct http_req *, json_t *, PGresult **);
+static int	send_system(struct http_req *, json_t *, PGresult **);
+static char	*ext_array(struct http_req *, json_t *);
+
+/* A user's send rules hold when the site sends for them. */
+static const struct http_outcome send_outcomes[] = {
+	{ "created", 201, NULL, NULL },
+	{ "duplicate", 200, NULL, NULL },
+	{ "no_such_user", 404, "unknown_user", "No such user." },
+	{ "not_friends", 403, "not_friends",
+	    "The sender can only message their friends." },
+	{ "blocked", 403, "blocked",
+	    "Messages between these users are blocked." },
+	{ "no_such_group", 404, "group_not_found", "No such group." },
+	{ "not_member", 403, "not_member",
+	    "Only members may send to this group." },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct http_outcome push_outcomes[] = {
+	{ "ok", 202, NULL, NULL },
+	{ "no_such_group", 404, "group_not_found",
+	    "No such group among the site's users' groups." },
+	{ NULL, 0, NULL, NULL },
+};
+
+/* {"from","to"|"group_id","type","body","client_id"}: send_message() as
+ * the user `from`. */
+static int
+send_as_user(struct http_req *r, json_t *req, PGresult **res)
+{
+	char		 from_s[24], to_s[24], group_s[24];
+	const char	*type = "text", *client = NULL;
+	char		*text = NULL;
+	json_t		*clean;
+	int64_t		 from, to = 0, group = 0;
+
+	if (sites_lookup_field(r, req, "from", &from) == -1 ||
+	    valid_id(r, req, "group_id", 0, &group) == -1 ||
+	    valid_string(r, req, "client_id", 0, 1, 64, &client) == -1 ||
+	    valid_string(r, req, "type", 0, 1, 16, &type) == -1)
+		return -1;
+	if (json_object_get(req, "to") != NULL &&
+	    sites_lookup_field(r, req, "to", &to) == -1)
+		return -1;
+	if ((to == 0) == (group == 0)) {
+		http_error(r, 400, "invalid_field", "Give exactly one of 'to' "
+		    "and 'group_id'.");
+		return -1;
+	}
+	if (to == from) {
+		http_error(r, 400, "invalid_field", "A user cannot message "
+		    "themselves.");
+		return -1;
+	}
+	if (!msgbody_type_ok(type)) {
+		http_error(r, 400, "invalid_field", "The field 'type' must be "
+		    "text, image, file, audio or video.");
+		return -1;
+	}
+	if ((clean = msgbody_clean(r, type, json_object_get(req, "body"))) ==
+	    NULL)
+		return -1;
+	text = json_dumps(clean, JSON_COMPACT);
+	json_decref(clean);
+	*res = DB_EXEC(r->db, &sql_send, db_i64(from_s, from),
+	    to != 0 ? db_i64(to_s, to) : NULL,
+	    group != 0 ? db_i64(group_s, group) : NULL, client, type, text);
+	free(text);
+	return 0;
+}
+
+/* {"to"|"group_id","type":"system","body":{"text"}}: no sender. */
+static int
+send_system(struct http_req *r, json_t *req, PGresult **res)
+{
+	char		 site[24], to_s[24], group_s[24];
+	const char	*type = "system";
+	char		*text;
+	json_t		*clean;
+	int64_t		 to = 0, group = 0;
+
+	if (valid_id(r, req, "group_id", 0, &group) == -1 ||
+	    valid_string(r, req, "type", 0, 1, 16, &type) == -1)
+		return -1;
+	if (json_object_get(req, "to") != NULL &&
+	    sites_lookup_field(r, req, "to", &to) == -1)
+		return -1;
+	if ((to == 0) == (group == 0)) {
+		http_error(r, 400, "invalid_field", "Give exactly one of 'to' "
+		    "and 'group_id'.");
+		return -1;
+	}
+	if (strcmp(type, "system") != 0) {
+		http_error(r, 400, "invalid_field", "Without 'from' a message "
+		    "is a system message: 'type' must be system.");
+		return -1;
+	}
+	if (json_object_get(req, "client_id") != NULL) {
+		http_error(r, 400, "invalid_field", "'client_id' needs 'from' "
+		    "(retries of system messages are not de-duplicated).");
+		return -1;
+	}
+	/* A system message carries text, like a text message. */
+	if ((clean = msgbody_clean(r, "text", json_object_get(req, "body"))) ==
+	    NULL)
+		return -1;
+	text = json_dumps(clean, JSON_COMPACT);
+	json_decref(clean);
+	*res = DB_EXEC(r->db, &sql_system_message, db_i64(site, r->site_id),
+	    to != 0 ? db_i64(to_s, to) : NULL,
+	    group != 0 ? db_i64(group_s, group) : NULL, text);
+	free(text);
+	return 0;
+}
+
+void
+sites_message(struct http_req *r)
+{
+	json_t		*req;
+	PGresult	*res = NULL;
+	int		 status, rc;
+
+	if ((req = http_body_json(r)) == NULL)
+		return;
+	if (json_object_get(req, "body") == NULL) {
+		http_error(r, 400, "missing_field", "The field 'body' is "
+		    "required.");
+		goto out;
+	}
+	rc = json_object_get(req, "from") != NULL ? send_as_user(r, req, &res) :
+	    send_system(r, req, &res);
+	if (rc == -1)
+		goto out;
+	if (res == NULL) {
+		http_db_error(r);
+		goto out;
+	}
+	if ((status = http_outcome(r, send_outcomes, PQgetvalue(res, 0, 0))) <
+	    0)
+		goto out;
+	notify_users(db_get_str(res, 0, 2));
+	http_reply_wrap(r, status, "message", PQgetvalue(res, 0, 1));
+out:
+	PQclear(res);
+	json_decref(req);
+}
+
+/* "users": external ids -> a text[] literal with every element quoted
+ * (an id may be "NULL"), or NULL after a 400. Caller frees. */
+static char *
+ext_array(struct http_req *r, json_t *users)
+{
+	const char	*s;
+	json_t		*v;
+	size_t		 i, len = 3, off;
+	char		*out;
+
+	if (!json_is_array(users) || json_array_size(users) == 0 ||
+	    json_array_size(users) > SITES_PUSH_USERS) {
+		http_error(r, 400, "invalid_field", "The field 'users' must be "
+		    "an array of 1 to %d external ids.", SITES_PUSH_USERS);
+		return NULL;
+	}
+	json_array_foreach(users, i, v) {
+		if (!json_is_string(v) || !sites_ext_ok(json_string_value(v))) {
+			http_error(r, 400, "invalid_field", "users[%zu] is not "
+			    "an external id.", i);
+			return NULL;
+		}
+		len += strlen(json_string_value(v)) + 3;
+	}
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	out[0] = '{';
+	off = 1;
+	json_array_foreach(users, i, v) {
+		s = json_string_value(v);
+		off += (size_t)snprintf(out + off, len - off, "%s\"%s\"",
+		    i > 0 ? "," : "", s);
+	}
+	snprintf(out + off, len - off, "}");
+	return out;
+}
+
+void
+sites_push(struct http_req *r)
+{
+	char		 site[24], group_s[24];
+	char		*users = NULL, *event = NULL;
+	json_t		*req, *ev, *all, *reply;
+	PGresult	*res = NULL;
+	int64_t		 group = 0;
+	int		 targets, status;
+
+	if ((req = http_body_json(r)) == NULL)
+		return;
+	all = json_object_get(req, "all");
+	targets = (json_object_get(req, "users") != NULL) +
+	    (json_object_get(req, "group_id") != NULL) + (all != NULL);
+	if (targets != 1 || (all != NULL && !json_is_true(all))) {
+		http_error(r, 400, "invalid_field", "Give exactly one of "
+		    "'users' (external ids), 'group_id' and 'all': true.");
+		goto out;
+	}
+	if (valid_id(r, req, "group_id", 0, &group) == -1)
+		goto out;
+	if (json_object_get(req, "users") != NULL &&
+	    (users = ext_array(r, json_object_get(req, "users"))) == NULL)
+		goto out;
+	if ((ev = json_object_get(req, "event")) == NULL) {
+		http_error(r, 400, "missing_field", "The field 'event' (any "
+		    "JSON) is required.");
+		goto out;
+	}
+	event = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (event == NULL || strlen(event) > SITES_PUSH_BYTES) {
+		http_error(r, 400, "invalid_field", "The field 'event' must be "
+		    "at most %d bytes of JSON.", SITES_PUSH_BYTES);
+		goto out;
+	}
+	res = DB_EXEC(r->db, &sql_push, db_i64(site, r->site_id), users,
+	    group != 0 ? db_i64(group_s, group) : NULL,
+	    all != NULL ? "true" : "false", event);
+	if (res == NULL) {
+		http_db_error(r);
+		goto out;
+	}
+	if ((status = http_outcome(r, push_outcomes, PQgetvalue(res, 0, 0))) <
+	    0)
+		goto out;
+	notify_users(db_get_str(res, 0, 3));
+	reply = json_pack("{s:I,s:o}", "recipients",
+	    (json_int_t)db_get_i64(res, 0, 1), "unknown",
+	    PQgetisnull(res, 0, 2) ? json_array() :
+	    json_loads(PQgetvalue(res, 0, 2), 0, NULL));
+	http_reply(r, status, reply);
+out:
+	PQclear(res);
+	free(users);
+	free(event);
+	json_decref(req);
+}
