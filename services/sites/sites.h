@@ -34,6 +34,10 @@ int	sites_lookup(struct http_req *, const char *ext, const char *field,
 int	sites_lookup_field(struct http_req *, json_t *body, const char *field,
 	    int64_t *uid);
 
+/* 1 when body field `field` is there and not null (null = absent, as
+ * everywhere in the API). */
+int	sites_has(json_t *body, const char *field);
+
 /* sites_friends.c */
 void	sites_friend_add(struct http_req *);
 void	sites_friend_remove(struct http_req *);

@@ -51,7 +51,7 @@ send_as_user(struct http_req *r, json_t *req, PGresult **res)
 	    valid_string(r, req, "client_id", 0, 1, 64, &client) == -1 ||
 	    valid_string(r, req, "type", 0, 1, 16, &type) == -1)
 		return -1;
-	if (json_object_get(req, "to") != NULL &&
+	if (sites_has(req, "to") &&
 	    sites_lookup_field(r, req, "to", &to) == -1)
 		return -1;
 	if ((to == 0) == (group == 0)) {
@@ -94,7 +94,7 @@ send_system(struct http_req *r, json_t *req, PGresult **res)
 	if (valid_id(r, req, "group_id", 0, &group) == -1 ||
 	    valid_string(r, req, "type", 0, 1, 16, &type) == -1)
 		return -1;
-	if (json_object_get(req, "to") != NULL &&
+	if (sites_has(req, "to") &&
 	    sites_lookup_field(r, req, "to", &to) == -1)
 		return -1;
 	if ((to == 0) == (group == 0)) {
@@ -107,7 +107,7 @@ send_system(struct http_req *r, json_t *req, PGresult **res)
 		    "is a system message: 'type' must be system.");
 		return -1;
 	}
-	if (json_object_get(req, "client_id") != NULL) {
+	if (sites_has(req, "client_id")) {
 		http_error(r, 400, "invalid_field", "'client_id' needs 'from' "
 		    "(retries of system messages are not de-duplicated).");
 		return -1;
@@ -134,12 +134,12 @@ sites_message(struct http_req *r)
 
 	if ((req = http_body_json(r)) == NULL)
 		return;
-	if (json_object_get(req, "body") == NULL) {
+	if (!sites_has(req, "body")) {
 		http_error(r, 400, "missing_field", "The field 'body' is "
 		    "required.");
 		goto out;
 	}
-	rc = json_object_get(req, "from") != NULL ? send_as_user(r, req, &res) :
+	rc = sites_has(req, "from") ? send_as_user(r, req, &res) :
 	    send_system(r, req, &res);
 	if (rc == -1)
 		goto out;
@@ -206,9 +206,9 @@ sites_push(struct http_req *r)
 
 	if ((req = http_body_json(r)) == NULL)
 		return;
-	all = json_object_get(req, "all");
-	targets = (json_object_get(req, "users") != NULL) +
-	    (json_object_get(req, "group_id") != NULL) + (all != NULL);
+	all = sites_has(req, "all") ? json_object_get(req, "all") : NULL;
+	targets = sites_has(req, "users") + sites_has(req, "group_id") +
+	    (all != NULL);
 	if (targets != 1 || (all != NULL && !json_is_true(all))) {
 		http_error(r, 400, "invalid_field", "Give exactly one of "
 		    "'users' (external ids), 'group_id' and 'all': true.");
@@ -216,10 +216,11 @@ sites_push(struct http_req *r)
 	}
 	if (valid_id(r, req, "group_id", 0, &group) == -1)
 		goto out;
-	if (json_object_get(req, "users") != NULL &&
+	if (sites_has(req, "users") &&
 	    (users = ext_array(r, json_object_get(req, "users"))) == NULL)
 		goto out;
 	if ((ev = json_object_get(req, "event")) == NULL) {
+		/* "event": null is a JSON value like any other: pushed as is. */
 		http_error(r, 400, "missing_field", "The field 'event' (any "
 		    "JSON) is required.");
 		goto out;

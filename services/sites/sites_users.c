@@ -33,6 +33,14 @@ sites_ext_ok(const char *s)
 }
 
 int
+sites_has(json_t *body, const char *field)
+{
+	json_t	*v = json_object_get(body, field);
+
+	return v != NULL && !json_is_null(v);
+}
+
+int
 sites_lookup(struct http_req *r, const char *ext, const char *field,
     int64_t *uid)
 {
@@ -41,7 +49,8 @@ sites_lookup(struct http_req *r, const char *ext, const char *field,
 	int		 rc = -1;
 
 	if (!sites_ext_ok(ext)) {
-		http_error(r, 400, "invalid_field", "The %s must be 1 to 128 "
+		http_error(r, 400, strcmp(field, "path") == 0 ? "invalid_path" :
+		    "invalid_field", "The external id in '%s' must be 1 to 128 "
 		    "characters of A-Z, a-z, 0-9 and . _ @ : + = -.", field);
 		return -1;
 	}

@@ -114,7 +114,7 @@ sites_webhook_put(struct http_req *r)
 		    "http or https URL of at most %d bytes.", URL_MAX);
 		goto out;
 	}
-	if (json_object_get(body, "events") != NULL &&
+	if (sites_has(body, "events") &&
 	    (events = events_array(r, json_object_get(body, "events"))) ==
 	    NULL)
 		goto out;
@@ -157,7 +157,7 @@ sites_deliveries(struct http_req *r)
 	if ((has = http_query_find(r->query, "state", state,
 	    sizeof(state))) == -1 || (has == 1 && strcmp(state, "pending") != 0 &&
 	    strcmp(state, "delivered") != 0 && strcmp(state, "failed") != 0)) {
-		http_error(r, 400, "invalid_query", "The parameter 'state' must "
+		http_error(r, 400, "invalid_parameter", "The parameter 'state' must "
 		    "be pending, delivered or failed.");
 		return;
 	}
