@@ -26,6 +26,12 @@ export PARLEY_TURN_PORT=${PARLEY_TURN_PORT:-13478}
 export PARLEY_TURN_SECRET=${PARLEY_TURN_SECRET:-parley-test-turn-secret}
 export PARLEY_TURN_URIS="turn:127.0.0.1:$PARLEY_TURN_PORT?transport=udp,turn:127.0.0.1:$PARLEY_TURN_PORT?transport=tcp"
 export PARLEY_STUN_URIS="stun:127.0.0.1:$PARLEY_TURN_PORT"
+# Webhooks: first retry after 0.3 s (5 s in production), the outbox is
+# checked every 100 ms, deliveries are given up after 8 s (a day), so the
+# retry and give-up tests take seconds (tests/api/webhooks.test.js).
+export PARLEY_WEBHOOK_BACKOFF_MS=300
+export PARLEY_WEBHOOK_POLL_MS=100
+export PARLEY_WEBHOOK_GIVE_UP=8
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -84,6 +90,18 @@ run_node serial 1 "${serial[@]}"
 # Real browsers (headless chromium): one file at a time.
 mapfile -t browser < <(ls tests/browser/*.test.js 2>/dev/null)
 run_node browser 1 "${browser[@]}"
+
+# The PHP client library (clients/php) against the same stack, as two
+# sites of its own.
+echo "== PHP client tests (php-cli)"
+php_site() { scripts/parley site add "$1" | sed -n 's/^secret: //p'; }
+PARLEY_SITE=php-a PARLEY_SECRET=$(php_site php-a) \
+PARLEY_SITE2=php-b PARLEY_SECRET2=$(php_site php-b) \
+    php tests/php/run.php 2>&1 | tee "$PARLEY_VAR/php.out"
+p=$(sed -n 's/^php: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$PARLEY_VAR/php.out")
+f=$(sed -n 's/^php: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$PARLEY_VAR/php.out")
+if [ -z "$p" ]; then echo "php tests produced no summary"; p=0; f=$((${f:-0} + 1)); fi
+count "$p" "${f:-0}"
 
 echo "== stopping the stack (leak checks run at exit)"
 scripts/parley stop >/dev/null 2>&1

@@ -4,10 +4,12 @@
  *   <script src="https://chat.example.com/embed.js"></script>
  *
  *   ParleyEmbed.frame({server: 'https://chat.example.com', container: 'chat',
- *                      width: 900, height: 600, token: optionalToken});
- *     The full web client in an iframe. With `token` (a Parley token the
- *     host's backend obtained) the user is signed in at once; without it
- *     they log in inside the frame. Framed, the client keeps its token in
+ *                      width: 900, height: 600, ticket: oneTimeTicket});
+ *     The full web client in an iframe. With `ticket` (a one-time login
+ *     ticket from the site's backend: POST /api/v1/server/users/{id}/
+ *     login-tickets) or `token` (a Parley token the host's backend
+ *     obtained) the user is signed in at once; without either they log in
+ *     inside the frame. Framed, the client keeps its token in
  *     sessionStorage: the SameSite=Lax session cookie is not sent to a
  *     cross-site frame.
  *
@@ -66,7 +68,12 @@
 		node.appendChild(doc.createTextNode(text));
 	}
 
-	function clientUrl(server, token) {
+	/* A one-time login ticket (single sign-on) is preferred to a token:
+	 * it is useless once the frame redeemed it. */
+	function clientUrl(server, token, ticket) {
+		if (ticket) {
+			return base(server) + '/#ticket=' + encodeURIComponent(ticket);
+		}
 		return base(server) + '/' + (token ? '#token=' + encodeURIComponent(token) : '');
 	}
 
@@ -89,7 +96,7 @@
 		f.style.width = px(opts.width, '100%');
 		f.style.height = px(opts.height, '600px');
 		f.style.border = '0';
-		f.src = clientUrl(opts.server, opts.token);
+		f.src = clientUrl(opts.server, opts.token, opts.ticket);
 		box.appendChild(f);
 		return f;
 	};

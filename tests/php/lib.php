@@ -304,19 +304,22 @@ final class T
     }
 
     /**
-     * Starts `php -S 127.0.0.1:<port> <router>` with $env added, waits until
-     * it answers, and stops it after the file. Returns the base URL.
+     * Starts `php -S 127.0.0.1:<port> [-t docroot] [router]` with $env
+     * added, waits until it answers, and stops it after the file. Returns
+     * the base URL.
      *
      * @param array<string,string> $env
      */
-    public static function phpServer(string $router, array $env, string $logFile, ?string $docroot = null): string
+    public static function phpServer(?string $router, array $env, string $logFile, ?string $docroot = null): string
     {
         $port = self::freePort();
         $cmd = [PHP_BINARY, '-S', "127.0.0.1:$port"];
         if ($docroot !== null) {
             array_push($cmd, '-t', $docroot);
         }
-        $cmd[] = $router;
+        if ($router !== null) {
+            $cmd[] = $router;
+        }
         $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', $logFile, 'a'], 2 => ['file', $logFile, 'a']],
             $pipes, null, $env + getenv());
         if (!is_resource($proc)) {

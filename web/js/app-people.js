@@ -112,7 +112,7 @@
 
 	/* friend.request / accepted / rejected / removed from the stream. */
 	P.onFriendEvent = function (kind, d) {
-		var me = S().me, other;
+		var me = S().me, other, i;
 		if (d.from_user) {
 			PA.rememberUser(d.from_user);
 		}
@@ -123,6 +123,12 @@
 			PA.toast(PA.userName(d.request.from) + ' sent you a friend request.');
 		} else if (kind === 'accepted' && d.request) {
 			other = d.request.from === me.id ? d.request.to : d.request.from;
+			PA.toast('You and ' + PA.userName(other) + ' are now friends.');
+		} else if (kind === 'added' && d.profiles) {
+			for (i = 0; i < d.profiles.length; i++) {
+				PA.rememberUser(d.profiles[i]);
+			}
+			other = d.users[0] === me.id ? d.users[1] : d.users[0];
 			PA.toast('You and ' + PA.userName(other) + ' are now friends.');
 		}
 		reloadSoon();

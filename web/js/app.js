@@ -35,7 +35,10 @@
 	 * token from login/register as a bearer token and keeps it in
 	 * sessionStorage: a reload inside the frame stays signed in. A host
 	 * site may hand a token in the URL fragment (#token=...; read once,
-	 * then removed from the address), which signs the user in directly.
+	 * then removed from the address), which signs the user in directly,
+	 * or better a one-time login ticket (#ticket=..., single sign-on from
+	 * a site's backend, see README "PHP sites"), traded for a token at
+	 * POST /auth/ticket before anything else.
 	 */
 	var TOKEN_KEY = 'parley.token';
 
@@ -66,9 +69,10 @@
 		return null;
 	}
 
-	/* #token=... from the host page; removed from the URL at once. */
-	function handedToken() {
-		var m = /^#(?:.*&)?token=([^&]*)/.exec(root.location.hash || ''), t;
+	/* #token=... or #ticket=... from the host page: read both, then the
+	 * fragment is removed from the URL at once. */
+	function fragmentParam(hash, name) {
+		var m = new RegExp('^#(?:.*&)?' + name + '=([^&]*)').exec(hash), t;
 		if (!m) {
 			return null;
 		}
@@ -77,16 +81,26 @@
 		} catch (e) {
 			t = null;
 		}
-		if (root.history && root.history.replaceState) {
-			root.history.replaceState(null, '', root.location.pathname + root.location.search);
-		} else {
-			root.location.replace('#/');
-		}
 		return t || null;
 	}
 
-	var handed = handedToken();
-	var tokenMode = !!handed || framed() || !!tokenStore();
+	function handedOver() {
+		var hash = root.location.hash || '';
+		var got = { token: fragmentParam(hash, 'token'), ticket: fragmentParam(hash, 'ticket') };
+		if (got.token || got.ticket) {
+			if (root.history && root.history.replaceState) {
+				root.history.replaceState(null, '', root.location.pathname + root.location.search);
+			} else {
+				root.location.replace('#/');
+			}
+		}
+		return got;
+	}
+
+	var fragment = handedOver();
+	var handed = fragment.token;
+	var ticket = fragment.ticket;
+	var tokenMode = !!handed || !!ticket || framed() || !!tokenStore();
 	if (handed) {
 		tokenStore(handed);
 	}
@@ -533,6 +547,8 @@
 		loop.on('friend.accepted', function (d) { PA.people.onFriendEvent('accepted', d); });
 		loop.on('friend.rejected', function (d) { PA.people.onFriendEvent('rejected', d); });
 		loop.on('friend.removed', function (d) { PA.people.onFriendEvent('removed', d); });
+		/* A site made two of its users friends (no request). */
+		loop.on('friend.added', function (d) { PA.people.onFriendEvent('added', d); });
 		loop.on('group.created', onGroupEvent);
 		loop.on('group.members_added', onGroupEvent);
 		loop.on('group.member_removed', function (d) { onGroupEvent(d, true); });
@@ -814,8 +830,8 @@
 		if (!c) {
 			return '';
 		}
-		if (c.kind === 'group') {
-			return c.name || 'Group';
+		if (c.kind === 'group' || c.kind === 'system') {
+			return c.name || (c.kind === 'group' ? 'Group' : 'Notices');
 		}
 		return c.peer ? (c.peer.display_name || c.peer.username) : 'Conversation';
 	};
@@ -1015,7 +1031,11 @@
 		c = v.convId ? S.convs[v.convId] : null;
 		$('conv').setAttribute('data-conv-id', v.convId || '');
 		$('conv').setAttribute('data-kind', v.kind);
-		if (v.kind === 'group') {
+		if (v.kind === 'system') {
+			name = PA.convName(c);
+			sub = 'Notices from ' + name;
+			U.avatar($('conv-avatar'), name, 's' + v.convId, true);
+		} else if (v.kind === 'group') {
 			g = S.groups[v.convId];
 			name = c ? PA.convName(c) : (g ? g.name : 'Group');
 			if (g) {
@@ -1033,11 +1053,15 @@
 			    PA.isOnline(v.peerId) ? 'Online' : 'Offline';
 			U.avatar($('conv-avatar'), name, v.peerId);
 		}
-		/* Direct messages need a friendship: say so instead of failing. */
-		blocked = v.kind === 'direct' && S.friendsLoaded && !isFriend;
+		/* Direct messages need a friendship: say so instead of failing.
+		 * A site's notices conversation is read-only. */
+		blocked = (v.kind === 'direct' && S.friendsLoaded && !isFriend) || v.kind === 'system';
 		U.show($('composer'), !blocked);
 		U.show($('composer-blocked'), blocked);
-		if (blocked) {
+		if (blocked && v.kind === 'system') {
+			U.setText($('composer-blocked'), 'Notices from ' + name + ' cannot be answered here.');
+			U.show($('attach-form'), false);
+		} else if (blocked) {
 			U.setText($('composer-blocked'), PA.userName(v.peerId) + ' is not your friend (any more), so you cannot send messages here. Send a friend request under People.');
 			U.show($('attach-form'), false);
 		}
@@ -1909,10 +1933,32 @@
 		boot(0);
 	}
 
+	/* A handed login ticket first: it replaces whoever was signed in. */
+	function bootTicket(tries) {
+		client.redeemTicket(ticket, function (err, res) {
+			if (!err) {
+				ticket = null;
+				tokenStore(client.token);
+				start(res.user);
+			} else if (err.status === 401 || err.status === 400) {
+				ticket = null;
+				dropToken();
+				showAuth('This sign-in link was already used or has expired. Reload the page you came from, or sign in here.');
+			} else {
+				root.setTimeout(function () { boot(tries + 1); }, Math.min(30000, 1000 * Math.pow(2, tries)));
+				U.setText($('splash-text'), 'Cannot reach the server. Trying again…');
+			}
+		});
+	}
+
 	/* Is there a session already (cookie)? */
 	function boot(tries) {
 		showScreen('splash');
 		U.setText($('splash-text'), tries ? 'Cannot reach the server. Trying again…' : 'Loading…');
+		if (ticket) {
+			bootTicket(tries);
+			return;
+		}
 		client.me(function (err, res) {
 			if (!err) {
 				start(res.user);

@@ -379,6 +379,19 @@
 		});
 	};
 
+	/* POST /auth/ticket: single sign-on. A site's backend got a one-time
+	 * login ticket for its user; this trades it for a session. */
+	Client.prototype.redeemTicket = function (ticket, callback) {
+		var self = this;
+		callback = callback || noop;
+		return this.post('/auth/ticket', { ticket: ticket }, function (err, res) {
+			if (!err) {
+				self._adopt(res);
+			}
+			callback(err, res);
+		});
+	};
+
 	/* GET /auth/me: who the cookie (or token) belongs to, e.g. after a
 	 * page reload. */
 	Client.prototype.me = function (callback) {
