@@ -47,8 +47,10 @@ for src in tests/fuzz/fuzz_*.c; do
 
 	# A driver for a service's parser names the service sources it needs
 	# in a comment line " * fuzz-sources: services/x/y.c ...".
+	# and extra libraries in " * fuzz-libs: -lx ...".
 	extra=($(sed -n 's/^ \* fuzz-sources: //p' "$src"))
-	if ! "$CC" "${CFLAGS[@]}" -o "$bin" "$src" "${SRCS[@]}" "${extra[@]}" "${LIBS[@]}" \
+	xlibs=($(sed -n 's/^ \* fuzz-libs: //p' "$src"))
+	if ! "$CC" "${CFLAGS[@]}" -o "$bin" "$src" "${SRCS[@]}" "${extra[@]}" "${LIBS[@]}" "${xlibs[@]}" \
 	    >"$OUT/$driver.build.log" 2>&1; then
 		echo "FAIL $driver: does not build"
 		sed -n 1,40p "$OUT/$driver.build.log"

@@ -53,6 +53,11 @@ fcgi_mem_init(struct fcgi_mem *m, struct http_req *r, const void *body,
 {
 	memset(m, 0, sizeof(*m));
 	memset(&r->fcgi, 0, sizeof(r->fcgi));
+	/* A new request: no body read yet (http_body_read caches it). */
+	r->body = NULL;
+	r->body_len = 0;
+	r->body_read = 0;
+	m->req = r;
 	/* A copy sized exactly, so ASan sees any read past the body. */
 	m->body = xrealloc(NULL, len > 0 ? len : 1);
 	if (len > 0)
@@ -124,6 +129,8 @@ fcgi_mem_cleanup(struct fcgi_mem *m)
 {
 	int	i;
 
+	if (m->req != NULL)
+		http_body_free(m->req);
 	for (i = 0; i < m->nenv; i++)
 		free(m->env[i]);
 	free(m->body);

@@ -17,6 +17,7 @@ struct fcgi_mem {
 	size_t		 cap;
 	char		*env[FCGI_MEM_NENV + 1];
 	int		 nenv;
+	struct http_req	*req;		/* its body cache is freed at cleanup */
 };
 
 /* Points r->fcgi at `m`, with a copy of body[0..len) as the request body

@@ -70,6 +70,7 @@ main(void)
 	test_valid();
 	test_reply();
 	test_ticker();
+	test_sign();
 
 	printf("# %d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
