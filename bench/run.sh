@@ -14,7 +14,8 @@
 # BENCH_ROUNDS (10 fan-out rounds), BENCH_CALLS (400 counted call setups),
 # BENCH_CALL_PAIRS (4 caller/callee pairs, one call at a time each),
 # BENCH_ONLY (empty: everything; "calls": only figure 5, the call setup,
-# with its own short table; the stack and data are set up as usual).
+# with its own short table; "sites": only figure 6, the webhook trigger's
+# cost on send_message(); the stack and data are set up as usual).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +52,7 @@ q() { psql "$DB" -qXAt -v ON_ERROR_STOP=1 "$@"; }
 # A value from a loadgen result file: val FILE KEY
 val() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+yes_no() { awk "BEGIN { print ($1) ? \"yes\" : \"NO\" }"; }
 
 # ------------------------------------------------------------ stop / start
 
@@ -81,8 +83,8 @@ trap 'exit 130' INT TERM
 [ -x "$ROOT/build/release/bin/parley-poll" ] || die "run make build first"
 [ -x "$ROOT/build/release/bin/parley-calls" ] || die "run make build first"
 case $ONLY in
-'' | calls) ;;
-*) die "BENCH_ONLY: only \"calls\" (or nothing) is known" ;;
+'' | calls | sites) ;;
+*) die "BENCH_ONLY: only \"calls\", \"sites\" (or nothing) is known" ;;
 esac
 [ -n "$PGBIN" ] && [ -x "$PGBIN/pgbench" ] || die "pgbench not found"
 
@@ -409,6 +411,92 @@ calls_defs() {
 EOF
 }
 
+# ------------------------------------------- 6. webhook trigger on sends
+
+# send_message() through pgbench (no HTTP: the trigger's cost alone), the
+# same $CLIENTS pairs, in four set-ups run in turn, twice: the trigger
+# disabled (the yardstick), no site with a webhook (the common case: the
+# trigger's first lookup ends it), every recipient linked to a site with a
+# webhook but online (the offline check runs), and offline (every message
+# queues one delivery). The dispatcher is stopped meanwhile, so its
+# deliveries do not load the database: this is the write path's cost.
+sites_tps() {
+	"$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -T "$1" -f "$W/send.sql" "$DB" \
+	    2>/dev/null | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+sites_setup() {
+	case $1 in
+	off)	q -c "ALTER TABLE messages DISABLE TRIGGER messages_webhooks" ;;
+	none)	q -c "ALTER TABLE messages ENABLE TRIGGER messages_webhooks" \
+		    -c "UPDATE sites SET webhook_url = NULL WHERE name = 'bench'" ;;
+	online)	q -c "UPDATE sites SET webhook_url = 'http://127.0.0.1:9/' WHERE name = 'bench'" \
+		    -c "UPDATE sessions SET last_poll_at = now() + interval '1 day'
+		        WHERE user_id IN (SELECT r FROM bench_pairs)" ;;
+	offline) q -c "UPDATE sessions SET last_poll_at = NULL
+		    WHERE user_id IN (SELECT r FROM bench_pairs)" ;;
+	esac
+}
+sites_phase() {
+	local round mode t
+	say "6. webhook trigger: send_message() x $CLIENTS pairs, 4 set-ups x 2 rounds x $SECS s"
+	kill "$(cat "$BV/run/webhooks.pid")" 2>/dev/null || true
+	q -c "INSERT INTO sites (name, secret) VALUES ('bench', 'bench-secret-0123456789')" \
+	  -c "INSERT INTO site_users (site_id, external_id, user_id)
+	      SELECT (SELECT id FROM sites WHERE name = 'bench'), 'r' || i, r FROM bench_pairs"
+	printf '%s\n' "\\set i random(1, $CLIENTS)" \
+	    "SELECT status FROM send_message((SELECT s FROM bench_pairs WHERE i = :i), (SELECT r FROM bench_pairs WHERE i = :i), NULL, NULL, 'text', '{\"text\":\"bench\"}');" \
+	    >"$W/send.sql"
+	tps_off=0 tps_none=0 tps_online=0 tps_offline=0
+	for round in 1 2; do
+		for mode in off none online offline; do
+			sites_setup "$mode" >/dev/null
+			t=$(sites_tps "$SECS")
+			[ -n "$t" ] || die "pgbench failed in set-up $mode"
+			eval "tps_$mode=\$(calc %.1f \"\$tps_$mode + $t / 2\")"
+			say "  6. round $round, $mode: $t tps"
+		done
+	done
+	queued=$(q -c "SELECT count(*) FROM webhook_outbox")
+	q -c "ALTER TABLE messages ENABLE TRIGGER messages_webhooks" >/dev/null
+}
+sites_rows() {
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+	    "6. send_message()/s, no site webhook" "$tps_none" "no trigger $tps_off" \
+	    "$(calc %.2f "$tps_none / $tps_off")" ">= 0.95" "$(yes_no "$tps_none >= 0.95 * $tps_off")"
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+	    "   recipients linked, online" "$tps_online" "no trigger $tps_off" \
+	    "$(calc %.2f "$tps_online / $tps_off")" "-" "-"
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+	    "   recipients linked, offline (queued)" "$tps_offline" "no trigger $tps_off" \
+	    "$(calc %.2f "$tps_offline / $tps_off")" "-" "-"
+}
+sites_defs() {
+	cat <<EOF
+  6. send_message()/s = calls per second through pgbench (-M prepared, 4
+     clients, $SECS s per set-up, mean of 2 rounds with the set-ups
+     interleaved), $CLIENTS friend pairs; the yardstick is the same with the
+     webhook trigger disabled. Linked: every recipient belongs to a site
+     with a webhook for message.offline; online = a device polled within
+     the window; offline = every send also queues a delivery ($queued
+     rows queued; the dispatcher was stopped).
+EOF
+}
+
+if [ "$ONLY" = sites ]; then
+	sites_phase
+	{
+	echo
+	echo "Parley benchmark, webhook trigger only ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores; ratio = Parley / yardstick)"
+	echo
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' figure Parley yardstick ratio target met?
+	sites_rows
+	echo
+	echo "Definitions and detail:"
+	sites_defs
+	} | tee "$BV/report.txt"
+	exit 0
+fi
+
 if [ "$ONLY" = calls ]; then
 	warm
 	sleep 1
@@ -519,6 +607,9 @@ say "1. diagnostic: send_message() alone through pgbench, $CLIENTS clients"
 tpsf=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$W/pgbench.send.out" | head -n 1)
 sends=$(val "$W/send.out" sends_per_s)
 
+quiet
+sites_phase
+
 # ------------------------------------------------------------------ report
 
 pw=$(calc %.2f "($pr2 - $pr0) / $WAITERS")
@@ -534,7 +625,6 @@ fomax=$(val "$W/fanout.out" fanout_all_max_ms)
 single=$(val "$W/fanout.out" single_p50_ms)
 held=$(val "$W/hold_parley.out" still_waiting)
 nheld=$(val "$W/hold_nchan.out" still_waiting)
-yes_no() { awk "BEGIN { print ($1) ? \"yes\" : \"NO\" }"; }
 {
 
 echo
@@ -562,6 +652,7 @@ printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
     "4. fan-out to $GROUP members, p50 to last" "$fo ms" \
     "1 recipient $single ms" "$(calc %.1f "$fo / $single")x" "-" "-"
 calls_rows
+sites_rows
 echo
 cat <<EOF
 Definitions and detail:
@@ -601,4 +692,5 @@ Definitions and detail:
      from the same sender to one member, same run, p50 $single ms.
 EOF
 calls_defs
+sites_defs
 } | tee "$BV/report.txt"
