@@ -13,7 +13,7 @@ pkgs=(gcc make libc6-dev curl ca-certificates
       postgresql-15 postgresql-client-15 nginx)
 if [ "${1:-}" = test ]; then
 	pkgs+=(clang libclang-rt-14-dev nodejs docker-compose coturn chromium
-	      fonts-dejavu-core php-cli php-curl)
+	      fonts-dejavu-core php-cli php-curl openssl)
 fi
 
 missing=()

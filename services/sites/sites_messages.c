@@ -9,6 +9,8 @@
 #include "sites.h"
 #include "valid.h"
 
+static int	read_target(struct http_req *, json_t *, int64_t *, int64_t *);
+static char	*clean_text(struct http_req *, json_t *, const char *);
 static int	send_as_user(struct http_req *, json_t *, PGresult **);
 static int	send_system(struct http_req *, json_t *, PGresult **);
 static char	*ext_array(struct http_req *, json_t *);
@@ -35,6 +37,39 @@ static const struct http_outcome push_outcomes[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
+/* Exactly one of "to" (an external id) and "group_id". */
+static int
+read_target(struct http_req *r, json_t *req, int64_t *to, int64_t *group)
+{
+	*to = *group = 0;
+	if (valid_id(r, req, "group_id", 0, group) == -1)
+		return -1;
+	if (sites_has(req, "to") && sites_lookup_field(r, req, "to", to) == -1)
+		return -1;
+	if ((*to == 0) == (*group == 0)) {
+		http_error(r, 400, "invalid_field", "Give exactly one of 'to' "
+		    "and 'group_id'.");
+		return -1;
+	}
+	return 0;
+}
+
+/* "body" checked for `type` as JSON text (caller frees), or NULL after a
+ * 400. */
+static char *
+clean_text(struct http_req *r, json_t *req, const char *type)
+{
+	json_t	*clean;
+	char	*text;
+
+	if ((clean = msgbody_clean(r, type, json_object_get(req, "body"))) ==
+	    NULL)
+		return NULL;
+	text = json_dumps(clean, JSON_COMPACT);
+	json_decref(clean);
+	return text;
+}
+
 /* {"from","to"|"group_id","type","body","client_id"}: send_message() as
  * the user `from`. */
 static int
@@ -42,23 +77,14 @@ send_as_user(struct http_req *r, json_t *req, PGresult **res)
 {
 	char		 from_s[24], to_s[24], group_s[24];
 	const char	*type = "text", *client = NULL;
-	char		*text = NULL;
-	json_t		*clean;
-	int64_t		 from, to = 0, group = 0;
+	char		*text;
+	int64_t		 from, to, group;
 
 	if (sites_lookup_field(r, req, "from", &from) == -1 ||
-	    valid_id(r, req, "group_id", 0, &group) == -1 ||
 	    valid_string(r, req, "client_id", 0, 1, 64, &client) == -1 ||
-	    valid_string(r, req, "type", 0, 1, 16, &type) == -1)
+	    valid_string(r, req, "type", 0, 1, 16, &type) == -1 ||
+	    read_target(r, req, &to, &group) == -1)
 		return -1;
-	if (sites_has(req, "to") &&
-	    sites_lookup_field(r, req, "to", &to) == -1)
-		return -1;
-	if ((to == 0) == (group == 0)) {
-		http_error(r, 400, "invalid_field", "Give exactly one of 'to' "
-		    "and 'group_id'.");
-		return -1;
-	}
 	if (to == from) {
 		http_error(r, 400, "invalid_field", "A user cannot message "
 		    "themselves.");
@@ -69,11 +95,8 @@ send_as_user(struct http_req *r, json_t *req, PGresult **res)
 		    "text, image, file, audio or video.");
 		return -1;
 	}
-	if ((clean = msgbody_clean(r, type, json_object_get(req, "body"))) ==
-	    NULL)
+	if ((text = clean_text(r, req, type)) == NULL)
 		return -1;
-	text = json_dumps(clean, JSON_COMPACT);
-	json_decref(clean);
 	*res = DB_EXEC(r->db, &sql_send, db_i64(from_s, from),
 	    to != 0 ? db_i64(to_s, to) : NULL,
 	    group != 0 ? db_i64(group_s, group) : NULL, client, type, text);
@@ -88,20 +111,11 @@ send_system(struct http_req *r, json_t *req, PGresult **res)
 	char		 site[24], to_s[24], group_s[24];
 	const char	*type = "system";
 	char		*text;
-	json_t		*clean;
-	int64_t		 to = 0, group = 0;
+	int64_t		 to, group;
 
-	if (valid_id(r, req, "group_id", 0, &group) == -1 ||
-	    valid_string(r, req, "type", 0, 1, 16, &type) == -1)
+	if (valid_string(r, req, "type", 0, 1, 16, &type) == -1 ||
+	    read_target(r, req, &to, &group) == -1)
 		return -1;
-	if (sites_has(req, "to") &&
-	    sites_lookup_field(r, req, "to", &to) == -1)
-		return -1;
-	if ((to == 0) == (group == 0)) {
-		http_error(r, 400, "invalid_field", "Give exactly one of 'to' "
-		    "and 'group_id'.");
-		return -1;
-	}
 	if (strcmp(type, "system") != 0) {
 		http_error(r, 400, "invalid_field", "Without 'from' a message "
 		    "is a system message: 'type' must be system.");
@@ -113,11 +127,8 @@ send_system(struct http_req *r, json_t *req, PGresult **res)
 		return -1;
 	}
 	/* A system message carries text, like a text message. */
-	if ((clean = msgbody_clean(r, "text", json_object_get(req, "body"))) ==
-	    NULL)
+	if ((text = clean_text(r, req, "text")) == NULL)
 		return -1;
-	text = json_dumps(clean, JSON_COMPACT);
-	json_decref(clean);
 	*res = DB_EXEC(r->db, &sql_system_message, db_i64(site, r->site_id),
 	    to != 0 ? db_i64(to_s, to) : NULL,
 	    group != 0 ? db_i64(group_s, group) : NULL, text);
