@@ -283,3 +283,22 @@ test('the server API is not reachable with a user token, and users cannot call i
   assertError(assert, await site.req('GET', '/api/v1/server/nope'), 404, 'not_found');
   assertError(assert, await site.req('PATCH', '/api/v1/server/webhook'), 405);
 });
+
+test('scripts/parley site: list shows the site, remove ends its access and keeps its users', async () => {
+  const s = newSite('rm');
+  const u = await login(s, await siteUser(s));
+  await s.req('PUT', '/api/v1/server/webhook', { url: 'https://example.com/rm-hook' });
+  const list = stack('site', 'list');
+  assert.match(list, new RegExp(s.name + '\\s*\\|\\s*https://example.com/rm-hook'));
+  assert.throws(() => stack('site', 'add', 'Not A Name'), /NAME/);
+  assert.throws(() => stack('site', 'add', s.name), /exist/);
+  assert.throws(() => stack('site', 'add', 'okname-' + Date.now().toString(36), 'ftp://x'), /http/);
+  stack('site', 'remove', s.name);
+  assertError(assert, await s.req('GET', `/api/v1/server/users/${u.ext}`), 401, 'unknown_site');
+  assert.doesNotMatch(stack('site', 'list'), new RegExp(s.name));
+  // The user stays, signed in; no longer linked to any site.
+  const me = await api.get('/api/v1/auth/me', { token: u.token });
+  assert.equal(me.status, 200);
+  assert.equal(me.json.user.id, u.user.id);
+  assert.throws(() => stack('site', 'remove', s.name), /no site/);
+});
