@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,6 +24,8 @@ struct webhooks_config webhooks_config;
 static void
 config_webhooks(void)
 {
+	const char	*s;
+
 	webhooks_config.timeout = config_env_long("PARLEY_WEBHOOK_TIMEOUT",
 	    10, 1, 120);
 	webhooks_config.give_up = config_env_long("PARLEY_WEBHOOK_GIVE_UP",
@@ -33,6 +36,13 @@ config_webhooks(void)
 	    1000, 10, 60000);
 	webhooks_config.batch = config_env_long("PARLEY_WEBHOOK_BATCH", 32, 1,
 	    256);
+	s = getenv("PARLEY_WEBHOOK_PRIVATE");
+	if (s == NULL || *s == '\0' || strcmp(s, "allow") == 0)
+		webhooks_config.deny_private = 0;
+	else if (strcmp(s, "deny") == 0)
+		webhooks_config.deny_private = 1;
+	else
+		log_fatal("PARLEY_WEBHOOK_PRIVATE=%s: expected allow or deny", s);
 }
 
 int
@@ -60,8 +70,9 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	db = db_new();
 	log_info("delivering webhooks (poll %ld ms, timeout %ld s, give up "
-	    "after %ld s)", webhooks_config.poll_ms, webhooks_config.timeout,
-	    webhooks_config.give_up);
+	    "after %ld s, internal addresses %s)", webhooks_config.poll_ms,
+	    webhooks_config.timeout, webhooks_config.give_up,
+	    webhooks_config.deny_private ? "refused" : "allowed");
 	for (;;) {
 		n = webhooks_round(db);
 		if (n < 0 && !down)

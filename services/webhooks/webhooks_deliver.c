@@ -24,6 +24,7 @@ struct delivery {
 	char			 error[CURL_ERROR_SIZE];
 	CURLcode		 rc;
 	int			 ready;		/* set up and added */
+	int			 refused;	/* internal address refused */
 };
 
 static int	prepare(struct delivery *);
@@ -116,6 +117,9 @@ prepare(struct delivery *d)
 	curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(d->easy, CURLOPT_ERRORBUFFER, d->error);
 	curl_easy_setopt(d->easy, CURLOPT_PRIVATE, d);
+	curl_easy_setopt(d->easy, CURLOPT_OPENSOCKETFUNCTION,
+	    webhooks_open_socket);
+	curl_easy_setopt(d->easy, CURLOPT_OPENSOCKETDATA, &d->refused);
 	return 0;
 }
 
@@ -137,6 +141,10 @@ finish(struct db *db, struct delivery *d)
 	} else {
 		if (code != 0)
 			snprintf(err, sizeof(err), "HTTP %ld", code);
+		else if (d->refused)
+			snprintf(err, sizeof(err), "refused: the webhook URL "
+			    "leads to an internal address "
+			    "(PARLEY_WEBHOOK_PRIVATE=deny)");
 		else
 			snprintf(err, sizeof(err), "%s", d->error[0] != '\0' ?
 			    d->error : d->ready ? curl_easy_strerror(d->rc) :
