@@ -168,15 +168,13 @@ out:
 	json_decref(req);
 }
 
-/* "users": external ids -> a text[] literal with every element quoted
- * (an id may be "NULL"), or NULL after a 400. Caller frees. */
+/* "users": 1..SITES_PUSH_USERS external ids -> the array as JSON text for
+ * the statement (caller frees), or NULL after a 400. */
 static char *
 ext_array(struct http_req *r, json_t *users)
 {
-	const char	*s;
-	json_t		*v;
-	size_t		 i, len = 3, off;
-	char		*out;
+	json_t	*v;
+	size_t	 i;
 
 	if (!json_is_array(users) || json_array_size(users) == 0 ||
 	    json_array_size(users) > SITES_PUSH_USERS) {
@@ -190,19 +188,8 @@ ext_array(struct http_req *r, json_t *users)
 			    "an external id.", i);
 			return NULL;
 		}
-		len += strlen(json_string_value(v)) + 3;
 	}
-	if ((out = malloc(len)) == NULL)
-		return NULL;
-	out[0] = '{';
-	off = 1;
-	json_array_foreach(users, i, v) {
-		s = json_string_value(v);
-		off += (size_t)snprintf(out + off, len - off, "%s\"%s\"",
-		    i > 0 ? "," : "", s);
-	}
-	snprintf(out + off, len - off, "}");
-	return out;
+	return json_dumps(users, JSON_COMPACT);
 }
 
 void

@@ -24,16 +24,22 @@ const struct db_stmt sql_send = { "send",
 const struct db_stmt sql_system_message = { "system_message",
 	"SELECT status, message::text, woken::text FROM site_system_message("
 	"$1, $2, $3, $4::jsonb)" };
+/* External ids and event types arrive as JSON arrays ($2 below, $3 in
+ * webhook_put), validated in C; NULL stays NULL. */
+#define TEXT_ARRAY(p)							\
+	"(SELECT array_agg(e ORDER BY n) FROM"				\
+	" jsonb_array_elements_text(" p "::jsonb) WITH ORDINALITY x (e, n))"
 const struct db_stmt sql_push = { "push",
 	"SELECT status, recipients, to_json(unknown)::text, woken::text"
-	" FROM site_push($1, $2::text[], $3, $4, $5::jsonb)" };
+	" FROM site_push($1, " TEXT_ARRAY("$2") ", $3, $4, $5::jsonb)" };
 const struct db_stmt sql_webhook_get = { "webhook_get",
 	"SELECT CASE WHEN webhook_url IS NOT NULL THEN jsonb_build_object("
 	" 'url', webhook_url, 'events', to_jsonb(webhook_events)) END::text"
 	" FROM sites WHERE id = $1" };
 const struct db_stmt sql_webhook_put = { "webhook_put",
 	"UPDATE sites SET webhook_url = $2, webhook_events ="
-	" coalesce($3::text[], '{message.offline,call.missed,friend.request}')"
+	" coalesce(" TEXT_ARRAY("$3") ","
+	"  '{message.offline,call.missed,friend.request}')"
 	" WHERE id = $1 RETURNING jsonb_build_object('url', webhook_url,"
 	" 'events', to_jsonb(webhook_events))::text" };
 const struct db_stmt sql_webhook_delete = { "webhook_delete",

@@ -13,6 +13,8 @@
 
 long	sites_ticket_ttl = 60;
 
+static int	ext_check(struct http_req *, const char *, const char *);
+
 static const struct http_outcome put_outcomes[] = {
 	{ "created", 201, NULL, NULL },
 	{ "updated", 200, NULL, NULL },
@@ -32,6 +34,19 @@ sites_ext_ok(const char *s)
 	return s[n] == '\0' && n >= 1 && n <= SITES_EXT_MAX;
 }
 
+/* 0 when `ext` is an external id; else replies 400 (invalid_path for the
+ * path's id, invalid_field for a body field) and returns -1. */
+static int
+ext_check(struct http_req *r, const char *ext, const char *field)
+{
+	if (sites_ext_ok(ext))
+		return 0;
+	http_error(r, 400, strcmp(field, "path") == 0 ? "invalid_path" :
+	    "invalid_field", "The external id in '%s' must be 1 to 128 "
+	    "characters of A-Z, a-z, 0-9 and . _ @ : + = -.", field);
+	return -1;
+}
+
 int
 sites_has(json_t *body, const char *field)
 {
@@ -48,12 +63,8 @@ sites_lookup(struct http_req *r, const char *ext, const char *field,
 	PGresult	*res;
 	int		 rc = -1;
 
-	if (!sites_ext_ok(ext)) {
-		http_error(r, 400, strcmp(field, "path") == 0 ? "invalid_path" :
-		    "invalid_field", "The external id in '%s' must be 1 to 128 "
-		    "characters of A-Z, a-z, 0-9 and . _ @ : + = -.", field);
+	if (ext_check(r, ext, field) == -1)
 		return -1;
-	}
 	if ((res = DB_EXEC(r->db, &sql_user_lookup, db_i64(site, r->site_id),
 	    ext)) == NULL)
 		http_db_error(r);
@@ -91,11 +102,8 @@ sites_user_put(struct http_req *r)
 	size_t		 len;
 	int		 status;
 
-	if (!sites_ext_ok(ext)) {
-		http_error(r, 400, "invalid_path", "An external id must be 1 "
-		    "to 128 characters of A-Z, a-z, 0-9 and . _ @ : + = -.");
+	if (ext_check(r, ext, "path") == -1)
 		return;
-	}
 	if ((body = http_body_json(r)) == NULL)
 		return;
 	if (valid_string(r, body, "username", 0, 1, 64, &uname) == -1 ||
@@ -132,11 +140,8 @@ sites_user_get(struct http_req *r)
 	char		 site[24];
 	PGresult	*res;
 
-	if (!sites_ext_ok(r->params[0])) {
-		http_error(r, 400, "invalid_path", "An external id must be 1 "
-		    "to 128 characters of A-Z, a-z, 0-9 and . _ @ : + = -.");
+	if (ext_check(r, r->params[0], "path") == -1)
 		return;
-	}
 	if ((res = DB_EXEC(r->db, &sql_user_get, db_i64(site, r->site_id),
 	    r->params[0])) == NULL) {
 		http_db_error(r);

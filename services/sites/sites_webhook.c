@@ -38,16 +38,15 @@ valid_hook_url(const char *u)
 	return 1;
 }
 
-/* "events": a non-empty array of known types -> "{a,b}", or NULL after a
- * 400. Caller frees. */
+/* "events": a non-empty array of known types -> the array as JSON text
+ * for the statement (caller frees), or NULL after a 400. */
 static char *
 events_array(struct http_req *r, json_t *events)
 {
 	const char	*s;
 	json_t		*v;
-	size_t		 i, off = 1, len = 2;
+	size_t		 i;
 	int		 k;
-	char		*out;
 
 	if (!json_is_array(events) || json_array_size(events) == 0 ||
 	    json_array_size(events) > 3)
@@ -59,19 +58,8 @@ events_array(struct http_req *r, json_t *events)
 			;
 		if (event_types[k] == NULL)
 			goto bad;
-		len += strlen(s) + 1;
 	}
-	if ((out = malloc(len)) == NULL)
-		return NULL;
-	out[0] = '{';
-	json_array_foreach(events, i, v) {
-		s = json_string_value(v);
-		memcpy(out + off, s, strlen(s));
-		off += strlen(s);
-		out[off++] = i + 1 < json_array_size(events) ? ',' : '}';
-	}
-	out[off] = '\0';
-	return out;
+	return json_dumps(events, JSON_COMPACT);
 bad:
 	http_error(r, 400, "invalid_field", "The field 'events' must be a "
 	    "non-empty array of message.offline, call.missed and "
