@@ -105,5 +105,12 @@ format-check:
 	@clang-format --dry-run --Werror shared/*.[ch] services/*/*.[ch] \
 	    tests/unit/*.c tests/fuzz/*.c
 
+# The systemd units in dist/systemd (systemd-analyze verify and more; see
+# scripts/check-units.sh, which scripts/test.sh runs as well).
+.PHONY: check-units
+check-units:
+	@$(MAKE) --no-print-directory build
+	@PARLEY_BIN=$(CURDIR)/$(B)/bin scripts/check-units.sh
+
 clean:
 	rm -rf build
