@@ -26,6 +26,8 @@ export PARLEY_VAR=$BV
 export PORT=${BENCH_PORT:-18200}
 export PARLEY_HOST=127.0.0.1
 export PARLEY_PWHASH=min
+# All load comes from 127.0.0.1: no per-address connection cap.
+export PARLEY_CONN_PER_ADDR=0
 unset DATABASE_URL PARLEY_SERVICES PARLEY_BIN
 NPORT=${BENCH_NCHAN_PORT:-18201}
 SECS=${BENCH_SECS:-10}
@@ -43,7 +45,7 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 NV=$BV/nchan
 W=$BV/work
 LG=$ROOT/build/bench/loadgen
-DB="postgresql://parley@/parley?host=$BV/pg/sock"
+DB="postgresql://parley_owner@/parley?host=$BV/pg/sock"
 LGPID=
 
 say() { printf 'bench: %s\n' "$*" >&2; }

@@ -7,17 +7,40 @@
 #   NGINX_LISTEN    address:port or port
 #   NGINX_UPSTREAM  printf format for a service's upstream, %s = its name
 #   NGINX_USER      user line ("user root;" or empty)
+#   NGINX_NOFILE    open files per worker (default: this shell's hard
+#                   limit, at most 65536); must not exceed the hard limit
+#   NGINX_CONNECTIONS  worker_connections (default NGINX_NOFILE - 64)
+#   NGINX_WORKERS   worker processes (default 2)
 #   PARLEY_BODY_LIMIT  the services' body limit (nginx allows at least 1 MiB)
+#   PARLEY_CONN_PER_ADDR  open connections per client address (default
+#                   1000; 0 = no limit); more get a JSON 429
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${NGINX_VAR:?}" "${NGINX_ROOT:?}" "${NGINX_LISTEN:?}" "${NGINX_UPSTREAM:?}"
 limit=${PARLEY_BODY_LIMIT:-65536}
 [ "$limit" -lt 1048576 ] && limit=1048576
+hard=$(ulimit -Hn)
+[ "$hard" = unlimited ] && hard=65536
+[ "$hard" -gt 65536 ] && hard=65536
+nofile=${NGINX_NOFILE:-$hard}
+conns=${NGINX_CONNECTIONS:-$((nofile - 64))}
+workers=${NGINX_WORKERS:-2}
+per_addr=${PARLEY_CONN_PER_ADDR:-1000}
+case $per_addr in
+''|*[!0-9]*) echo "PARLEY_CONN_PER_ADDR must be a number" >&2; exit 1 ;;
+esac
+if [ "$per_addr" -gt 0 ]; then
+	limit_conn="limit_conn peraddr $per_addr;"
+else
+	limit_conn="# limit_conn: off (PARLEY_CONN_PER_ADDR=0)"
+fi
 mkdir -p "$NGINX_VAR/nginx/tmp" "$NGINX_VAR/log" "$NGINX_VAR/run"
 out="$NGINX_VAR/nginx/nginx.conf"
 sed -e "s|@USER_LINE@|${NGINX_USER:-}|" -e "s|@VAR@|$NGINX_VAR|g" \
     -e "s|@ROOT@|$NGINX_ROOT|g" -e "s|@LISTEN@|$NGINX_LISTEN|" \
-    -e "s|@NGINX_BODY_LIMIT@|$limit|" "$here/parley.conf.in" >"$out.tmp"
+    -e "s|@NGINX_BODY_LIMIT@|$limit|" -e "s|@NOFILE@|$nofile|" \
+    -e "s|@CONNECTIONS@|$conns|" -e "s|@WORKERS@|$workers|" \
+    -e "s|@LIMIT_CONN@|$limit_conn|" "$here/parley.conf.in" >"$out.tmp"
 for s in $(sed -n 's/.*@UPSTREAM_\([a-z]*\)@.*/\1/p' "$here/parley.conf.in"); do
 	# shellcheck disable=SC2059
 	up=$(printf "$NGINX_UPSTREAM" "$s")

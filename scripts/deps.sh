@@ -6,14 +6,16 @@ set -euo pipefail
 # `deps.sh` for running Parley; `deps.sh test` adds what the tests use
 # (clang + libFuzzer runtime, node, docker-compose to validate compose.yaml,
 # coturn for the TURN credential test, chromium for the browser tests,
-# php-cli and php-curl for the PHP client library's tests).
+# php-cli and php-curl for the PHP client library's tests, systemd for
+# systemd-analyze verify of the units). The stack itself needs iproute2
+# (ss: is a service listening?) and util-linux (setpriv, setsid).
 pkgs=(gcc make libc6-dev curl ca-certificates
       libfcgi-dev libpq-dev libjansson-dev libsodium-dev libssl-dev
       libcurl4-openssl-dev
-      postgresql-15 postgresql-client-15 nginx)
+      postgresql-15 postgresql-client-15 nginx iproute2 util-linux)
 if [ "${1:-}" = test ]; then
 	pkgs+=(clang libclang-rt-14-dev nodejs docker-compose coturn chromium
-	      fonts-dejavu-core php-cli php-curl openssl)
+	      fonts-dejavu-core php-cli php-curl openssl systemd)
 fi
 
 missing=()

@@ -58,8 +58,10 @@ p=$(echo "$out" | grep -c '^ok ' || true); f=$(echo "$out" | grep -c '^FAIL ' ||
 [ -n "$(echo "$out" | grep -E 'AddressSanitizer|runtime error' || true)" ] && f=$((f + 1))
 count "$p" "$f"
 
-echo "== starting the stack (sanitizer build) on port $PORT"
-if ! scripts/parley start; then
+# Started as a newcomer's login shell would: soft limit 1,024 open files
+# (the hard limit is higher); scripts/parley must raise it by itself.
+echo "== starting the stack (sanitizer build) on port $PORT, ulimit -Sn 1024"
+if ! (ulimit -Sn 1024 2>/dev/null; scripts/parley start); then
 	echo "stack did not start"; tail -n 30 "$PARLEY_VAR"/log/*.log
 	count 0 1
 	echo "$passed passed, $failed failed"
@@ -117,6 +119,9 @@ fi
 
 echo "== compose.yaml is valid for docker-compose"
 if docker-compose -f compose.yaml config -q; then echo "ok compose"; count 1 0; else echo "FAIL compose"; count 0 1; fi
+
+echo "== systemd units (dist/systemd): systemd-analyze verify"
+if scripts/check-units.sh; then count 1 0; else count 0 1; fi
 
 if [ "${PARLEY_SKIP_FUZZ:-0}" != 1 ]; then
 	echo "== short fuzz run (make fuzz runs longer)"

@@ -16,7 +16,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function pids() {
   const out = {};
   for (const s of ['accounts', 'friends'])
-    out[s] = fs.readFileSync(path.join(VAR, 'run', s + '.pid'), 'utf8').trim();
+    out[s] = fs.readFileSync(path.join(VAR, 'run', s + '.pid'), 'utf8').split(/\s+/)[0];
   return out;
 }
 

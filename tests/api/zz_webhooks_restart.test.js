@@ -5,7 +5,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { stack } = require('../lib');
+const { stack, ROOT } = require('../lib');
 const { newSite, siteUser, receiver, until } = require('../sites');
 
 test('events queued while parley-webhooks is stopped are delivered after it starts', async () => {
@@ -15,9 +15,14 @@ test('events queued while parley-webhooks is stopped are delivered after it star
   const a = await siteUser(site, 'za');
   const b = await siteUser(site, 'zb');
   await site.req('POST', '/api/v1/server/friendships', { a: a.ext, b: b.ext });
-  const pidFile = path.join(process.env.PARLEY_VAR, 'run', 'webhooks.pid');
-  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-  process.kill(pid, 'SIGKILL');               // no clean shutdown at all
+  // The dispatcher and its supervisor die (otherwise the supervisor would
+  // start it again at once): no clean shutdown at all.
+  const run = path.join(process.env.PARLEY_VAR, 'run');
+  const pidIn = (f) => Number(fs.readFileSync(path.join(run, f), 'utf8').split(/\s+/)[0]);
+  const sup = pidIn('webhooks.super');
+  const pid = pidIn('webhooks.pid');
+  process.kill(sup, 'SIGKILL');
+  process.kill(pid, 'SIGKILL');
   await until(() => { try { process.kill(pid, 0); return false; } catch (e) { return true; } }, 5000, 'the dispatcher to die');
   for (let i = 0; i < 3; i++) {
     const r = await site.req('POST', '/api/v1/server/messages', { from: a.ext, to: b.ext, body: { text: 'queued ' + i } });
@@ -35,26 +40,19 @@ test('events queued while parley-webhooks is stopped are delivered after it star
 });
 
 test('PARLEY_WEBHOOK_PRIVATE=deny: no delivery reaches an internal address; allow lets the queued one through', async () => {
-  const { spawn } = require('node:child_process');
+  const { execFileSync } = require('node:child_process');
   const site = newSite('wp');
   const rx = await receiver(site);
   await site.req('PUT', '/api/v1/server/webhook', { url: rx.url.replace('127.0.0.1', 'localhost') + '/internal' });
   const a = await siteUser(site, 'pa');
   const b = await siteUser(site, 'pb');
   await site.req('POST', '/api/v1/server/friendships', { a: a.ext, b: b.ext });
-  const pidFile = path.join(process.env.PARLEY_VAR, 'run', 'webhooks.pid');
-  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-  process.kill(pid, 'SIGTERM');
-  await until(() => { try { process.kill(pid, 0); return false; } catch (e) { return true; } }, 15000, 'the dispatcher to stop');
-  let log = '';
-  const strict = spawn(path.join(process.env.PARLEY_BIN, 'parley-webhooks'), [], {
-    env: Object.assign({}, process.env, {
-      PARLEY_WEBHOOK_PRIVATE: 'deny',
-      DATABASE_URL: `postgresql://parley@/parley?host=${process.env.PARLEY_VAR}/pg/sock`,
-    }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  strict.stderr.on('data', (d) => { log += d; });
+  // The stack's dispatcher, restarted by its supervisor with
+  // PARLEY_WEBHOOK_PRIVATE=deny (restart-service passes its environment).
+  const logFile = path.join(process.env.PARLEY_VAR, 'log', 'webhooks.log');
+  const logStart = fs.statSync(logFile).size;
+  execFileSync(path.join(ROOT, 'scripts/parley'), ['restart-service', 'webhooks'],
+    { stdio: 'pipe', env: Object.assign({}, process.env, { PARLEY_WEBHOOK_PRIVATE: 'deny' }) });
   try {
     const r = await site.req('POST', '/api/v1/server/messages', { from: a.ext, to: b.ext, body: { text: 'to an internal hook' } });
     assert.equal(r.status, 201);
@@ -66,12 +64,11 @@ test('PARLEY_WEBHOOK_PRIVATE=deny: no delivery reaches an internal address; allo
     assert.match(d.last_error, /internal address/, JSON.stringify(d));
     assert.equal(d.state, 'pending');
     assert.equal(rx.got.length, 0, 'the receiver on 127.0.0.1 was never reached');
+    const log = fs.readFileSync(logFile, 'utf8').slice(logStart);
     assert.match(log, /internal addresses refused/);
   } finally {
-    strict.kill('SIGTERM');
-    await new Promise((r) => strict.once('exit', r));
+    stack('restart-service', 'webhooks');
   }
-  stack('restart-service', 'webhooks');
   await until(() => rx.got.length >= 1, 10000, 'the delivery once internal addresses are allowed');
   assert.equal(rx.got[0].event.data.message.body.text, 'to an internal hook');
   rx.close();
