@@ -13,7 +13,10 @@
 # BENCH_POLLERS (1000), BENCH_WAITERS (10000), BENCH_GROUP (500),
 # BENCH_ROUNDS (10 fan-out rounds), BENCH_CALLS (400 counted call setups),
 # BENCH_CALL_PAIRS (4 caller/callee pairs, one call at a time each),
-# BENCH_ONLY (empty: everything; "calls": only figure 5, the call setup,
+# BENCH_MAXPOLLS (the capacity scripts/parley computes from the open-file
+# limit: figure 7 climbs to it),
+# BENCH_ONLY (empty: everything; "maxpolls": only figure 7, the most long
+# polls the stack holds; "calls": only figure 5, the call setup,
 # with its own short table; "sites": only figure 6, the webhook trigger's
 # cost on send_message(); the stack and data are set up as usual).
 set -euo pipefail
@@ -41,6 +44,13 @@ ROUNDS=${BENCH_ROUNDS:-10}
 CALLS=${BENCH_CALLS:-400}
 CPAIRS=${BENCH_CALL_PAIRS:-4}
 ONLY=${BENCH_ONLY:-}
+# Figure 7's target: what the hard open-file limit allows the stack
+# (scripts/parley's own formula: the poll service keeps 128 descriptors
+# for itself, nginx's workers two per poll), and the load generator too.
+HARDN=$(ulimit -Hn); [ "$HARDN" = unlimited ] && HARDN=65536
+[ "$HARDN" -gt 65536 ] && HARDN=65536
+MAXPOLLS=${BENCH_MAXPOLLS:-$((HARDN - 128))}
+XTRA=$((MAXPOLLS > WAITERS ? MAXPOLLS - WAITERS : 0))
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 NV=$BV/nchan
 W=$BV/work
@@ -85,8 +95,8 @@ trap 'exit 130' INT TERM
 [ -x "$ROOT/build/release/bin/parley-poll" ] || die "run make build first"
 [ -x "$ROOT/build/release/bin/parley-calls" ] || die "run make build first"
 case $ONLY in
-'' | calls | sites) ;;
-*) die "BENCH_ONLY: only \"calls\", \"sites\" (or nothing) is known" ;;
+'' | calls | sites | maxpolls) ;;
+*) die "BENCH_ONLY: only \"calls\", \"sites\", \"maxpolls\" (or nothing) is known" ;;
 esac
 [ -n "$PGBIN" ] && [ -x "$PGBIN/pgbench" ] || die "pgbench not found"
 
@@ -185,6 +195,7 @@ UNION ALL SELECT 'lt_p' || i, 'bench' FROM generate_series(1, $POLLERS) i
 UNION ALL SELECT 'lt_s' || i, 'bench' FROM generate_series(1, 20) i
 UNION ALL SELECT 'fo_m' || i, 'bench' FROM generate_series(0, $GROUP - 1) i
 UNION ALL SELECT 'hd_' || i, 'bench' FROM generate_series(1, $WAITERS) i
+UNION ALL SELECT 'hx_' || i, 'bench' FROM generate_series(1, $XTRA) i
 UNION ALL SELECT 'cl_a' || i, 'bench' FROM generate_series(1, $CPAIRS) i
 UNION ALL SELECT 'cl_b' || i, 'bench' FROM generate_series(1, $CPAIRS) i;
 CREATE SEQUENCE bench_seq;
@@ -244,6 +255,8 @@ q -F ' ' -c "SELECT t.token, u.id, o.token FROM generate_series(1, $CPAIRS) i,
 [ "$(wc -l <"$W/calls.txt")" -eq $((2 * CPAIRS)) ] || die "setup: call pairs"
 cat "$W/calls.txt" "$W/pollers.txt" >"$W/callpollers.txt"
 [ "$(wc -l <"$W/hold.txt")" -ge "$WAITERS" ] || die "setup: waiters"
+{ cat "$W/hold.txt"; q -c "SELECT t.token FROM generate_series(1, $XTRA) i
+    JOIN bench_tokens t ON t.username = 'hx_' || i ORDER BY i"; } >"$W/holdmax.txt"
 
 # The fan-out group goes through the API (owner fo_m0, GROUP-1 friends).
 owner=$(head -n 1 "$W/members.txt" | cut -d' ' -f1)
@@ -259,7 +272,7 @@ gid=$(q -c "SELECT id FROM conversations WHERE kind = 'group' AND
 
 # --------------------------------------------------------------- helpers
 
-pidof_svc() { cat "$BV/run/$1.pid"; }
+pidof_svc() { cut -d' ' -f1 "$BV/run/$1.pid"; }
 children() { ps -o pid= --ppid "$1" | tr -d ' ' | tr '\n' ' '; }
 parley_pids() {
 	local m
@@ -337,7 +350,8 @@ hold_end() {
 # written during the next (the throughput phase goes last for that).
 quiet() {
 	q -c "SELECT presence_sweep(interval '0 seconds')" >/dev/null
-	q -c "CHECKPOINT" >/dev/null
+	# CHECKPOINT needs a superuser: the cluster's bootstrap role.
+	psql "postgresql://parley_admin@/parley?host=$BV/pg/sock" -qXAtc "CHECKPOINT" >/dev/null
 	sleep 1
 }
 
@@ -441,7 +455,7 @@ sites_setup() {
 sites_phase() {
 	local round mode t
 	say "6. webhook trigger: send_message() x $CLIENTS pairs, 4 set-ups x 2 rounds x $SECS s"
-	kill "$(cat "$BV/run/webhooks.pid")" 2>/dev/null || true
+	scripts/parley stop-service webhooks 2>/dev/null || true
 	q -c "INSERT INTO sites (name, secret) VALUES ('bench', 'bench-secret-0123456789')" \
 	  -c "INSERT INTO site_users (site_id, external_id, user_id)
 	      SELECT (SELECT id FROM sites WHERE name = 'bench'), 'r' || i, r FROM bench_pairs"
@@ -495,6 +509,64 @@ if [ "$ONLY" = sites ]; then
 	echo
 	echo "Definitions and detail:"
 	sites_defs
+	} | tee "$BV/report.txt"
+	exit 0
+fi
+
+# ------------------------------------------- 7. the most polls held
+
+# Climbs 5,000 at a time to MAXPOLLS long polls (one per user, since=0,
+# timeout 55) and reports the most the poll service held at once (its
+# descriptor count over idle). The yardstick is what the hard open-file
+# limit allows: held / allowed is the figure.
+maxpolls_phase() {
+	local stages="" n
+	for ((n = 5000; n < MAXPOLLS; n += 5000)); do stages="$stages${stages:+,}$n"; done
+	say "7. the most long polls held: up to $MAXPOLLS (stages $stages)"
+	rm -f "$W"/mready.* "$W"/mdone.*
+	"$LG" hold --kind parley --port "$PORT" --n "$MAXPOLLS" --stages "$stages" \
+	    --file "$W/holdmax.txt" --fdpids "$(pidof_svc poll)" --ready "$W/mready" \
+	    --done "$W/mdone" --maxhold 1 --stagewait 30 --ladder 1 \
+	    --openrate 3000 >"$W/maxpolls.out" &
+	LGPID=$!
+	wait "$LGPID" || { LGPID=; die "loadgen hold (figure 7) failed"; }
+	LGPID=
+	sed 's/^/  maxpolls: /' "$W/maxpolls.out" >&2
+	mp_held=$(val "$W/maxpolls.out" max_held)
+	[ -n "$mp_held" ] || mp_held=$(val "$W/maxpolls.out" "stage$(( $(grep -c '^stage[0-9]*_waiters=' "$W/maxpolls.out") - 1 ))_waiters")
+	mp_errors=$(val "$W/maxpolls.out" errors)
+	mp_early=$(val "$W/maxpolls.out" early_answers)
+	quiet
+}
+maxpolls_rows() {
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+	    "7. most long polls held at once" "$mp_held" "allowed $MAXPOLLS" \
+	    "$(calc %.2f "$mp_held / $MAXPOLLS")" ">= 0.95" \
+	    "$(yes_no "$mp_held >= 0.95 * $MAXPOLLS")"
+}
+maxpolls_defs() {
+	cat <<EOF
+  7. most held = the poll service's descriptors over idle when the climb
+     ($MAXPOLLS polls, 5,000 more per stage, one user each) ended; allowed
+     = the hard open-file limit ($HARDN, at most 65,536) less 128, the
+     capacity scripts/parley prints (the load generator and each nginx
+     worker have the same per-process limit). $mp_errors errors, $mp_early
+     answered early.
+EOF
+}
+
+if [ "$ONLY" = maxpolls ]; then
+	warm
+	maxpolls_phase
+	{
+	echo
+	echo "Parley benchmark, most polls held only ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores; ratio = Parley / yardstick)"
+	echo
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' figure Parley yardstick ratio target met?
+	maxpolls_rows
+	echo
+	echo "Definitions and detail:"
+	maxpolls_defs
 	} | tee "$BV/report.txt"
 	exit 0
 fi
@@ -611,6 +683,7 @@ sends=$(val "$W/send.out" sends_per_s)
 
 quiet
 sites_phase
+maxpolls_phase
 
 # ------------------------------------------------------------------ report
 
@@ -655,6 +728,7 @@ printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
     "1 recipient $single ms" "$(calc %.1f "$fo / $single")x" "-" "-"
 calls_rows
 sites_rows
+maxpolls_rows
 echo
 cat <<EOF
 Definitions and detail:
@@ -695,4 +769,5 @@ Definitions and detail:
 EOF
 calls_defs
 sites_defs
+maxpolls_defs
 } | tee "$BV/report.txt"
