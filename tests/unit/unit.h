@@ -51,5 +51,6 @@ void	test_valid(void);
 void	test_sign(void);
 void	test_reply(void);
 void	test_ticker(void);
+void	test_log(void);
 
 #endif

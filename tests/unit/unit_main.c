@@ -71,6 +71,7 @@ main(void)
 	test_reply();
 	test_ticker();
 	test_sign();
+	test_log();
 
 	printf("# %d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
