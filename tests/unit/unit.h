@@ -52,5 +52,6 @@ void	test_sign(void);
 void	test_reply(void);
 void	test_ticker(void);
 void	test_log(void);
+void	test_nofile(void);
 
 #endif

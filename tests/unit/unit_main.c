@@ -72,6 +72,7 @@ main(void)
 	test_ticker();
 	test_sign();
 	test_log();
+	test_nofile();
 
 	printf("# %d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
