@@ -53,5 +53,6 @@ void	test_reply(void);
 void	test_ticker(void);
 void	test_log(void);
 void	test_nofile(void);
+void	test_db(void);
 
 #endif

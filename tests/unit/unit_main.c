@@ -73,6 +73,7 @@ main(void)
 	test_sign();
 	test_log();
 	test_nofile();
+	test_db();
 
 	printf("# %d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
