@@ -54,5 +54,6 @@ void	test_ticker(void);
 void	test_log(void);
 void	test_nofile(void);
 void	test_db(void);
+void	test_poll_hub(void);
 
 #endif

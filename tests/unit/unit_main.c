@@ -74,6 +74,7 @@ main(void)
 	test_log();
 	test_nofile();
 	test_db();
+	test_poll_hub();
 
 	printf("# %d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
