@@ -122,6 +122,14 @@ poll_events(struct http_req *r)
 		http_db_error(r);
 		return;
 	}
+	/* Signed out, revoked or deleted since auth_request() saw it. */
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
+		http_error(r, 401, "invalid_token",
+		    "The access token is unknown, expired or revoked.");
+		return;
+	}
 	head = db_get_i64(res, 0, 0);
 	floor = db_get_i64(res, 0, 1);
 	acked = db_get_i64(res, 0, 2);
