@@ -240,8 +240,8 @@ db_exec(struct db *db, const struct db_stmt *st, int nparams,
 		/* The server keeps refusing this prepared statement on this
 		 * connection: start over on a fresh one, where it is prepared
 		 * against the new schema. */
-		log_warn("%s: %s (the connection is renewed)", st->name,
-		    PQerrorMessage(db->conn));
+		log_warn("%s: stale plan, renewing the connection: %s",
+		    st->name, PQerrorMessage(db->conn));
 		db->err = DB_RETRY;
 		if (db->in_tx)
 			db->drop_after_tx = 1;
