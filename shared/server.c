@@ -232,9 +232,11 @@ server_run(const struct service *svc)
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0)
 		log_fatal("FCGX_Init failed");
-	listen_fd = open_listener(config.listen);
+	/* Before the socket exists: a service setting it refuses stops the
+	 * process before anyone (scripts/parley, nginx) takes it for up. */
 	if (svc->on_start != NULL)
 		svc->on_start();
+	listen_fd = open_listener(config.listen);
 	if ((workers = calloc((size_t)config.threads, sizeof(*workers))) ==
 	    NULL)
 		log_fatal("calloc: out of memory");

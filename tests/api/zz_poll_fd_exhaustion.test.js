@@ -132,3 +132,33 @@ test('out of descriptors, the poll service stalls but keeps its workers, and ans
     restartPoll({});
   }
 });
+
+test('bad values for the descriptor and cap settings stop the poll service at start, with a message', {
+  skip: !process.env.PARLEY_URL || !process.env.PARLEY_VAR ? 'needs PARLEY_URL and PARLEY_VAR of the test stack' : false,
+  timeout: 60000,
+}, async () => {
+  const bad = [
+    ['PARLEY_MAX_FILES', '12', /PARLEY_MAX_FILES=12: expected an integer in \[64, /],
+    ['PARLEY_POLL_MAX_PER_SESSION', '0', /PARLEY_POLL_MAX_PER_SESSION=0: expected an integer in \[1, 1000\]/],
+    ['PARLEY_POLL_MAX_PER_USER', 'many', /PARLEY_POLL_MAX_PER_USER=many: expected an integer in \[1, 100000\]/],
+  ];
+  try {
+    for (const [name, value, message] of bad) {
+      const offset = fs.statSync(logOf('poll')).size;
+      const saved = process.env[name];
+      process.env[name] = value;
+      try {
+        assert.throws(() => stack('restart-service', 'poll'), /exited at start/, `${name}=${value} is refused`);
+      } finally {
+        if (saved !== undefined) process.env[name] = saved;
+        else delete process.env[name];
+      }
+      assert.match(logSince('poll', offset), message);
+    }
+  } finally {
+    restartPoll({});
+  }
+  const u = await register('fdok');
+  const r = await poll(u, {});
+  assert.equal(r.status, 200, r.text);
+});
