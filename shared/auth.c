@@ -218,12 +218,25 @@ auth_session_start(struct http_req *r, int64_t user_id, json_t *reply)
 	json_object_set_new(reply, "expires_in", json_integer(config.session_ttl));
 	/* Calls name the device that answered by this id. */
 	json_object_set_new(reply, "session_id", json_integer(r->session_id));
-	http_header(r, "Set-Cookie: parley_session=%s; Path=/api/; Max-Age=%ld;"
-	    " HttpOnly; SameSite=Lax%s", tok, config.session_ttl,
-	    config.cookie_secure ? "; Secure" : "");
-	http_header(r, "Set-Cookie: parley_csrf=%s; Path=/; Max-Age=%ld;"
-	    " SameSite=Lax%s", csrf, config.session_ttl,
-	    config.cookie_secure ? "; Secure" : "");
 	sodium_memzero(tok, sizeof(tok));
+	return 0;
+}
+
+int
+auth_session_cookies(struct http_req *r, const json_t *reply)
+{
+	const char	*tok, *csrf;
+
+	tok = json_string_value(json_object_get(reply, "token"));
+	csrf = json_string_value(json_object_get(reply, "csrf_token"));
+	if (tok == NULL || csrf == NULL)
+		return -1;
+	if (http_header(r, "Set-Cookie: parley_session=%s; Path=/api/; "
+	    "Max-Age=%ld; HttpOnly; SameSite=Lax%s", tok, config.session_ttl,
+	    config.cookie_secure ? "; Secure" : "") == -1 ||
+	    http_header(r, "Set-Cookie: parley_csrf=%s; Path=/; Max-Age=%ld;"
+	    " SameSite=Lax%s", csrf, config.session_ttl,
+	    config.cookie_secure ? "; Secure" : "") == -1)
+		return -1;
 	return 0;
 }

@@ -35,8 +35,15 @@ int	auth_password_verify(const char *hash, const char *pw);
  * returns 0, or replies 401/403/503 and returns -1. */
 int	auth_request(struct http_req *, int query_ok);
 
-/* Creates a session for `user_id` and adds "token" and "csrf_token" to
- * `reply`, plus the cookies. Returns 0, or -1 after replying. */
+/* Creates a session for `user_id` and adds "token", "csrf_token",
+ * "expires_in" and "session_id" to `reply`. Returns 0, or -1 after
+ * replying. Sets no cookie: the session may still be rolled back. */
 int	auth_session_start(struct http_req *, int64_t user_id, json_t *reply);
+/* Adds the Set-Cookie lines (parley_session, parley_csrf) for the session
+ * auth_session_start put in `reply`. Call it only once that session is
+ * committed, so no failed request hands out a cookie for a session that
+ * does not exist. Returns 0, or -1 when `reply` has no session or the
+ * headers do not fit. */
+int	auth_session_cookies(struct http_req *, const json_t *reply);
 
 #endif

@@ -64,4 +64,7 @@ config_load(const char *service)
 	    0, 1);
 	config.online_window = config_env_long("PARLEY_ONLINE_WINDOW", 60, 1,
 	    3600);
+	/* Below 64 a service cannot even open its database connections. */
+	config.max_files = config_env_long("PARLEY_MAX_FILES", 0, 64,
+	    1L << 30);
 }

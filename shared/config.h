@@ -17,6 +17,8 @@ struct config {
 	int		 cookie_secure;	/* PARLEY_COOKIE_SECURE=1: add Secure */
 	long		 online_window;	/* PARLEY_ONLINE_WINDOW: seconds a device
 					 * counts as online after its last poll */
+	long		 max_files;	/* PARLEY_MAX_FILES: open-file soft limit,
+					 * 0 (unset) = the hard limit */
 };
 
 extern struct config config;

@@ -17,6 +17,7 @@ struct db {
 	int			 in_tx;
 	int			 lost_tx;	/* conn died inside a tx */
 	int			 down_logged;	/* log an outage once */
+	int			 drop_after_tx;	/* a prepared plan went stale */
 	int			 nprepared;
 	const struct db_stmt	*prepared[MAX_PREPARED];
 };
@@ -29,6 +30,9 @@ static void		 db_drop(struct db *);
 static enum db_err	 classify(struct db *, const PGresult *);
 static int		 ensure_prepared(struct db *, const struct db_stmt *);
 static void		 check_idle(struct db *);
+static int		 stale_plan(const PGresult *);
+static void		 drop_if_stale(struct db *);
+static const char	*field(const PGresult *, int, int);
 
 void
 db_configure(const char *info, const char *app)
@@ -145,13 +149,35 @@ classify(struct db *db, const PGresult *res)
 		return DB_FOREIGN_KEY;
 	if (strcmp(state, "23514") == 0 || strcmp(state, "23502") == 0)
 		return DB_CHECK;
-	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+	/* Serialization, deadlock, lock_timeout, statement_timeout: the same
+	 * request may well succeed in a moment (a migration holding a lock). */
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)
 		return DB_RETRY;
 	/* 08 connection, 57P0x shutdown, 53 resources: come back later. */
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
 	    strncmp(state, "53", 2) == 0)
 		return DB_UNAVAILABLE;
 	return DB_OTHER;
+}
+
+/* A failed prepare is an ordinary failure of the statement: an aborted
+ * transaction (25P02), a lock_timeout behind a migration (55P03) or a
+ * table a migration has not made yet must cost this request, never the
+ * process. The statement is prepared again on its next use. */
+/* "cached plan must not change result type": a migration changed what a
+ * prepared statement returns (a function's OUT columns, a column's type).
+ * Matched by SQLSTATE and the reporting function, which are not
+ * translated, unlike the message. */
+static int
+stale_plan(const PGresult *res)
+{
+	const char	*state, *fn;
+
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	fn = PQresultErrorField(res, PG_DIAG_SOURCE_FUNCTION);
+	return state != NULL && strcmp(state, "0A000") == 0 && fn != NULL &&
+	    strcmp(fn, "RevalidateCachedQuery") == 0;
 }
 
 static int
@@ -168,11 +194,14 @@ ensure_prepared(struct db *db, const struct db_stmt *st)
 	res = PQprepare(db->conn, st->name, st->sql, 0, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		db->err = classify(db, res);
-		if (db->err != DB_UNAVAILABLE)
-			log_fatal("prepare %s: %s", st->name,
+		if (db->err == DB_UNAVAILABLE) {
+			log_warn("prepare %s: database unavailable: %s",
+			    st->name, PQerrorMessage(db->conn));
+			db_drop(db);
+		} else
+			log_warn("prepare %s: %s", st->name,
 			    PQerrorMessage(db->conn));
 		PQclear(res);
-		db_drop(db);
 		return -1;
 	}
 	PQclear(res);
@@ -207,6 +236,17 @@ db_exec(struct db *db, const struct db_stmt *st, int nparams,
 		log_warn("%s: database unavailable: %s", st->name,
 		    PQerrorMessage(db->conn));
 		db_drop(db);
+	} else if (stale_plan(res)) {
+		/* The server keeps refusing this prepared statement on this
+		 * connection: start over on a fresh one, where it is prepared
+		 * against the new schema. */
+		log_warn("%s: stale plan, renewing the connection: %s",
+		    st->name, PQerrorMessage(db->conn));
+		db->err = DB_RETRY;
+		if (db->in_tx)
+			db->drop_after_tx = 1;
+		else
+			db_drop(db);
 	} else if (db->err == DB_OTHER)
 		log_warn("%s: %s", st->name, PQerrorMessage(db->conn));
 	PQclear(res);
@@ -250,6 +290,16 @@ db_begin(struct db *db)
 	return 0;
 }
 
+/* After the transaction that met a stale plan (db_exec). */
+static void
+drop_if_stale(struct db *db)
+{
+	if (db->drop_after_tx && !db->in_tx) {
+		db->drop_after_tx = 0;
+		db_drop(db);
+	}
+}
+
 int
 db_commit(struct db *db)
 {
@@ -257,6 +307,7 @@ db_commit(struct db *db)
 
 	rc = db_simple(db, "COMMIT");
 	db->in_tx = 0;
+	drop_if_stale(db);
 	return rc;
 }
 
@@ -273,6 +324,7 @@ db_rollback(struct db *db)
 	db->in_tx = 0;
 	(void)db_simple(db, "ROLLBACK");
 	db->err = saved;	/* keep the error that made us roll back */
+	drop_if_stale(db);
 }
 
 int
@@ -311,20 +363,39 @@ db_i64_array(const int64_t *ids, size_t n)
 	return s;
 }
 
+/* A row or column that is not there is a bug of the caller (it did not
+ * check PQntuples), but one request's bug: logged, read as 0 / false /
+ * NULL, where PQgetvalue's NULL would crash the process. */
+static const char *
+field(const PGresult *res, int row, int col)
+{
+	if (row < 0 || row >= PQntuples(res) || col < 0 ||
+	    col >= PQnfields(res)) {
+		log_warn("result has no row %d, column %d (%d rows)", row, col,
+		    PQntuples(res));
+		return NULL;
+	}
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
 long long
 db_get_i64(const PGresult *res, int row, int col)
 {
-	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+	const char	*s = field(res, row, col);
+
+	return s != NULL ? strtoll(s, NULL, 10) : 0;
 }
 
 int
 db_get_bool(const PGresult *res, int row, int col)
 {
-	return PQgetvalue(res, row, col)[0] == 't';
+	const char	*s = field(res, row, col);
+
+	return s != NULL && s[0] == 't';
 }
 
 const char *
 db_get_str(const PGresult *res, int row, int col)
 {
-	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+	return field(res, row, col);
 }

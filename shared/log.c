@@ -54,6 +54,28 @@ log_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+log_limit_ok(struct log_limit *l, unsigned long *suppressed)
+{
+	struct timespec	ts;
+	int64_t		now;
+	int		ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	pthread_mutex_lock(&l->lock);
+	ok = !l->logged || now - l->last_ms >= (int64_t)l->interval_s * 1000;
+	if (ok) {
+		*suppressed = l->quiet;
+		l->quiet = 0;
+		l->logged = 1;
+		l->last_ms = now;
+	} else
+		l->quiet++;
+	pthread_mutex_unlock(&l->lock);
+	return ok;
+}
+
 void
 log_fatal(const char *fmt, ...)
 {

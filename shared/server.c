@@ -1,9 +1,11 @@
 /* server: thread-per-connection FastCGI workers. Signals are taken by the
  * main thread with sigwait(); shutting down the listening socket wakes
  * workers blocked in accept(), so SIGTERM ends the process cleanly (libfcgi's
- * own handler only sets a flag and leaves them blocked). */
+ * own handler only sets a flag and leaves them blocked). A failed accept
+ * (out of descriptors, say) never ends a worker: only shutdown does. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +22,13 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "nofile.h"
 #include "server.h"
 #include "site.h"
+
+#define ACCEPT_BACKOFF_MIN	10	/* ms, doubling while accept fails */
+#define ACCEPT_BACKOFF_MAX	500
+#define ACCEPT_LOG_S		10	/* one line per this many seconds */
 
 struct worker {
 	pthread_t		 thread;
@@ -29,11 +36,13 @@ struct worker {
 };
 
 static int		 listen_fd = -1;
-static volatile int	 stopping;
+static atomic_int	 stopping;
 static __thread int	 handed_over;	/* see server_handover() */
+static struct log_limit	 accept_log = LOG_LIMIT(ACCEPT_LOG_S);
 
 static void	*worker_main(void *);
 static struct http_req *req_new(struct db *, void *);
+static void	 accept_failed(int, int *);
 
 static struct http_req *
 req_new(struct db *db, void *ctx)
@@ -116,6 +125,32 @@ server_dispatch(const struct service *svc, struct http_req *r)
 	}
 }
 
+/* FCGX_Accept_r failed with `rc` (-errno, or -9999 without one): EMFILE
+ * and ENFILE while parked polls hold every descriptor, ENOBUFS/ENOMEM,
+ * ECONNABORTED. They pass once descriptors or memory are freed, so the
+ * worker logs (rate-limited, shared by all workers), waits a little longer
+ * each time, and accepts again. */
+static void
+accept_failed(int rc, int *backoff_ms)
+{
+	struct timespec	ts;
+	unsigned long	quiet;
+	int		err = rc > -9000 ? -rc : 0;
+
+	if (log_limit_ok(&accept_log, &quiet))
+		log_warn("accept failed: %s; retrying (%lu more failures since "
+		    "the last report)", err != 0 ? strerror(err) :
+		    "unknown error", quiet);
+	*backoff_ms = *backoff_ms == 0 ? ACCEPT_BACKOFF_MIN :
+	    *backoff_ms * 2 > ACCEPT_BACKOFF_MAX ? ACCEPT_BACKOFF_MAX :
+	    *backoff_ms * 2;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)*backoff_ms * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR &&
+	    !atomic_load(&stopping))
+		;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -124,12 +159,19 @@ worker_main(void *arg)
 	struct timespec	 t0, t1;
 	struct db	*db;
 	void		*ctx;
+	int		 rc, backoff = 0;
 
 	r = req_new(db_new(), w->svc->thread_init != NULL ?
 	    w->svc->thread_init() : NULL);
-	while (!stopping) {
-		if (FCGX_Accept_r(&r->fcgi) < 0)
-			break;
+	while (!atomic_load(&stopping)) {
+		if ((rc = FCGX_Accept_r(&r->fcgi)) < 0) {
+			/* shutdown() makes accept fail too: that one ends it. */
+			if (atomic_load(&stopping))
+				break;
+			accept_failed(rc, &backoff);
+			continue;
+		}
+		backoff = 0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		db = r->db;
 		ctx = r->ctx;
@@ -178,6 +220,7 @@ server_run(const struct service *svc)
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	config_load(svc->name);
+	nofile_apply(config.max_files);
 	db_configure(config.database_url, svc->name);
 	auth_init();
 	sigemptyset(&set);
@@ -189,9 +232,11 @@ server_run(const struct service *svc)
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0)
 		log_fatal("FCGX_Init failed");
-	listen_fd = open_listener(config.listen);
+	/* Before the socket exists: a service setting it refuses stops the
+	 * process before anyone (scripts/parley, nginx) takes it for up. */
 	if (svc->on_start != NULL)
 		svc->on_start();
+	listen_fd = open_listener(config.listen);
 	if ((workers = calloc((size_t)config.threads, sizeof(*workers))) ==
 	    NULL)
 		log_fatal("calloc: out of memory");
@@ -208,7 +253,7 @@ server_run(const struct service *svc)
 			break;
 	}
 	log_info("signal %d: finishing requests in progress", sig);
-	stopping = 1;
+	atomic_store(&stopping, 1);
 	shutdown(listen_fd, SHUT_RDWR);
 	for (i = 0; i < config.threads; i++)
 		pthread_join(workers[i].thread, NULL);

@@ -17,8 +17,9 @@ struct service {
 	void			*(*thread_init)(void);
 	void			 (*thread_free)(void *);
 	/* Optional process hooks: after signals are masked and before the
-	 * workers start; after the workers stopped. Threads they create
-	 * inherit the mask. */
+	 * socket is opened and the workers start (read settings here: a bad
+	 * one stops the process before it looks started); after the workers
+	 * stopped. Threads they create inherit the mask. */
 	void			 (*on_start)(void);
 	void			 (*on_stop)(void);
 };

@@ -29,6 +29,12 @@ refuse(struct http_req *r, const char *code, const char *msg)
 	return -1;
 }
 
+void
+site_refuse_unknown(struct http_req *r)
+{
+	refuse(r, "unknown_site", "No such site.");
+}
+
 int
 site_auth_request(struct http_req *r)
 {
@@ -71,7 +77,7 @@ site_auth_request(struct http_req *r)
 		goto out;
 	}
 	if (PQntuples(res) != 1) {
-		refuse(r, "unknown_site", "No such site.");
+		site_refuse_unknown(r);
 		goto out;
 	}
 	secret = db_get_str(res, 0, 1);
@@ -94,7 +100,11 @@ site_auth_request(struct http_req *r)
 	res = DB_EXEC(r->db, &sql_site_nonce, db_i64(idbuf, r->site_id),
 	    nonce);
 	if (res == NULL) {
-		http_db_error(r);
+		/* The site was removed since its secret was read. */
+		if (db_error(r->db) == DB_FOREIGN_KEY)
+			site_refuse_unknown(r);
+		else
+			http_db_error(r);
 		goto out;
 	}
 	if (PQntuples(res) != 1) {

@@ -12,4 +12,8 @@ struct http_req;
  * returns -1. Reads the body (http_body_json reuses it). */
 int	site_auth_request(struct http_req *);
 
+/* Replies 401 unknown_site, as site_auth_request() does for a site that
+ * does not exist: for a handler that finds the site removed meanwhile. */
+void	site_refuse_unknown(struct http_req *);
+
 #endif

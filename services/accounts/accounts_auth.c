@@ -88,6 +88,7 @@ accounts_register(struct http_req *r)
 		http_db_error(r);
 		goto out;
 	}
+	(void)auth_session_cookies(r, reply);
 	http_reply(r, 201, reply);
 	reply = NULL;
 out:
@@ -148,6 +149,7 @@ accounts_login(struct http_req *r)
 		json_decref(reply);
 		goto out;
 	}
+	(void)auth_session_cookies(r, reply);	/* committed: no transaction */
 	http_reply(r, 200, reply);
 out:
 	PQclear(res);

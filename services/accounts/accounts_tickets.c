@@ -51,9 +51,16 @@ accounts_ticket(struct http_req *r)
 		goto out;
 	}
 	if ((user = DB_EXEC(r->db, &sql_user_by_id, PQgetvalue(res, 0, 1))) ==
-	    NULL || PQntuples(user) != 1) {
+	    NULL) {
 		db_rollback(r->db);
 		http_db_error(r);
+		goto out;
+	}
+	/* The user was deleted: to the browser this is no ticket at all
+	 * (nothing about the account is revealed); rolled back unused. */
+	if (PQntuples(user) != 1) {
+		db_rollback(r->db);
+		http_outcome(r, redeem_outcomes, "invalid");
 		goto out;
 	}
 	reply = json_pack("{s:o}", "user", user_json(user, 0, 0));
@@ -65,6 +72,7 @@ accounts_ticket(struct http_req *r)
 		http_db_error(r);
 		goto out;
 	}
+	(void)auth_session_cookies(r, reply);
 	http_reply(r, 200, reply);
 	reply = NULL;
 out:

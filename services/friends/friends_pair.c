@@ -75,7 +75,12 @@ pair_request_event(struct db *db, const int64_t *users, size_t n,
 	arr = db_i64_array(users, n);
 	res = DB_EXEC(db, &sql_request_event, arr, type, db_i64(rid, id));
 	free(arr);
-	*woken = res != NULL ? strdup(PQgetvalue(res, 0, 0)) : NULL;
+	if (res == NULL) {
+		*woken = NULL;
+		return -1;
+	}
+	/* No row: the request is gone (a user was deleted); nobody to wake. */
+	*woken = PQntuples(res) == 1 ? strdup(PQgetvalue(res, 0, 0)) : NULL;
 	PQclear(res);
-	return res != NULL ? 0 : -1;
+	return 0;
 }

@@ -10,17 +10,25 @@
 struct http_req;
 struct ustate;
 
+/* What a finisher thread does with a waiter the hub let go (poll_hub.c). */
+enum waiter_fate {
+	WAITER_EMPTY,		/* answer {"events":[],"next":since} */
+	WAITER_GONE,		/* the client hung up: log 499, close */
+};
+
 /* A request waiting for events. Owned by whoever holds it: the accepting
- * worker, then the hub while parked, then a responder after a wake-up. */
+ * worker, then the hub while parked, then a responder after a wake-up or
+ * a finisher after a timeout, hangup or displacement. */
 struct waiter {
 	struct http_req	*r;
 	int64_t		 user_id;
 	int64_t		 since;
 	int		 limit;
 	int64_t		 deadline;	/* CLOCK_MONOTONIC ms */
-	struct timespec	 t0;		/* request start, for the access log */
+	struct timespec	 t0;		/* request start: access log, age */
 	int		 heap_idx;
-	struct waiter	*next, *prev;	/* the same user's waiters */
+	int		 fate;		/* enum waiter_fate, for a finisher */
+	struct waiter	*next, *prev;	/* the same user's waiters; queues */
 	struct ustate	*u;
 };
 
@@ -30,6 +38,9 @@ struct poll_config {
 				 * holds an upstream for 70 s) */
 	long	online_window;	/* PARLEY_ONLINE_WINDOW, s */
 	long	retention;	/* PARLEY_EVENT_RETENTION, s */
+	long	max_per_session; /* PARLEY_POLL_MAX_PER_SESSION: parked polls
+				 * of one session (a browser's tabs share it) */
+	long	max_per_user;	/* PARLEY_POLL_MAX_PER_USER: of one user */
 };
 extern struct poll_config poll_config;
 void	poll_config_load(void);
@@ -52,8 +63,11 @@ void	hub_stop(void);
  * and pass it to hub_park(). */
 uint64_t hub_generation(void);
 /* Parks w until an event hint for its user, its deadline, or a client
- * disconnect. Returns 0 when parked (the hub owns w now), or -1 when a
- * hint for this user arrived after generation `g0` (query again). */
+ * disconnect. Returns 0 when the hub took w (parked; or, if it cannot
+ * wait, queued for an empty answer), or -1 when a hint for this user may
+ * have arrived after generation `g0` (query again). A park past the
+ * session's or user's cap displaces the oldest parked poll there, which
+ * is answered empty at once. */
 int	hub_park(struct waiter *, uint64_t g0);
 int64_t	hub_now_ms(void);
 /* Sessions of the parked polls as "{1,2}" (caller frees), NULL if none. */

@@ -28,6 +28,13 @@ poll_config_load(void)
 	    60, 3, 3600);
 	poll_config.retention = config_env_long("PARLEY_EVENT_RETENTION",
 	    30L * 86400, 60, 3650L * 86400);
+	/* Browsers open at most 6 connections per host over HTTP/1.1, shared
+	 * by all tabs: 8 per session never displaces a real browser's polls,
+	 * and 32 per user leaves room for several devices. */
+	poll_config.max_per_session = config_env_long(
+	    "PARLEY_POLL_MAX_PER_SESSION", 8, 1, 1000);
+	poll_config.max_per_user = config_env_long("PARLEY_POLL_MAX_PER_USER",
+	    32, 1, 100000);
 }
 
 void
@@ -113,6 +120,14 @@ poll_events(struct http_req *r)
 	if ((res = DB_EXEC(r->db, &sql_state, db_i64(sid, r->session_id),
 	    db_i64(fresh, poll_config.online_window / 3))) == NULL) {
 		http_db_error(r);
+		return;
+	}
+	/* Signed out, revoked or deleted since auth_request() saw it. */
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
+		http_error(r, 401, "invalid_token",
+		    "The access token is unknown, expired or revoked.");
 		return;
 	}
 	head = db_get_i64(res, 0, 0);

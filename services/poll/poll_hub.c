@@ -2,13 +2,24 @@
  * connection each. One hub thread runs epoll over the LISTEN connection
  * (wake-up hints), every parked request's socket (a hangup forgets the
  * waiter at once) and an eventfd (stop); deadlines sit in a binary heap.
- * Woken waiters go to a few responder threads, which read the events
- * table with their own connections.
+ * The hub thread only keeps these books and never writes a reply:
+ * FCGX_Finish_r may linger up to 2 s per request, and 10,000 expiries
+ * would stall every wake-up behind them. Woken waiters go to responder
+ * threads, which read the events table with their own connections;
+ * expired, hung-up and displaced ones go to finisher threads, which answer
+ * them empty or just close them.
  *
  * The lost-wake-up race: a worker reads hub_generation() before querying
  * and hands it to hub_park(); a hint processed in between has set its
  * user's generation above that value, so the park is refused and the
  * worker queries again. A hint processed after the park finds the waiter.
+ * Idle users' states are pruned; one made again later starts at the
+ * highest generation pruned so far (`forgotten`), so a query that began
+ * before a pruned hint is still refused, however slow it was.
+ *
+ * Caps: a park beyond PARLEY_POLL_MAX_PER_SESSION parked polls of its
+ * session, or PARLEY_POLL_MAX_PER_USER of its user, displaces the oldest
+ * one there, which gets an ordinary empty answer at once.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,39 +42,57 @@
 
 #define NBUCKETS	65536		/* user hash buckets, power of 2 */
 #define RESPONDERS	4
+#define FINISHERS	2
 #define PRUNE_MS	5000
+#define EXPIRE_BATCH	256		/* expiries per hold of the lock */
 
 struct ustate {
 	int64_t		 user_id;
 	uint64_t	 gen;		/* generation of the last hint */
 	struct waiter	*waiters;
+	long		 nwaiters;
 	struct ustate	*hnext;
 };
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 ready_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t	 done_cond = PTHREAD_COND_INITIALIZER;
 static struct ustate	*buckets[NBUCKETS];
 static uint64_t		 generation;
+static uint64_t		 forgotten;	/* no pruned state had a later gen */
 static struct waiter	**heap;
 static size_t		 nheap, capheap;
 static struct waiter	**byfd;		/* parked waiter per socket fd */
 static size_t		 nbyfd;
-static struct waiter	*ready_head, *ready_tail;
-static int		 epfd = -1, stopfd = -1, stopping;
+static struct waiter	*ready_head, *ready_tail;	/* for responders */
+static struct waiter	*done_head, *done_tail;		/* for finishers */
+static int		 epfd = -1, stopfd = -1, stopping, closing;
 static PGconn		*listen_conn;
 static pthread_t	 hub_thread, responders[RESPONDERS];
+static pthread_t	 finishers[FINISHERS];
+static struct log_limit	 epoll_log = LOG_LIMIT(10);
 
 static struct ustate	*ustate_get(int64_t, int);
 static void		 heap_push(struct waiter *);
 static void		 heap_remove(struct waiter *);
 static void		 heap_fix(size_t);
+static void		 queue_push(struct waiter **, struct waiter **,
+			    struct waiter *);
+static struct waiter	*queue_pop(struct waiter **, struct waiter **);
+static void		 to_ready(struct waiter *);
+static void		 to_done(struct waiter *, int);
+static int		 older(const struct waiter *, const struct waiter *);
+static void		 make_room(struct ustate *, int64_t);
 static void		 unpark(struct waiter *);
 static void		 wake_user(int64_t);
 static void		 wake_all(void);
+static void		 expire(int64_t);
+static void		 prune_ustates(uint64_t);
 static void		 listen_connect(void);
 static void		 listen_drain(void);
 static void		*hub_main(void *);
 static void		*responder_main(void *);
+static void		*finisher_main(void *);
 
 int64_t
 hub_now_ms(void)
@@ -100,6 +129,8 @@ ustate_get(int64_t user, int create)
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		log_fatal("calloc: out of memory");
 	u->user_id = user;
+	/* A pruned state of this user may have held a hint up to here. */
+	u->gen = forgotten;
 	u->hnext = *b;
 	*b = u;
 	return u;
@@ -166,12 +197,55 @@ heap_remove(struct waiter *w)
 	w->heap_idx = -1;
 }
 
+/* 1 when a's request started before b's. */
+static int
+older(const struct waiter *a, const struct waiter *b)
+{
+	if (a->t0.tv_sec != b->t0.tv_sec)
+		return a->t0.tv_sec < b->t0.tv_sec;
+	return a->t0.tv_nsec < b->t0.tv_nsec;
+}
+
+/* Room for one more parked poll of `session` in u: the oldest of the
+ * session goes while the session is at its cap, then the oldest of the
+ * user while the user is at theirs. Called with the lock held. */
+static void
+make_room(struct ustate *u, int64_t session)
+{
+	struct waiter	*w, *old;
+	long		 n;
+
+	for (;;) {
+		n = 0;
+		old = NULL;
+		for (w = u->waiters; w != NULL; w = w->next)
+			if (w->r->session_id == session) {
+				n++;
+				if (old == NULL || older(w, old))
+					old = w;
+			}
+		if (n < poll_config.max_per_session)
+			break;
+		unpark(old);
+		to_done(old, WAITER_EMPTY);
+	}
+	while (u->nwaiters >= poll_config.max_per_user) {
+		old = u->waiters;
+		for (w = old->next; w != NULL; w = w->next)
+			if (older(w, old))
+				old = w;
+		unpark(old);
+		to_done(old, WAITER_EMPTY);
+	}
+}
+
 int
 hub_park(struct waiter *w, uint64_t g0)
 {
 	struct epoll_event	 ev;
 	struct ustate		*u;
-	int			 fd = w->r->fcgi.ipcFd;
+	unsigned long		 quiet;
+	int			 fd = w->r->fcgi.ipcFd, err;
 
 	pthread_mutex_lock(&lock);
 	u = ustate_get(w->user_id, 1);
@@ -179,6 +253,7 @@ hub_park(struct waiter *w, uint64_t g0)
 		pthread_mutex_unlock(&lock);
 		return -1;
 	}
+	make_room(u, w->r->session_id);
 	if ((size_t)fd >= nbyfd) {
 		size_t n = nbyfd ? nbyfd : 4096;
 
@@ -195,14 +270,24 @@ hub_park(struct waiter *w, uint64_t g0)
 	if (u->waiters != NULL)
 		u->waiters->prev = w;
 	u->waiters = w;
+	u->nwaiters++;
 	heap_push(w);
 	byfd[fd] = w;
 	/* nginx closes its end when the client goes away: RDHUP. */
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.fd = fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		log_fatal("epoll_ctl add %d: %s", fd, strerror(errno));
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		/* Out of kernel memory or of fs.epoll.max_user_watches: this
+		 * poll cannot wait, so it gets the answer a timeout gives. */
+		err = errno;
+		unpark(w);
+		to_done(w, WAITER_EMPTY);
+		if (log_limit_ok(&epoll_log, &quiet))
+			log_warn("epoll_ctl add %d: %s; the poll is answered "
+			    "at once (%lu more since the last report)", fd,
+			    strerror(err), quiet);
+	}
 	pthread_mutex_unlock(&lock);
 	return 0;
 }
@@ -247,17 +332,44 @@ unpark(struct waiter *w)
 	if (w->next != NULL)
 		w->next->prev = w->prev;
 	w->next = w->prev = NULL;
+	w->u->nwaiters--;
 }
 
 static void
-to_ready(struct waiter *w)
+queue_push(struct waiter **head, struct waiter **tail, struct waiter *w)
 {
 	w->next = NULL;
-	if (ready_tail != NULL)
-		ready_tail->next = w;
+	if (*tail != NULL)
+		(*tail)->next = w;
 	else
-		ready_head = w;
-	ready_tail = w;
+		*head = w;
+	*tail = w;
+}
+
+static struct waiter *
+queue_pop(struct waiter **head, struct waiter **tail)
+{
+	struct waiter	*w = *head;
+
+	if (w != NULL && (*head = w->next) == NULL)
+		*tail = NULL;
+	return w;
+}
+
+/* For the responders (the caller broadcasts). Called with the lock held. */
+static void
+to_ready(struct waiter *w)
+{
+	queue_push(&ready_head, &ready_tail, w);
+}
+
+/* An unparked waiter for the finishers. Called with the lock held. */
+static void
+to_done(struct waiter *w, int fate)
+{
+	w->fate = fate;
+	queue_push(&done_head, &done_tail, w);
+	pthread_cond_signal(&done_cond);
 }
 
 /* A hint for `user`: bump its generation, hand its waiters to the
@@ -283,6 +395,7 @@ wake_all(void)
 	size_t	i;
 
 	generation++;
+	forgotten = generation;		/* users without a state, too */
 	for (i = 0; i < NBUCKETS; i++) {
 		struct ustate *u;
 
@@ -320,8 +433,10 @@ listen_connect(void)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.fd = PQsocket(listen_conn);
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1)
-		log_fatal("epoll_ctl listen: %s", strerror(errno));
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1) {
+		log_warn("epoll_ctl listen: %s; trying again", strerror(errno));
+		goto fail;
+	}
 	log_info("listening for event hints");
 	pthread_mutex_lock(&lock);
 	wake_all();
@@ -362,7 +477,9 @@ listen_drain(void)
 	pthread_mutex_unlock(&lock);
 }
 
-/* Forgets users with no waiters and no recent hint. */
+/* Forgets users with no waiters and no hint after `horizon`. A state made
+ * again for one of them starts at `forgotten` (ustate_get), never below a
+ * hint it may have held. Called with the lock held. */
 static void
 prune_ustates(uint64_t horizon)
 {
@@ -377,6 +494,28 @@ prune_ustates(uint64_t horizon)
 			} else
 				pp = &u->hnext;
 		}
+	if (horizon > forgotten)
+		forgotten = horizon;
+}
+
+/* Waiters past their deadline go to the finishers, a batch per hold of
+ * the lock so that parks and hints get their turn in between. */
+static void
+expire(int64_t now)
+{
+	struct waiter	*w;
+	int		 k;
+
+	do {
+		pthread_mutex_lock(&lock);
+		for (k = 0; k < EXPIRE_BATCH && nheap > 0 &&
+		    heap[0]->deadline <= now; k++) {
+			w = heap[0];
+			unpark(w);
+			to_done(w, WAITER_EMPTY);
+		}
+		pthread_mutex_unlock(&lock);
+	} while (k == EXPIRE_BATCH);
 }
 
 static void *
@@ -422,26 +561,14 @@ hub_main(void *arg)
 			if (w != NULL && recv(fd, &c, 1, MSG_PEEK |
 			    MSG_DONTWAIT) == -1 && errno == EAGAIN)
 				w = NULL;
-			if (w != NULL)
-				unpark(w);
-			pthread_mutex_unlock(&lock);
 			if (w != NULL) {
-				w->r->status = 499;	/* client closed */
-				poll_finish(w);
+				unpark(w);
+				to_done(w, WAITER_GONE);
 			}
+			pthread_mutex_unlock(&lock);
 		}
 		now = hub_now_ms();
-		for (;;) {
-			pthread_mutex_lock(&lock);
-			w = nheap > 0 && heap[0]->deadline <= now ? heap[0] :
-			    NULL;
-			if (w != NULL)
-				unpark(w);
-			pthread_mutex_unlock(&lock);
-			if (w == NULL)
-				break;
-			poll_finish_empty(w);
-		}
+		expire(now);
 		if (now >= next_prune) {
 			pthread_mutex_lock(&lock);
 			prune_ustates(horizon);
@@ -452,16 +579,13 @@ hub_main(void *arg)
 	}
 stop:
 	/* Everyone gets an empty answer and polls again (another process). */
-	for (;;) {
-		pthread_mutex_lock(&lock);
-		w = nheap > 0 ? heap[0] : NULL;
-		if (w != NULL)
-			unpark(w);
-		pthread_mutex_unlock(&lock);
-		if (w == NULL)
-			break;
-		poll_finish_empty(w);
+	pthread_mutex_lock(&lock);
+	while (nheap > 0) {
+		w = heap[0];
+		unpark(w);
+		to_done(w, WAITER_EMPTY);
 	}
+	pthread_mutex_unlock(&lock);
 	return NULL;
 }
 
@@ -478,13 +602,10 @@ responder_main(void *arg)
 		pthread_mutex_lock(&lock);
 		while (ready_head == NULL && !stopping)
 			pthread_cond_wait(&ready_cond, &lock);
-		if ((w = ready_head) == NULL) {
-			pthread_mutex_unlock(&lock);
-			break;
-		}
-		if ((ready_head = w->next) == NULL)
-			ready_tail = NULL;
+		w = queue_pop(&ready_head, &ready_tail);
 		pthread_mutex_unlock(&lock);
+		if (w == NULL)
+			break;
 		/* A hint may be for events this cursor already has: then
 		 * the waiter goes back until its own deadline. */
 		for (tries = 0;; tries++) {
@@ -499,6 +620,31 @@ responder_main(void *arg)
 	return NULL;
 }
 
+/* Answers what the hub let go; runs until hub_stop() says the hub and the
+ * responders (who may still displace polls) are done. */
+static void *
+finisher_main(void *arg)
+{
+	struct waiter	*w;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		while (done_head == NULL && !closing)
+			pthread_cond_wait(&done_cond, &lock);
+		w = queue_pop(&done_head, &done_tail);
+		pthread_mutex_unlock(&lock);
+		if (w == NULL)
+			break;
+		if (w->fate == WAITER_GONE) {
+			w->r->status = 499;	/* client closed */
+			poll_finish(w);
+		} else
+			poll_finish_empty(w);
+	}
+	return NULL;
+}
+
 void
 hub_start(void)
 {
@@ -506,6 +652,7 @@ hub_start(void)
 	int			i;
 
 	poll_config_load();
+	stopping = closing = 0;
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		log_fatal("epoll/eventfd: %s", strerror(errno));
@@ -519,6 +666,10 @@ hub_start(void)
 		log_fatal("pthread_create failed");
 	for (i = 0; i < RESPONDERS; i++)
 		if (pthread_create(&responders[i], NULL, responder_main,
+		    NULL) != 0)
+			log_fatal("pthread_create failed");
+	for (i = 0; i < FINISHERS; i++)
+		if (pthread_create(&finishers[i], NULL, finisher_main,
 		    NULL) != 0)
 			log_fatal("pthread_create failed");
 	janitor_start();
@@ -541,9 +692,17 @@ hub_stop(void)
 	pthread_join(hub_thread, NULL);
 	for (k = 0; k < RESPONDERS; k++)
 		pthread_join(responders[k], NULL);
+	/* Nobody queues for the finishers any more: let them drain and go. */
+	pthread_mutex_lock(&lock);
+	closing = 1;
+	pthread_cond_broadcast(&done_cond);
+	pthread_mutex_unlock(&lock);
+	for (k = 0; k < FINISHERS; k++)
+		pthread_join(finishers[k], NULL);
 	notify_stop();
 	if (listen_conn != NULL)
 		PQfinish(listen_conn);
+	listen_conn = NULL;
 	for (i = 0; i < NBUCKETS; i++)
 		while (buckets[i] != NULL) {
 			struct ustate *u = buckets[i];
@@ -552,7 +711,12 @@ hub_stop(void)
 			free(u);
 		}
 	free(heap);
+	heap = NULL;
+	nheap = capheap = 0;
 	free(byfd);
+	byfd = NULL;
+	nbyfd = 0;
 	close(epfd);
 	close(stopfd);
+	epfd = stopfd = -1;
 }

@@ -2,12 +2,13 @@
 #include "poll.h"
 
 /* The stream and this device: head, floor, acked cursor, and whether the
- * device's last poll is old enough ($2 seconds) to refresh presence. */
+ * device's last poll is old enough ($2 seconds) to refresh presence. No
+ * row: the session ended after auth_request() checked it. */
 const struct db_stmt sql_state = { "poll_state",
 	"SELECT st.head, st.floor, s.acked_seq,"
 	" s.last_poll_at IS NULL OR s.last_poll_at < now() - make_interval(secs => $2)"
 	" FROM sessions s JOIN streams st ON st.user_id = s.user_id"
-	" WHERE s.id = $1" };
+	" WHERE s.id = $1 AND s.revoked_at IS NULL" };
 const struct db_stmt sql_ack = { "poll_ack",
 	"SELECT poll_ack($1, $2, $3)::text" };
 /* One batch, already JSON, oldest first. */

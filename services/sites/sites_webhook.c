@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "site.h"
 #include "sites.h"
 #include "valid.h"
 
@@ -78,8 +79,11 @@ sites_webhook_get(struct http_req *r)
 		http_db_error(r);
 		return;
 	}
-	http_reply_wrap(r, 200, "webhook", PQntuples(res) == 1 &&
-	    !PQgetisnull(res, 0, 0) ? PQgetvalue(res, 0, 0) : "null");
+	if (PQntuples(res) != 1)
+		site_refuse_unknown(r);		/* removed since site_auth */
+	else
+		http_reply_wrap(r, 200, "webhook", !PQgetisnull(res, 0, 0) ?
+		    PQgetvalue(res, 0, 0) : "null");
 	PQclear(res);
 }
 
@@ -109,6 +113,10 @@ sites_webhook_put(struct http_req *r)
 	if ((res = DB_EXEC(r->db, &sql_webhook_put, db_i64(site, r->site_id),
 	    url, events)) == NULL) {
 		http_db_error(r);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		site_refuse_unknown(r);		/* removed since site_auth */
 		goto out;
 	}
 	http_reply_wrap(r, 200, "webhook", PQgetvalue(res, 0, 0));

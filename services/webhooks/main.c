@@ -15,6 +15,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "nofile.h"
 #include "webhooks.h"
 
 #define PURGE_EVERY	60	/* s */
@@ -56,6 +57,7 @@ main(void)
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	config_load("webhooks");
+	nofile_apply(config.max_files);
 	config_webhooks();
 	db_configure(config.database_url, "webhooks");
 	if (sodium_init() < 0)

@@ -182,17 +182,24 @@ webhooks_round(struct db *db)
 	PGresult	*res;
 	int		 i, n, running, left;
 
+	/* Made before anything is claimed: it needs descriptors of its own,
+	 * and running out of them must only delay this round. */
+	if ((multi = curl_multi_init()) == NULL) {
+		log_warn("curl_multi_init failed (out of descriptors or "
+		    "memory?)");
+		return -1;
+	}
 	res = DB_EXEC(db, &sql_claim, db_i64(lim, webhooks_config.batch),
 	    db_i64(lease, webhooks_config.timeout * 2 + 30));
-	if (res == NULL)
-		return -1;
-	if ((n = PQntuples(res)) == 0) {
+	if (res == NULL || (n = PQntuples(res)) == 0) {
+		curl_multi_cleanup(multi);
+		if (res == NULL)
+			return -1;
 		PQclear(res);
 		return 0;
 	}
-	if ((ds = calloc((size_t)n, sizeof(*ds))) == NULL ||
-	    (multi = curl_multi_init()) == NULL)
-		log_fatal("out of memory");
+	if ((ds = calloc((size_t)n, sizeof(*ds))) == NULL)
+		log_fatal("calloc: out of memory");
 	for (i = 0; i < n; i++) {
 		ds[i].id = db_get_i64(res, i, 0);
 		ds[i].attempts = (int)db_get_i64(res, i, 1);

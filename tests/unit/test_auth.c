@@ -3,6 +3,8 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "config.h"
+#include "http.h"
 #include "unit.h"
 
 static const char	*t_token_new(void);
@@ -10,6 +12,7 @@ static const char	*t_token_hash(void);
 static const char	*t_csrf(void);
 static const char	*t_password(void);
 static const char	*t_password_unknown_user(void);
+static const char	*t_session_cookies(void);
 static int		 is_b64url(const char *, size_t);
 static int		 is_hash(const char *);
 
@@ -118,6 +121,35 @@ t_password_unknown_user(void)
 	return NULL;
 }
 
+/* The cookies come from the reply auth_session_start filled, and only
+ * when the handler asks (after its commit). */
+static const char *
+t_session_cookies(void)
+{
+	static struct http_req	 r, none;
+	json_t			*reply, *empty;
+	long			 ttl = config.session_ttl;
+	int			 rc, rc_none;
+
+	config.session_ttl = 3600;
+	reply = json_pack("{s:s,s:s}", "token", "tok-123", "csrf_token",
+	    "csrf-456");
+	empty = json_object();
+	rc = auth_session_cookies(&r, reply);
+	rc_none = auth_session_cookies(&none, empty);
+	json_decref(reply);
+	json_decref(empty);
+	config.session_ttl = ttl;
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(r.headers, "Set-Cookie: parley_session=tok-123; "
+	    "Path=/api/; Max-Age=3600; HttpOnly; SameSite=Lax\r\n") != NULL);
+	CHECK(strstr(r.headers, "Set-Cookie: parley_csrf=csrf-456; Path=/; "
+	    "Max-Age=3600; SameSite=Lax\r\n") != NULL);
+	CHECK_EQ(rc_none, -1);
+	CHECK_EQ(none.headers_len, 0);
+	return NULL;
+}
+
 void
 test_auth(void)
 {
@@ -126,4 +158,5 @@ test_auth(void)
 	unit_run("auth_csrf_for", t_csrf);
 	unit_run("auth_password/round_trip", t_password);
 	unit_run("auth_password/unknown_user", t_password_unknown_user);
+	unit_run("auth_session_cookies", t_session_cookies);
 }

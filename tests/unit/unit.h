@@ -51,5 +51,9 @@ void	test_valid(void);
 void	test_sign(void);
 void	test_reply(void);
 void	test_ticker(void);
+void	test_log(void);
+void	test_nofile(void);
+void	test_db(void);
+void	test_poll_hub(void);
 
 #endif

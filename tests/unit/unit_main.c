@@ -71,6 +71,10 @@ main(void)
 	test_reply();
 	test_ticker();
 	test_sign();
+	test_log();
+	test_nofile();
+	test_db();
+	test_poll_hub();
 
 	printf("# %d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
