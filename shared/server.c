@@ -30,6 +30,8 @@
 #define ACCEPT_BACKOFF_MAX	500
 #define ACCEPT_LOG_S		10	/* one line per this many seconds */
 
+#define LISTEN_BACKLOG	65535
+
 struct worker {
 	pthread_t		 thread;
 	const struct service	*svc;
@@ -204,7 +206,11 @@ open_listener(const char *where)
 	/* A socket path left by a previous run would make bind() fail. */
 	if (where[0] != ':' && strchr(where, '/') != NULL)
 		(void)unlink(where);
-	if ((fd = FCGX_OpenSocket(where, 1024)) < 0)
+	/* A burst of long polls arrives faster than the workers park them;
+	 * a full backlog makes nginx's connect() fail at once (EAGAIN on a
+	 * unix socket: a 503). The kernel caps the value at
+	 * net.core.somaxconn (4096 on Debian 12). */
+	if ((fd = FCGX_OpenSocket(where, LISTEN_BACKLOG)) < 0)
 		log_fatal("cannot listen on %s: %s", where, strerror(errno));
 	if (strchr(where, '/') != NULL && chmod(where, 0660) == -1)
 		log_fatal("chmod %s: %s", where, strerror(errno));
