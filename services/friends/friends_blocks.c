@@ -49,16 +49,18 @@ friends_block(struct http_req *r)
 	ended = PQcmdTuples(res)[0] != '0';
 	PQclear(res);
 	res = NULL;
-	users[0] = r->user_id;
-	users[1] = target;
-	/* To the blocked side this is an ordinary unfriending. */
-	if (ended && events_emit(r->db, users, 2, "friend.removed",
-	    friends_removed_json(r->user_id, target), &woken) == -1)
-		goto dberr;
 	if ((res = DB_EXEC(r->db, &sql_requests_end_pair, me, them)) == NULL)
 		goto dberr;
 	PQclear(res);
 	res = NULL;
+	users[0] = r->user_id;
+	users[1] = target;
+	/* To the blocked side this is an ordinary unfriending. Streams are
+	 * the last locks a transaction takes (DESIGN.md, "Lock order"), so
+	 * the request rows are ended first. */
+	if (ended && events_emit(r->db, users, 2, "friend.removed",
+	    friends_removed_json(r->user_id, target), &woken) == -1)
+		goto dberr;
 	if (db_commit(r->db) == -1)
 		goto dberr;
 	notify_users(woken);
