@@ -5,6 +5,12 @@
 # (the repo's seeds are only read). Prints "ok fuzz_<name> ..." or
 # "FAIL fuzz_<name> ..." per driver; exits 1 if any driver failed to build
 # or found a crash, leak, hang or broken invariant.
+#
+# A campaign: FUZZ_RUNS=10000000 stops each driver after that many
+# executions instead (SECONDS is then only an upper bound), FUZZ_JOBS=2
+# runs that many fuzzing processes per driver, FUZZ_SAVE=1 merges the grown
+# corpus, minimized, back into tests/fuzz/corpus/fuzz_<name> to commit,
+# and FUZZ_ONLY=name limits the run to one driver.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -39,9 +45,13 @@ fi
 mkdir -p "$OUT"
 
 failed=0
+runs_opt=()
+[ -n "${FUZZ_RUNS:-}" ] && runs_opt=(-runs="$FUZZ_RUNS")
+jobs=${FUZZ_JOBS:-1}
 for src in tests/fuzz/fuzz_*.c; do
 	driver=$(basename "$src" .c)		# fuzz_query
 	name=${driver#fuzz_}			# query
+	[ -n "${FUZZ_ONLY:-}" ] && [ "$FUZZ_ONLY" != "$name" ] && continue
 	bin=$OUT/$driver
 	log=$OUT/$driver.log
 
@@ -68,13 +78,36 @@ for src in tests/fuzz/fuzz_*.c; do
 	dict=()
 	[ -f "tests/fuzz/$driver.dict" ] && dict=(-dict="tests/fuzz/$driver.dict")
 
-	"$bin" -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
-	    -artifact_prefix="$OUT/$driver-" "${dict[@]}" "$corpus" >"$log" 2>&1
-	rc=$?
+	if [ "$jobs" -gt 1 ]; then
+		# Each job writes fuzz-N.log (-runs counts per job); libFuzzer
+		# copies those into its own output when a job ends.
+		(cd "$OUT" && "$ROOT/$bin" -max_total_time="$secs" -timeout=10 \
+		    -print_final_stats=1 -artifact_prefix="$ROOT/$OUT/$driver-" \
+		    "${runs_opt[@]}" -jobs="$jobs" -workers="$jobs" \
+		    "${dict[@]/-dict=/-dict=$ROOT/}" "$ROOT/$corpus") >"$log" 2>&1
+		rc=$?
+		rm -f "$OUT"/fuzz-*.log
+	else
+		"$bin" -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
+		    -artifact_prefix="$OUT/$driver-" "${runs_opt[@]}" "${dict[@]}" \
+		    "$corpus" >"$log" 2>&1
+		rc=$?
+	fi
 
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | awk '{print $2}')
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" |
+	    awk '{ n += $1 } END { print n }')
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" |
+	    awk '{ n += $1 } END { print n }')
+	cov=$(grep -oE 'cov: [0-9]+' "$log" | awk '{print $2}' | sort -n | tail -n 1)
+	if [ "$rc" -eq 0 ] && [ "${FUZZ_SAVE:-0}" = 1 ]; then
+		# The repo's seeds stay; only inputs that add coverage to them
+		# are copied in (-merge=1 into the first directory).
+		mkdir -p "tests/fuzz/corpus/$driver"
+		"$bin" -merge=1 "${dict[@]}" "tests/fuzz/corpus/$driver" "$corpus" \
+		    >"$OUT/$driver.merge.log" 2>&1 ||
+		    echo "  merge failed: see $OUT/$driver.merge.log"
+		echo "  corpus: $(ls "tests/fuzz/corpus/$driver" | wc -l) inputs kept in tests/fuzz/corpus/$driver"
+	fi
 	if [ "$rc" -eq 0 ]; then
 		echo "ok $driver (${secs}s, ${runs:-?} runs, ${rate:-?} exec/s, cov ${cov:-?})"
 	else
