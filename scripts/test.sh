@@ -4,6 +4,9 @@
 # scan of every service log for sanitizer reports. Ends with one line
 # "N passed, N failed".
 set -uo pipefail
+# nginx (and other daemons) live in /usr/sbin, which a normal user's PATH
+# on Debian does not include.
+export PATH=$PATH:/usr/sbin:/sbin
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
