@@ -135,3 +135,30 @@ test('a stale pid file never gets another process signalled', { skip, timeout: 6
     .stdout.split('\n').filter(Boolean).map(Number).filter((p) => p !== pidOf('webhooks'));
   for (const p of orphans) { try { process.kill(p, 'SIGTERM'); } catch (e) { /* gone */ } }
 });
+
+test('a supervisor whose script is changed under it (git pull) still ends cleanly', { skip, timeout: 60000 }, async () => {
+  // bash reads a script as it runs it: a supervisor started from this copy
+  // would, once the copy changes, resume at its old byte offset in the new
+  // text (it once ran the `run` branch's log tail forever after `stop`).
+  const copy = path.join(ROOT, 'scripts', `.parley-edit-${process.pid}`);
+  const sentinel = path.join(RUN, `edit-sentinel-${process.pid}`);
+  fs.copyFileSync(path.join(ROOT, 'scripts/parley'), copy);
+  fs.chmodSync(copy, 0o755);
+  try {
+    spawnSync(copy, ['restart-service', 'webhooks'], { env: process.env, encoding: 'utf8' });
+    const sup = Number(fs.readFileSync(path.join(RUN, 'webhooks.super'), 'utf8').split(/\s+/)[0]);
+    assert.match(fs.readFileSync(`/proc/${sup}/cmdline`, 'utf8'), /\.parley-edit-/);
+    // An update that adds a command at the end: what a supervisor that
+    // reads on after its old offset would run next.
+    fs.appendFileSync(copy, `\ntouch '${sentinel}'\nsleep 300\n`);
+    stack('stop-service', 'webhooks');
+    await until('the old supervisor to end', () => !alive(sup), 10000);
+    await sleep(300);
+    assert.ok(!fs.existsSync(sentinel), 'the supervisor ran text added to its script after it started');
+  } finally {
+    fs.rmSync(copy, { force: true });
+    fs.rmSync(sentinel, { force: true });
+    stack('restart-service', 'webhooks');
+  }
+  assert.match(statusLine('webhooks'), /^webhooks: running \(pid \d+\)/);
+});
