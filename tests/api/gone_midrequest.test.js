@@ -21,6 +21,12 @@ function psql(sql) {
   return stack('psql', '-qAtX', '-v', 'ON_ERROR_STOP=1', '-c', sql).trim();
 }
 
+// The same as the cluster's superuser: replica mode (deleting without
+// cascades) is not for the schema owner.
+function psqlAdmin(sql) {
+  return stack('psql-admin', '-qAtX', '-v', 'ON_ERROR_STOP=1', '-c', sql).trim();
+}
+
 // A psql session kept open, so a transaction can span several steps.
 // run(sql) resolves once psql has executed it.
 function psqlSession() {
@@ -106,12 +112,12 @@ test('a login ticket whose user was deleted is refused as invalid_ticket and sta
   // in a deadlock (503) instead. Put back afterwards.
   const saved = psql(`SELECT row_to_json(u) FROM users u WHERE id = ${u.user.id}`);
   assert.ok(saved.startsWith('{'), saved);
-  psql(`BEGIN; SET LOCAL session_replication_role = replica; DELETE FROM users WHERE id = ${u.user.id}; COMMIT;`);
+  psqlAdmin(`BEGIN; SET LOCAL session_replication_role = replica; DELETE FROM users WHERE id = ${u.user.id}; COMMIT;`);
   let r;
   try {
     r = await api.post('/api/v1/auth/ticket', { json: { ticket: t.json.ticket } });
   } finally {
-    psql(`BEGIN; SET LOCAL session_replication_role = replica; INSERT INTO users SELECT * FROM json_populate_record(NULL::users, '${saved.replace(/'/g, "''")}'); COMMIT;`);
+    psqlAdmin(`BEGIN; SET LOCAL session_replication_role = replica; INSERT INTO users SELECT * FROM json_populate_record(NULL::users, '${saved.replace(/'/g, "''")}'); COMMIT;`);
   }
   assertError(assert, r, 401, 'invalid_ticket');
   assert.equal(r.headers['set-cookie'], undefined, 'no cookie for a refused ticket');
