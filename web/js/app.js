@@ -217,6 +217,7 @@
 			sending: false,
 			skew: 0,             /* server clock - our clock, ms */
 			connection: 'ok',
+			shownImages: {},     /* message id -> true: the viewer asked to load its image */
 			generation: 0
 		};
 	}
@@ -1399,6 +1400,49 @@
 	}
 	PA.callLabel = callLabel;
 
+	/* The host an http(s) URL points at, as a person should read it (no
+	 * user:password@ in front to pass for another host). */
+	function urlHost(url) {
+		var m = /^https?:\/\/([^\/?#\\]*)/i.exec(url || ''), h;
+		if (!m) {
+			return '';
+		}
+		h = m[1];
+		h = h.substring(h.lastIndexOf('@') + 1);
+		return h.toLowerCase();
+	}
+	PA.urlHost = urlHost;
+
+	/*
+	 * Someone else's image: loading it would tell its host (chosen by the
+	 * sender) this viewer's address and when they read the message. It
+	 * loads only when asked, and then stays shown for this session.
+	 */
+	function imagePlaceholder(m, size) {
+		var b = m.body || {}, box, button;
+		button = el('button', {
+			className: 'button small', type: 'button', text: 'Show image from ' + urlHost(b.url),
+			attrs: { 'data-test': 'show-image' }
+		});
+		box = el('div', { className: 'attach-image hold', attrs: { 'data-test': 'image-placeholder' } }, [
+			el('span', { className: 'attach-caption', text: (b.name || 'Image') + (size ? ' · ' + size : '') }),
+			el('span', { className: 'attach-hold-note', text: 'Not loaded: the image is on another site.' }),
+			button
+		]);
+		U.on(button, 'click', function (e) {
+			var shown;
+			if (e && e.preventDefault) {
+				e.preventDefault();
+			}
+			S.shownImages[m.id] = true;
+			shown = attachmentNode(m);
+			if (box.parentNode) {
+				box.parentNode.replaceChild(shown, box);
+			}
+		});
+		return box;
+	}
+
 	function attachmentNode(m) {
 		var b = m.body || {}, size = U.size(b.size), isImage, img, caption, a;
 		var link = { href: b.url, attrs: { target: '_blank', rel: 'noopener noreferrer', 'data-test': 'attachment' } };
@@ -1407,9 +1451,9 @@
 			return el('span', { className: 'attach-name', text: (b.name || 'file') + (size ? ' · ' + size : '') });
 		}
 		isImage = m.type === 'image' || /^image\//.test(b.mime || '');
-		if (isImage) {
+		if (isImage && (m.from === S.me.id || !m.id || S.shownImages[m.id])) {
 			link.className = 'attach-image';
-			img = el('img', { attrs: { src: b.url, alt: b.name || 'image' } });
+			img = el('img', { attrs: { src: b.url, alt: b.name || 'image', referrerpolicy: 'no-referrer' } });
 			caption = el('span', { className: 'attach-caption', text: (b.name || '') + (size ? ' · ' + size : '') });
 			a = el('a', link, [img, caption]);
 			/* A link that is not (or no longer) an image: say so. */
@@ -1418,6 +1462,9 @@
 				U.setText(caption, (b.name || 'Image') + ' (no preview)' + (size ? ' · ' + size : ''));
 			});
 			return a;
+		}
+		if (isImage) {
+			return imagePlaceholder(m, size);
 		}
 		link.className = 'attach-file';
 		return el('a', link, [
