@@ -246,3 +246,33 @@ test('frame: a ticket signs the framed client in at once, without touching the b
   assert.deepEqual([...logs, ...hostLogs].filter((l) => /pageerror/.test(l)), []);
   await context.close();
 });
+
+test('old engines (no fetch): the question works the same; "no" revokes the ticket\'s session and its cookie', async () => {
+  const u = await siteUser(site, 'hox');
+  await login(site, u);
+  const sessions = async () => (await api.get('/api/v1/auth/sessions', { token: u.token })).json.sessions.length;
+  const before = await sessions();
+  const context = await browser.newContext();
+  await context.addInitScript(() => { delete window.fetch; window.fetch = undefined; });
+  const page = await context.newPage();
+  const logs = track(page, 'nofetch');
+  await page.goto(`${PARLEY}/#ticket=${encodeURIComponent(await ticketFor(u))}`);
+  await waitIn(page, logs, 'the question', () => document.body.getAttribute('data-screen') === 'handoff');
+  assert.equal(await page.evaluate(() => typeof window.fetch), 'undefined');
+  assert.match(await page.textContent('#handoff-account'), new RegExp('@' + u.user.username));
+  await page.click('#handoff-cancel');
+  await waitIn(page, logs, 'the login form', () => document.body.getAttribute('data-screen') === 'auth');
+  for (let i = 0; i < 50 && (await sessions()) !== before; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await sessions(), before, 'the declined ticket\'s session is revoked');
+  await page.reload();
+  await waitIn(page, logs, 'the login form after a reload (no cookie session left)', () =>
+    document.body.getAttribute('data-screen') === 'auth');
+  // And yes: signed in, this tab.
+  await page.goto(`${PARLEY}/#ticket=${encodeURIComponent(await ticketFor(u))}`);
+  await waitIn(page, logs, 'the question again', () => document.body.getAttribute('data-screen') === 'handoff');
+  await page.click('#handoff-accept');
+  await waitIn(page, logs, 'the app', appReady);
+  assert.equal(await page.evaluate(() => PA.state.me.id), u.user.id);
+  assert.deepEqual(logs.filter((l) => /pageerror/.test(l)), []);
+  await context.close();
+});

@@ -158,42 +158,42 @@
 				callback(err, data);
 			}
 		}
-		if (typeof root.fetch !== 'function') {
-			new root.Parley.Client({ token: token }).request(method, '/api/v1' + path, body, finish);
-			return;
-		}
-		if (token) {
-			headers.Authorization = 'Bearer ' + token;
-		}
-		if (body) {
-			headers['Content-Type'] = 'application/json';
-		}
-		root.fetch('/api/v1' + path, {
-			method: method, headers: headers, credentials: 'omit', cache: 'no-store',
-			body: body ? JSON.stringify(body) : undefined
-		}).then(function (r) {
-			return r.text().then(function (text) {
-				var json = null, err;
-				try {
-					json = text ? JSON.parse(text) : null;
-				} catch (e) {
-					json = null;
-				}
-				if (r.status >= 200 && r.status < 300 && (json || r.status === 204)) {
-					finish(null, json);
-					return;
-				}
-				err = new Error(json && json.error ? json.error.message : 'HTTP ' + r.status);
-				err.code = json && json.error ? json.error.code : 'http_' + r.status;
-				err.status = r.status;
+		if (typeof root.fetch === 'function') {
+			if (token) {
+				headers.Authorization = 'Bearer ' + token;
+			}
+			if (body) {
+				headers['Content-Type'] = 'application/json';
+			}
+			root.fetch('/api/v1' + path, {
+				method: method, headers: headers, credentials: 'omit', cache: 'no-store',
+				body: body ? JSON.stringify(body) : undefined
+			}).then(function (r) {
+				return r.text().then(function (text) {
+					var json = null, err;
+					try {
+						json = text ? JSON.parse(text) : null;
+					} catch (e) {
+						json = null;
+					}
+					if (r.status >= 200 && r.status < 300 && (json || r.status === 204)) {
+						finish(null, json);
+						return;
+					}
+					err = new Error(json && json.error ? json.error.message : 'HTTP ' + r.status);
+					err.code = json && json.error ? json.error.code : 'http_' + r.status;
+					err.status = r.status;
+					finish(err);
+				});
+			})['catch'](function () {
+				var err = new Error('No reply from the server.');
+				err.code = 'network_error';
+				err.status = 0;
 				finish(err);
 			});
-		})['catch'](function () {
-			var err = new Error('No reply from the server.');
-			err.code = 'network_error';
-			err.status = 0;
-			finish(err);
-		});
+		} else {
+			new root.Parley.Client({ token: token }).request(method, '/api/v1' + path, body, finish);
+		}
 	}
 
 	function freshState() {
