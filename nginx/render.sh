@@ -14,6 +14,12 @@
 #   PARLEY_BODY_LIMIT  the services' body limit (nginx allows at least 1 MiB)
 #   PARLEY_CONN_PER_ADDR  open connections per client address (default
 #                   1000; 0 = no limit); more get a JSON 429
+#   PARLEY_FRAME_ANCESTORS  who may frame the web client: 'self', 'none' or
+#                   a space-separated list of origins (scheme://host[:port],
+#                   "*." before the host and ":*" as the port allowed),
+#                   'self' among them; default 'self'. Sent as CSP
+#                   frame-ancestors (plus X-Frame-Options for 'self' or
+#                   'none' alone, for browsers without CSP)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${NGINX_VAR:?}" "${NGINX_ROOT:?}" "${NGINX_LISTEN:?}" "${NGINX_UPSTREAM:?}"
@@ -34,13 +40,44 @@ if [ "$per_addr" -gt 0 ]; then
 else
 	limit_conn="# limit_conn: off (PARLEY_CONN_PER_ADDR=0)"
 fi
+frame_bad() {
+	echo "PARLEY_FRAME_ANCESTORS must be 'self', 'none' or origins like https://shop.example.com separated by spaces; got: $1" >&2
+	exit 1
+}
+ancestors=${PARLEY_FRAME_ANCESTORS:-\'self\'}
+nl='
+'
+case $ancestors in *"$nl"*|*';'*|*','*) frame_bad "$ancestors" ;; esac
+frame=""
+set -f
+for t in $ancestors; do
+	case $t in
+	"'self'") ;;
+	"'none'") ;;
+	*) printf '%s\n' "$t" | grep -Eqx 'https?://(\*\.)?([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(:([0-9]{1,5}|\*))?' ||
+	    frame_bad "$t" ;;
+	esac
+	frame="${frame:+$frame }$t"
+done
+set +f
+[ -n "$frame" ] || frame_bad "an empty list"
+case " $frame " in
+" 'none' ") ;;
+*" 'none' "*) frame_bad "$frame ('none' must stand alone)" ;;
+esac
+case $frame in
+"'self'") frame_options="add_header X-Frame-Options SAMEORIGIN always;" ;;
+"'none'") frame_options="add_header X-Frame-Options DENY always;" ;;
+*) frame_options="# X-Frame-Options: none (it cannot name other origins)" ;;
+esac
 mkdir -p "$NGINX_VAR/nginx/tmp" "$NGINX_VAR/log" "$NGINX_VAR/run"
 out="$NGINX_VAR/nginx/nginx.conf"
 sed -e "s|@USER_LINE@|${NGINX_USER:-}|" -e "s|@VAR@|$NGINX_VAR|g" \
     -e "s|@ROOT@|$NGINX_ROOT|g" -e "s|@LISTEN@|$NGINX_LISTEN|" \
     -e "s|@NGINX_BODY_LIMIT@|$limit|" -e "s|@NOFILE@|$nofile|" \
     -e "s|@CONNECTIONS@|$conns|" -e "s|@WORKERS@|$workers|" \
-    -e "s|@LIMIT_CONN@|$limit_conn|" "$here/parley.conf.in" >"$out.tmp"
+    -e "s|@LIMIT_CONN@|$limit_conn|" -e "s|@FRAME_ANCESTORS@|$frame|" \
+    -e "s|@FRAME_OPTIONS@|$frame_options|" "$here/parley.conf.in" >"$out.tmp"
 for s in $(sed -n 's/.*@UPSTREAM_\([a-z]*\)@.*/\1/p' "$here/parley.conf.in"); do
 	# shellcheck disable=SC2059
 	up=$(printf "$NGINX_UPSTREAM" "$s")

@@ -11,7 +11,8 @@
  *     obtained) the user is signed in at once; without either they log in
  *     inside the frame. Framed, the client keeps its token in
  *     sessionStorage: the SameSite=Lax session cookie is not sent to a
- *     cross-site frame.
+ *     cross-site frame. Only pages on the origins in Parley's
+ *     PARLEY_FRAME_ANCESTORS may frame it (README "Configuration").
  *
  *   ParleyEmbed.widget({server: 'https://chat.example.com', token: token,
  *                       container: 'parley-badge', userId: 42,
@@ -20,8 +21,11 @@
  *     origins with JSONP (script tags; no XHR, no CORS) and shows
  *     "3 new messages - latest from Bob: hi" or "Incoming call from Bob"
  *     with a link that opens the full client (a popup, or a frame when
- *     opts.frame names a container). Returns a handle with stop() and
- *     open().
+ *     opts.frame names a container). The popup is a top-level tab, where
+ *     the client never takes a handed token silently (any page could
+ *     open such a link): without a session it asks the user to confirm
+ *     the account; signed in already, it keeps that session. Returns a
+ *     handle with stop() and open().
  */
 (function (root) {
 	'use strict';

@@ -234,8 +234,14 @@ test('widget: JSONP long polling shows live messages and a ringing call, resumes
     assert.ok(polls.every((r) => r.type === 'script' && /callback=ParleyEmbed\._cb\d+/.test(r.url)));
     assert.deepEqual(p.logs.filter((l) => /pageerror/.test(l)), []);
 
-    // "Open Parley" opens the full client in a popup, signed in by the token.
+    // "Open Parley" opens the full client in a popup, signed in by the
+    // token once Alice confirms it is her account (a top-level tab
+    // without a session never takes a hand-off silently: login CSRF).
     const [popup] = await Promise.all([p.context.waitForEvent('page'), p.page.click('.parley-embed-open')]);
+    await popup.waitForFunction(() => document.body && document.body.getAttribute('data-screen') === 'handoff',
+      undefined, { timeout: 20000, polling: 100 });
+    assert.match(await popup.textContent('#handoff-account'), new RegExp('@' + alice.user.username));
+    await popup.click('#handoff-accept');
     await popup.waitForFunction(() => document.body && document.body.getAttribute('data-screen') === 'app' &&
       window.PA && PA.state.me && PA.loop && PA.loop.ready, undefined, { timeout: 20000, polling: 100 });
     assert.equal(await popup.evaluate(() => PA.state.me.id), alice.user.id);

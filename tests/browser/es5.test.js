@@ -1,6 +1,7 @@
 // The shipped browser code must run in old engines (IE8/9-era): every file
 // under web/js/ and web/embed.js (loaded by other sites) parses as ECMAScript 5 (no let/const, arrow functions,
-// template strings, classes, ...), uses neither fetch() nor Promise, and
+// template strings, classes, ...), uses neither fetch() (except behind a
+// feature test, with a fallback for old engines) nor Promise, and
 // avoids what ES5-capable parsers accept but IE8 does not (trailing commas
 // in literals, reserved words as property names). The web client's own
 // files (app*.js) and embed.js also stay off the Array/DOM extras IE8 lacks. Pure
@@ -81,14 +82,22 @@ for (const file of FILES) {
     }
 
     const problems = [];
-    // fetch( and Promise in code (strings and comments do not count).
+    // Promise in code (strings and comments do not count).
     const tokens = [...acorn.tokenizer(src, { ecmaVersion: 5 })];
     tokens.forEach((tok, i) => {
       if (tok.type.label !== 'name') return;
-      const prev = tokens[i - 1], next = tokens[i + 1];
+      const prev = tokens[i - 1];
       const member = prev && prev.type.label === '.';
-      if (tok.value === 'fetch' && next && next.type.label === '(') problems.push(`${where(src, tok.start)} fetch(`);
       if (tok.value === 'Promise' && !member) problems.push(`${where(src, tok.start)} Promise`);
+    });
+    // fetch(...), unless an enclosing test checks for it (the code then
+    // has its own way for engines without it).
+    walk(ast, (node, ancestors) => {
+      if (node.type !== 'CallExpression') return;
+      const c = node.callee;
+      const isFetch = (c.type === 'Identifier' && c.name === 'fetch') ||
+        (c.type === 'MemberExpression' && !c.computed && c.property.name === 'fetch');
+      if (isFetch && !guarded(src, ancestors, 'fetch')) problems.push(`${where(src, c.start)} fetch( without a feature test`);
     });
 
     walk(ast, (node) => {

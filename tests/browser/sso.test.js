@@ -1,5 +1,5 @@
 // Single sign-on in the web client itself: a page opened at /#ticket=...
-// comes up signed in (token mode), a site's system messages show as a
+// comes up signed in (token mode) once the user confirms the account, a site's system messages show as a
 // read-only "notices" conversation named after the site, a friendship the
 // site imports appears live, and a used ticket gives a clear message.
 // Screenshot: tests/artifacts/sso-notices.png.
@@ -28,6 +28,11 @@ test('a #ticket= page signs in; notices are read-only; friend.added shows live; 
   const logs = [];
   page.on('pageerror', (e) => logs.push('pageerror: ' + e.message));
   await page.goto(`${BASE.origin}/#ticket=${encodeURIComponent(t.json.ticket)}`);
+  // A top-level tab without a session asks first, naming the account
+  // (tests/browser/handoff.test.js has the rest of that rule).
+  await page.waitForFunction(() => document.body.getAttribute('data-screen') === 'handoff', undefined, { timeout: 20000 });
+  assert.match(await page.textContent('#handoff-account'), new RegExp('@' + a.user.username));
+  await page.click('#handoff-accept');
   await page.waitForFunction((name) => {
     const el = document.getElementById('me-username');
     return el && el.textContent.indexOf(name) >= 0;

@@ -33,12 +33,23 @@
 	 * Token mode. In a cross-site frame (ParleyEmbed.frame) the session
 	 * cookie (SameSite=Lax) is never sent, so there the client uses the
 	 * token from login/register as a bearer token and keeps it in
-	 * sessionStorage: a reload inside the frame stays signed in. A host
-	 * site may hand a token in the URL fragment (#token=...; read once,
-	 * then removed from the address), which signs the user in directly,
-	 * or better a one-time login ticket (#ticket=..., single sign-on from
-	 * a site's backend, see README "PHP sites"), traded for a token at
-	 * POST /auth/ticket before anything else.
+	 * sessionStorage: a reload inside the frame stays signed in.
+	 *
+	 * Hand-offs. A page may hand over a session in the URL fragment: a
+	 * token (#token=...) or better a one-time login ticket (#ticket=...,
+	 * single sign-on from a site's backend, see README "PHP sites"),
+	 * traded for a token at POST /auth/ticket. Both are read once and
+	 * removed from the address at once. Any page can open such a link,
+	 * so a hand-off is only taken where it is meant (login CSRF):
+	 *   - inside a frame (the embedding page, which PARLEY_FRAME_ANCESTORS
+	 *     allows, decides who is signed in there): used at once, for this
+	 *     frame only (a ticket is redeemed without touching the cookies
+	 *     where the browser can);
+	 *   - in a top-level tab without a session: only after the user saw
+	 *     the account it would sign them in as and confirmed (the widget's
+	 *     "Open Parley" popup comes this way), then for this tab only;
+	 *   - a tab that is signed in keeps its session: the hand-off is
+	 *     dropped unused (a ticket is not even redeemed) with a notice.
 	 */
 	var TOKEN_KEY = 'parley.token';
 
@@ -69,8 +80,7 @@
 		return null;
 	}
 
-	/* #token=... or #ticket=... from the host page: read both, then the
-	 * fragment is removed from the URL at once. */
+	/* #token=... or #ticket=... in a fragment. */
 	function fragmentParam(hash, name) {
 		var m = new RegExp('^#(?:.*&)?' + name + '=([^&]*)').exec(hash), t;
 		if (!m) {
@@ -84,38 +94,105 @@
 		return t || null;
 	}
 
-	function handedOver() {
-		var hash = root.location.hash || '';
+	function handoffIn(hash) {
 		var got = { token: fragmentParam(hash, 'token'), ticket: fragmentParam(hash, 'ticket') };
-		if (got.token || got.ticket) {
-			if (root.history && root.history.replaceState) {
-				root.history.replaceState(null, '', root.location.pathname + root.location.search);
-			} else {
-				root.location.replace('#/');
-			}
-		}
-		return got;
+		return got.token || got.ticket ? got : null;
 	}
 
-	var fragment = handedOver();
-	var handed = fragment.token;
-	var ticket = fragment.ticket;
-	var tokenMode = !!handed || !!ticket || framed() || !!tokenStore();
-	if (handed) {
-		tokenStore(handed);
+	/* Removes the fragment from the address (and from the history). */
+	function dropFragment() {
+		if (root.history && root.history.replaceState) {
+			root.history.replaceState(null, '', root.location.pathname + root.location.search);
+		} else {
+			root.location.replace('#/');
+		}
+	}
+
+	var isFramed = framed();
+	var handoff = handoffIn(root.location.hash || '');
+	if (handoff) {
+		dropFragment();
+	}
+	var tokenMode = isFramed || !!tokenStore();
+	if (isFramed && handoff && handoff.token) {
+		/* The embedding page's token replaces this frame's. */
+		tokenStore(handoff.token);
+		handoff = null;
 	}
 
 	var client = PA.client = new root.Parley.Client(tokenMode ?
-	    { token: handed || tokenStore(), keepToken: true } : {});
+	    { token: tokenStore(), keepToken: true } : {});
 	var S;
 
 	PA.tokenMode = tokenMode;
+
+	/* From now on this tab signs in with `token` (kept for reloads). */
+	function useToken(token) {
+		tokenMode = PA.tokenMode = true;
+		client.keepToken = true;
+		client.token = token;
+		tokenStore(token);
+	}
 
 	/* The session is gone: forget a kept token too. */
 	function dropToken() {
 		if (tokenMode) {
 			client.token = null;
 			tokenStore(null);
+		}
+	}
+
+	/*
+	 * One API request with `token` (or none) that neither sends nor
+	 * stores cookies where the browser can (fetch with credentials
+	 * "omit"): redeeming or revoking a hand-off must not replace the
+	 * cookie session of the other tabs. Older browsers fall back to
+	 * XMLHttpRequest, which always does both on the same origin.
+	 * callback(err, data) as with Parley.Client.
+	 */
+	function bare(method, path, body, token, callback) {
+		var headers = { Accept: 'application/json' }, done = false;
+		function finish(err, data) {
+			if (!done) {
+				done = true;
+				callback(err, data);
+			}
+		}
+		if (typeof root.fetch === 'function') {
+			if (token) {
+				headers.Authorization = 'Bearer ' + token;
+			}
+			if (body) {
+				headers['Content-Type'] = 'application/json';
+			}
+			root.fetch('/api/v1' + path, {
+				method: method, headers: headers, credentials: 'omit', cache: 'no-store',
+				body: body ? JSON.stringify(body) : undefined
+			}).then(function (r) {
+				return r.text().then(function (text) {
+					var json = null, err;
+					try {
+						json = text ? JSON.parse(text) : null;
+					} catch (e) {
+						json = null;
+					}
+					if (r.status >= 200 && r.status < 300 && (json || r.status === 204)) {
+						finish(null, json);
+						return;
+					}
+					err = new Error(json && json.error ? json.error.message : 'HTTP ' + r.status);
+					err.code = json && json.error ? json.error.code : 'http_' + r.status;
+					err.status = r.status;
+					finish(err);
+				});
+			})['catch'](function () {
+				var err = new Error('No reply from the server.');
+				err.code = 'network_error';
+				err.status = 0;
+				finish(err);
+			});
+		} else {
+			new root.Parley.Client({ token: token }).request(method, '/api/v1' + path, body, finish);
 		}
 	}
 
@@ -140,6 +217,7 @@
 			sending: false,
 			skew: 0,             /* server clock - our clock, ms */
 			connection: 'ok',
+			shownImages: {},     /* message id -> true: the viewer asked to load its image */
 			generation: 0
 		};
 	}
@@ -186,6 +264,12 @@
 		default:
 			return (err.message && err.message !== err.code) ? err.message : (fallback || 'Something went wrong.');
 		}
+	};
+
+	/* A notice that stays until dismissed (or the next login). */
+	PA.notice = function (text) {
+		U.setText($('notice-text'), text || '');
+		U.show($('notice'), !!text);
 	};
 
 	PA.isNarrow = function () {
@@ -252,6 +336,7 @@
 		U.removeClass(doc.body, 'booting');
 		U.show($('splash'), name === 'splash');
 		U.show($('auth'), name === 'auth');
+		U.show($('handoff'), name === 'handoff');
 		U.show($('app'), name === 'app');
 		doc.body.setAttribute('data-screen', name);
 	}
@@ -356,6 +441,7 @@
 
 	function logout() {
 		stop();
+		PA.notice('');
 		if (root.location.hash) {
 			root.location.hash = '#/';
 		}
@@ -752,7 +838,11 @@
 	/* ------------------------------------------------------------ */
 
 	function route() {
-		var h = root.location.hash || '', m;
+		var h = root.location.hash || '', m, got = handoffIn(h);
+		if (got) {
+			hashHandoff(got);
+			return;
+		}
 		if (!S.me) {
 			return;
 		}
@@ -1310,6 +1400,49 @@
 	}
 	PA.callLabel = callLabel;
 
+	/* The host an http(s) URL points at, as a person should read it (no
+	 * user:password@ in front to pass for another host). */
+	function urlHost(url) {
+		var m = /^https?:\/\/([^\/?#\\]*)/i.exec(url || ''), h;
+		if (!m) {
+			return '';
+		}
+		h = m[1];
+		h = h.substring(h.lastIndexOf('@') + 1);
+		return h.toLowerCase();
+	}
+	PA.urlHost = urlHost;
+
+	/*
+	 * Someone else's image: loading it would tell its host (chosen by the
+	 * sender) this viewer's address and when they read the message. It
+	 * loads only when asked, and then stays shown for this session.
+	 */
+	function imagePlaceholder(m, size) {
+		var b = m.body || {}, box, button;
+		button = el('button', {
+			className: 'button small', type: 'button', text: 'Show image from ' + urlHost(b.url),
+			attrs: { 'data-test': 'show-image' }
+		});
+		box = el('div', { className: 'attach-image hold', attrs: { 'data-test': 'image-placeholder' } }, [
+			el('span', { className: 'attach-caption', text: (b.name || 'Image') + (size ? ' · ' + size : '') }),
+			el('span', { className: 'attach-hold-note', text: 'Not loaded: the image is on another site.' }),
+			button
+		]);
+		U.on(button, 'click', function (e) {
+			var shown;
+			if (e && e.preventDefault) {
+				e.preventDefault();
+			}
+			S.shownImages[m.id] = true;
+			shown = attachmentNode(m);
+			if (box.parentNode) {
+				box.parentNode.replaceChild(shown, box);
+			}
+		});
+		return box;
+	}
+
 	function attachmentNode(m) {
 		var b = m.body || {}, size = U.size(b.size), isImage, img, caption, a;
 		var link = { href: b.url, attrs: { target: '_blank', rel: 'noopener noreferrer', 'data-test': 'attachment' } };
@@ -1318,9 +1451,9 @@
 			return el('span', { className: 'attach-name', text: (b.name || 'file') + (size ? ' · ' + size : '') });
 		}
 		isImage = m.type === 'image' || /^image\//.test(b.mime || '');
-		if (isImage) {
+		if (isImage && (m.from === S.me.id || !m.id || S.shownImages[m.id])) {
 			link.className = 'attach-image';
-			img = el('img', { attrs: { src: b.url, alt: b.name || 'image' } });
+			img = el('img', { attrs: { src: b.url, alt: b.name || 'image', referrerpolicy: 'no-referrer' } });
 			caption = el('span', { className: 'attach-caption', text: (b.name || '') + (size ? ' · ' + size : '') });
 			a = el('a', link, [img, caption]);
 			/* A link that is not (or no longer) an image: say so. */
@@ -1329,6 +1462,9 @@
 				U.setText(caption, (b.name || 'Image') + ' (no preview)' + (size ? ' · ' + size : ''));
 			});
 			return a;
+		}
+		if (isImage) {
+			return imagePlaceholder(m, size);
 		}
 		link.className = 'attach-file';
 		return el('a', link, [
@@ -1919,6 +2055,9 @@
 			}
 		});
 		U.on(root, 'hashchange', route);
+		U.on($('handoff-accept'), 'click', acceptHandoff);
+		U.on($('handoff-cancel'), 'click', declineHandoff);
+		U.on($('notice-close'), 'click', function () { U.show($('notice'), false); });
 		U.on(doc, 'visibilitychange', function () { markRead(); });
 		U.on(root, 'focus', function () { markRead(); });
 		U.on(doc, 'keydown', function (e) {
@@ -1933,41 +2072,170 @@
 		boot(0);
 	}
 
-	/* A handed login ticket first: it replaces whoever was signed in. */
+	function retryBoot(tries) {
+		root.setTimeout(function () { boot(tries + 1); }, Math.min(30000, 1000 * Math.pow(2, tries)));
+		U.setText($('splash-text'), 'Cannot reach the server. Trying again…');
+	}
+
+	var TICKET_GONE = 'This sign-in link was already used or has expired. Reload the page you came from, or sign in here.';
+
+	/* "Alice (@alice)": how an account is named in questions and notices. */
+	function accountName(u) {
+		var d = u.display_name;
+		return d && d !== u.username ? d + ' (@' + u.username + ')' : '@' + u.username;
+	}
+
+	/* In a frame: the embedding page's ticket signs this frame in. */
 	function bootTicket(tries) {
-		client.redeemTicket(ticket, function (err, res) {
-			if (!err) {
-				ticket = null;
-				tokenStore(client.token);
+		bare('POST', '/auth/ticket', { ticket: handoff.ticket }, null, function (err, res) {
+			if (!err && res && res.token && res.user) {
+				handoff = null;
+				useToken(res.token);
+				client._adopt(res);
 				start(res.user);
-			} else if (err.status === 401 || err.status === 400) {
-				ticket = null;
+			} else if (err && (err.status === 401 || err.status === 400)) {
+				handoff = null;
 				dropToken();
-				showAuth('This sign-in link was already used or has expired. Reload the page you came from, or sign in here.');
+				showAuth(TICKET_GONE);
 			} else {
-				root.setTimeout(function () { boot(tries + 1); }, Math.min(30000, 1000 * Math.pow(2, tries)));
-				U.setText($('splash-text'), 'Cannot reach the server. Trying again…');
+				retryBoot(tries);
 			}
 		});
 	}
 
-	/* Is there a session already (cookie)? */
+	/*
+	 * A signed-in tab got a hand-off: it keeps its session and says so.
+	 * A ticket is not redeemed (that would start the other session); a
+	 * token for this same account needs no notice.
+	 */
+	function refuseHandoff(h) {
+		var me = S.me, gen = S.generation;
+		if (h.ticket) {
+			PA.notice('A sign-in link was not used: you are signed in as ' + accountName(me) +
+			    '. To use the link, log out first and open it again.');
+			return;
+		}
+		bare('GET', '/auth/me', null, h.token, function (err, res) {
+			if (S.generation !== gen) {
+				return;
+			}
+			if (!err && res && res.user && res.user.id === me.id) {
+				return;
+			}
+			PA.notice((!err && res && res.user ? 'A link tried to sign you in as ' + accountName(res.user) + '. It was not used: ' :
+			    'A sign-in link was not used: ') + 'you stay signed in as ' + accountName(me) + '.');
+		});
+	}
+
+	/* What the hand-off screen asks about: {user, token, res, revoke}. */
+	var offer = null;
+
+	function askHandoff(o) {
+		offer = o;
+		U.setText($('handoff-account'), accountName(o.user));
+		U.setText($('handoff-accept'), 'Continue as @' + o.user.username);
+		showScreen('handoff');
+		try {
+			$('handoff-cancel').focus();
+		} catch (e) {
+			/* not focusable */
+		}
+	}
+
+	function acceptHandoff() {
+		var o = offer;
+		if (!o) {
+			return;
+		}
+		offer = null;
+		useToken(o.token);
+		client._adopt(o.res);
+		start(o.user);
+	}
+
+	function declineHandoff() {
+		var o = offer;
+		if (!o) {
+			return;
+		}
+		offer = null;
+		if (o.revoke) {
+			/* The session the ticket made: nobody is going to use it. */
+			bare('POST', '/auth/logout', null, o.token, function () {});
+		}
+		showAuth('');
+	}
+
+	/* A top-level tab without a session got a hand-off: find out whose
+	 * account it is (a ticket has to be redeemed for that), then ask. */
+	function offerHandoff(tries) {
+		var h = handoff;
+		if (h.ticket) {
+			bare('POST', '/auth/ticket', { ticket: h.ticket }, null, function (err, res) {
+				if (!err && res && res.token && res.user) {
+					handoff = null;
+					askHandoff({ user: res.user, token: res.token, res: res, revoke: true });
+				} else if (err && (err.status === 401 || err.status === 400)) {
+					handoff = null;
+					showAuth(TICKET_GONE);
+				} else {
+					retryBoot(tries);
+				}
+			});
+			return;
+		}
+		bare('GET', '/auth/me', null, h.token, function (err, res) {
+			if (!err && res && res.user) {
+				handoff = null;
+				askHandoff({ user: res.user, token: h.token, res: res, revoke: false });
+			} else if (err && (err.status === 401 || err.status === 403)) {
+				handoff = null;
+				showAuth('This sign-in link is no longer valid. Reload the page you came from, or sign in here.');
+			} else {
+				retryBoot(tries);
+			}
+		});
+	}
+
+	/* A hand-off arriving while the page runs (only the fragment
+	 * changed). A frame, or a tab not signed in, takes it as at load; a
+	 * signed-in tab keeps its session. */
+	function hashHandoff(h) {
+		if (isFramed || !S.me) {
+			root.location.reload();
+			return;
+		}
+		dropFragment();
+		refuseHandoff(h);
+		route();
+	}
+
+	/* Is there a session already (cookie or kept token)? */
 	function boot(tries) {
 		showScreen('splash');
 		U.setText($('splash-text'), tries ? 'Cannot reach the server. Trying again…' : 'Loading…');
-		if (ticket) {
+		if (handoff && isFramed) {
 			bootTicket(tries);
 			return;
 		}
 		client.me(function (err, res) {
+			var h;
 			if (!err) {
+				h = handoff;
+				handoff = null;
 				start(res.user);
+				if (h) {
+					refuseHandoff(h);
+				}
 			} else if (err.status === 401 || err.status === 403) {
 				dropToken();
-				showAuth('');
+				if (handoff) {
+					offerHandoff(tries);
+				} else {
+					showAuth('');
+				}
 			} else {
-				root.setTimeout(function () { boot(tries + 1); }, Math.min(30000, 1000 * Math.pow(2, tries)));
-				U.setText($('splash-text'), 'Cannot reach the server. Trying again…');
+				retryBoot(tries);
 			}
 		});
 	}
