@@ -35,6 +35,9 @@ export PARLEY_STUN_URIS="stun:127.0.0.1:$PARLEY_TURN_PORT"
 export PARLEY_WEBHOOK_BACKOFF_MS=300
 export PARLEY_WEBHOOK_POLL_MS=100
 export PARLEY_WEBHOOK_GIVE_UP=8
+# The browser tests' host pages (embedding, hand-off, framing, the PHP
+# example) run on http://localhost:<random port>: they may frame the client.
+export PARLEY_FRAME_ANCESTORS=${PARLEY_FRAME_ANCESTORS:-"'self' http://localhost:*"}
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
