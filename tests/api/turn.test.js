@@ -133,10 +133,15 @@ async function startCoturn() {
   fs.rmSync(turn.dir, { recursive: true, force: true });
   fs.mkdirSync(turn.dir, { recursive: true });
   turn.log = path.join(turn.dir, 'turnserver.log');
+  // The shared secret goes in a configuration file (0600), as in
+  // production: on the command line every local account could read it
+  // in ps (tests/api/privilege.test.js looks).
+  const conf = path.join(turn.dir, 'turnserver.conf');
+  fs.writeFileSync(conf, `static-auth-secret=${SECRET}\n`, { mode: 0o600 });
   const args = [
-    '-n', // no configuration file: only these flags
+    '-c', conf, // only the secret; everything else is in these flags
     '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${PORT}`,
-    '--use-auth-secret', `--static-auth-secret=${SECRET}`, `--realm=${REALM}`,
+    '--use-auth-secret', `--realm=${REALM}`,
     '--no-cli', '--no-tls', '--no-dtls',
     // The relays are on 127.0.0.1 and uclient's peers are those relays;
     // production keeps loopback (and private ranges) denied.
