@@ -4,6 +4,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "db.h"
 #include "fcgi_mem.h"
 #include "http.h"
 #include "unit.h"
@@ -168,8 +169,8 @@ t_stream_token_new(void)
 	return NULL;
 }
 
-/* Refusals auth_request makes before it asks the database (r->db is NULL
- * here, so a row that got that far would crash): the cookie never reads
+/* Refusals auth_request makes before it asks the database (a row that got
+ * that far would fail to connect and answer 503): the cookie never reads
  * JSONP, the URL never carries a session token, a cookie poll needs the
  * CSRF header, and a stream token reads nothing but the stream. */
 #define TOK	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"	/* 43 */
@@ -230,6 +231,7 @@ t_request_refusals(void)
 			fcgi_mem_setenv(&m, "HTTP_AUTHORIZATION", rows[i].bearer);
 		if (rows[i].csrf != NULL)
 			fcgi_mem_setenv(&m, "HTTP_X_CSRF_TOKEN", rows[i].csrf);
+		r.db = db_new();
 		rc = http_begin(&r);
 		if (rc == 0 && rows[i].stream)
 			rc = http_jsonp(&r);
@@ -249,13 +251,13 @@ t_request_refusals(void)
 		}
 		if (w == NULL && strstr(out, rows[i].code) == NULL)
 			w = "another error code";
+		db_free(r.db);
+		fcgi_mem_cleanup(&m);
 		if (w != NULL) {
 			snprintf(why, sizeof(why), "row %zu (%s?%s): %s", i,
 			    rows[i].method, rows[i].query, w);
-			fcgi_mem_cleanup(&m);
 			return why;
 		}
-		fcgi_mem_cleanup(&m);
 	}
 	return NULL;
 }
