@@ -18,6 +18,13 @@ static const struct db_stmt st_lookup = { "auth_lookup",
 	"SELECT id, user_id, last_seen_at < now() - interval '60 seconds'"
 	" FROM sessions WHERE token_hash = $1::bytea AND revoked_at IS NULL"
 	" AND expires_at > now()" };
+/* A stream token (GET /api/v1/events only) stands for its session while
+ * both are live: a revoked or expired session takes its tokens along. */
+static const struct db_stmt st_stream_lookup = { "auth_stream_lookup",
+	"SELECT s.id, s.user_id, s.last_seen_at < now() - interval '60 seconds'"
+	" FROM stream_tokens t JOIN sessions s ON s.id = t.session_id"
+	" WHERE t.token_hash = $1::bytea AND t.expires_at > now()"
+	" AND s.revoked_at IS NULL AND s.expires_at > now()" };
 static const struct db_stmt st_touch = { "auth_touch",
 	"UPDATE sessions SET last_seen_at = now() WHERE id = $1" };
 static const struct db_stmt st_create = { "auth_create",
@@ -79,6 +86,18 @@ auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[AUTH_HASH_HEX])
 }
 
 void
+auth_stream_token_new(char token[AUTH_STREAM_LEN + 1], char hash[AUTH_HASH_HEX])
+{
+	char	raw[AUTH_TOKEN_LEN + 1];
+
+	auth_token_new(raw, hash);
+	memcpy(token, AUTH_STREAM_PREFIX, sizeof(AUTH_STREAM_PREFIX) - 1);
+	memcpy(token + sizeof(AUTH_STREAM_PREFIX) - 1, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	auth_token_hash(token, hash);
+}
+
+void
 auth_csrf_for(const char *token, char out[AUTH_TOKEN_LEN + 1])
 {
 	static const unsigned char	 label[] = "parley-csrf-v1";
@@ -114,51 +133,77 @@ auth_password_verify(const char *hash, const char *pw)
 	return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
 }
 
-/* Finds the token: header first, then cookie, then (GET) query. */
+/* Finds the token: the Authorization header first. On the event stream
+ * (`stream`) an access_token in the query comes next, and the cookie only
+ * without JSONP: a script tag on any page sends the cookie, and its reply
+ * is readable there. Returns where it came from, or -1 when there is none
+ * or it is unusable. */
+enum token_from { FROM_HEADER, FROM_QUERY, FROM_COOKIE };
+
 static int
-find_token(struct http_req *r, int query_ok, char *tok, size_t len)
+find_token(struct http_req *r, int stream, char *tok, size_t len)
 {
 	const char	*h = http_env(r, "HTTP_AUTHORIZATION");
 	const char	*c = http_env(r, "HTTP_COOKIE");
+	int		 rc;
 
 	if (h != NULL) {
 		if (strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) >= len)
 			return -1;
 		strcpy(tok, h + 7);
-		return 0;
+		return FROM_HEADER;
 	}
-	if (c != NULL && http_cookie_find(c, "parley_session", tok, len) == 1) {
+	if (stream && strcmp(r->method, "GET") == 0 &&
+	    (rc = http_query_find(r->query, "access_token", tok, len)) != 0)
+		return rc == 1 ? FROM_QUERY : -1;
+	if (c != NULL && (!stream || r->jsonp[0] == '\0') &&
+	    http_cookie_find(c, "parley_session", tok, len) == 1) {
 		r->cookie_auth = 1;
-		return 0;
+		return FROM_COOKIE;
 	}
-	if (query_ok && strcmp(r->method, "GET") == 0 &&
-	    http_query_find(r->query, "access_token", tok, len) == 1)
-		return 0;
 	return -1;
 }
 
 int
-auth_request(struct http_req *r, int query_ok)
+auth_request(struct http_req *r, int stream)
 {
-	char		 tok[AUTH_TOKEN_LEN + 8], hash[AUTH_HASH_HEX];
+	char		 tok[AUTH_STREAM_LEN + 8], hash[AUTH_HASH_HEX];
 	char		 csrf[AUTH_TOKEN_LEN + 1], buf[24];
 	const char	*given;
 	PGresult	*res;
-	int		 stale;
+	size_t		 len;
+	int		 stale, is_stream, from;
 
-	if (find_token(r, query_ok, tok, sizeof(tok)) == -1 ||
-	    strlen(tok) != AUTH_TOKEN_LEN) {
-		http_header(r, "WWW-Authenticate: Bearer");
-		http_error(r, 401, "unauthorized", "A valid access token is "
-		    "required (Authorization: Bearer <token>).");
+	if ((from = find_token(r, stream, tok, sizeof(tok))) == -1)
+		goto unauthorized;
+	len = strlen(tok);
+	/* Session tokens are 43 characters, so no session token is ever
+	 * taken for a stream token. */
+	is_stream = len == AUTH_STREAM_LEN && strncmp(tok, AUTH_STREAM_PREFIX,
+	    sizeof(AUTH_STREAM_PREFIX) - 1) == 0;
+	/* A URL is logged, kept in history and sent as Referer: it may carry
+	 * a stream token, never the session token. */
+	if (from == FROM_QUERY && !is_stream) {
+		sodium_memzero(tok, sizeof(tok));
+		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
+		http_error(r, 401, "invalid_token", "access_token takes a stream "
+		    "token (POST /api/v1/auth/stream-token), never a session "
+		    "token.");
 		return -1;
 	}
-	if (r->cookie_auth && strcmp(r->method, "GET") != 0 &&
-	    strcmp(r->method, "HEAD") != 0) {
+	/* A stream token only reads the event stream, and never by cookie. */
+	if (len != AUTH_TOKEN_LEN && !(is_stream && stream &&
+	    from != FROM_COOKIE))
+		goto unauthorized;
+	/* The event stream has side effects even on GET (receipts, presence):
+	 * by cookie it needs the CSRF proof too. */
+	if (r->cookie_auth && (stream || (strcmp(r->method, "GET") != 0 &&
+	    strcmp(r->method, "HEAD") != 0))) {
 		auth_csrf_for(tok, csrf);
 		given = http_env(r, "HTTP_X_CSRF_TOKEN");
 		if (given == NULL || strlen(given) != AUTH_TOKEN_LEN ||
 		    sodium_memcmp(given, csrf, AUTH_TOKEN_LEN) != 0) {
+			sodium_memzero(tok, sizeof(tok));
 			http_error(r, 403, "csrf_failed", "Requests "
 			    "authenticated by cookie must carry the "
 			    "X-CSRF-Token header.");
@@ -167,7 +212,8 @@ auth_request(struct http_req *r, int query_ok)
 	}
 	auth_token_hash(tok, hash);
 	sodium_memzero(tok, sizeof(tok));
-	if ((res = DB_EXEC(r->db, &st_lookup, hash)) == NULL) {
+	if ((res = DB_EXEC(r->db, is_stream ? &st_stream_lookup : &st_lookup,
+	    hash)) == NULL) {
 		http_db_error(r);
 		return -1;
 	}
@@ -187,6 +233,12 @@ auth_request(struct http_req *r, int query_ok)
 	    db_i64(buf, r->session_id))) != NULL)
 		PQclear(res);
 	return 0;
+unauthorized:
+	sodium_memzero(tok, sizeof(tok));
+	http_header(r, "WWW-Authenticate: Bearer");
+	http_error(r, 401, "unauthorized", "A valid access token is "
+	    "required (Authorization: Bearer <token>).");
+	return -1;
 }
 
 int

@@ -12,6 +12,10 @@ struct http_req;
 #define AUTH_TOKEN_LEN	43	/* base64url of 32 bytes, no padding */
 #define AUTH_HASH_HEX	67	/* "\x" + 64 hex digits + NUL */
 #define AUTH_PW_MAX	1024	/* bytes; longer passwords are refused */
+/* Stream tokens: "st_" + 43 base64url characters, for GET /api/v1/events
+ * only (the one route a URL may carry a credential to). */
+#define AUTH_STREAM_PREFIX	"st_"
+#define AUTH_STREAM_LEN		(3 + AUTH_TOKEN_LEN)
 
 /* Initializes libsodium and the dummy hash for unknown-user logins. */
 void	auth_init(void);
@@ -20,6 +24,9 @@ void	auth_init(void);
 void	auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[AUTH_HASH_HEX]);
 /* Stored form of a token presented by a client. */
 void	auth_token_hash(const char *token, char hash[AUTH_HASH_HEX]);
+/* New stream token and its stored form, as auth_token_new. */
+void	auth_stream_token_new(char token[AUTH_STREAM_LEN + 1],
+	    char hash[AUTH_HASH_HEX]);
 /* The CSRF value that goes with a session token (derived, not stored). */
 void	auth_csrf_for(const char *token, char out[AUTH_TOKEN_LEN + 1]);
 
@@ -29,11 +36,14 @@ int	auth_password_hash(const char *pw, char *out, size_t outlen);
  * unknown user costs the same time, and returns 0. */
 int	auth_password_verify(const char *hash, const char *pw);
 
-/* Authenticates the request from "Authorization: Bearer", the session
- * cookie (plus X-CSRF-Token for unsafe methods) or, when `query_ok`, an
- * access_token query parameter. Sets r->user_id / r->session_id and
- * returns 0, or replies 401/403/503 and returns -1. */
-int	auth_request(struct http_req *, int query_ok);
+/* Authenticates the request from "Authorization: Bearer" or the session
+ * cookie (plus X-CSRF-Token for unsafe methods). With `stream` (GET
+ * /api/v1/events, after http_jsonp()): also a stream token, in the header
+ * or as ?access_token= (which takes nothing else); the cookie is never
+ * read for JSONP and needs X-CSRF-Token even on GET. Sets r->user_id /
+ * r->session_id (a stream token's session) and returns 0, or replies
+ * 401/403/503 and returns -1. */
+int	auth_request(struct http_req *, int stream);
 
 /* Creates a session for `user_id` and adds "token", "csrf_token",
  * "expires_in" and "session_id" to `reply`. Returns 0, or -1 after

@@ -123,17 +123,7 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 	}
 	r->status = status;
 	if (r->jsonp[0] != '\0' && body != NULL) {
-		size_t cl = strlen(r->jsonp);
-
-		if ((wrapped = malloc(len + cl + 8)) == NULL)
-			log_fatal("malloc: out of memory");
-		memcpy(wrapped, "/**/", 4);
-		memcpy(wrapped + 4, r->jsonp, cl);
-		wrapped[4 + cl] = '(';
-		memcpy(wrapped + 5 + cl, body, len);
-		memcpy(wrapped + 5 + cl + len, ");", 2);
-		body = wrapped;
-		len += cl + 7;
+		body = wrapped = http_jsonp_wrap(r->jsonp, body, len, &len);
 		ctype = "application/javascript; charset=utf-8";
 		wire = 200;
 	}
@@ -155,6 +145,44 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 	if (body != NULL && len > 0)
 		FCGX_PutStr(body, (int)len, r->fcgi.out);
 	free(wrapped);
+}
+
+char *
+http_jsonp_wrap(const char *cb, const char *json, size_t len, size_t *outlen)
+{
+	size_t	 cl = strlen(cb), i, o, seps = 0;
+	char	*out;
+
+	/* U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8. */
+	for (i = 0; i + 2 < len; i++)
+		if ((unsigned char)json[i] == 0xe2 &&
+		    (unsigned char)json[i + 1] == 0x80 &&
+		    ((unsigned char)json[i + 2] & 0xfe) == 0xa8)
+			seps++;
+	if ((out = malloc(len + 3 * seps + cl + 8)) == NULL)
+		log_fatal("malloc: out of memory");
+	memcpy(out, "/**/", 4);
+	memcpy(out + 4, cb, cl);
+	o = 4 + cl;
+	out[o++] = '(';
+	/* JSON allows the two separators raw in strings; ES5 ends a line at
+	 * them, so an ES5 engine fails on the whole script ("unterminated
+	 * string"). Outside strings JSON has neither, so the escape is only
+	 * ever inside a string, where it means the same character. */
+	for (i = 0; i < len; i++) {
+		if (i + 2 < len && (unsigned char)json[i] == 0xe2 &&
+		    (unsigned char)json[i + 1] == 0x80 &&
+		    ((unsigned char)json[i + 2] & 0xfe) == 0xa8) {
+			memcpy(out + o, json[i + 2] & 1 ? "\\u2029" : "\\u2028",
+			    6);
+			o += 6;
+			i += 2;
+		} else
+			out[o++] = json[i];
+	}
+	memcpy(out + o, ");", 3);
+	*outlen = o + 2;
+	return out;
 }
 
 void

@@ -98,6 +98,12 @@ int	 http_query_long(struct http_req *, const char *key, long long min,
  * script tag cannot see a status; errors carry it as "status"). Replies
  * 400 and returns -1 for a callback that is not a JS identifier path. */
 int	 http_jsonp(struct http_req *);
+/* The JSONP body for callback `cb` and `len` bytes of JSON: "/\**\/cb(json);"
+ * with U+2028 and U+2029 written as \u2028 and \u2029, so that it is an
+ * ES5 program. Returns a NUL-terminated string the caller frees, its
+ * length in *outlen. Pure; used by http_reply_raw and the fuzz driver. */
+char	*http_jsonp_wrap(const char *cb, const char *json, size_t len,
+	    size_t *outlen);
 
 /* Path parameter `i` as a positive id; replies 400 and returns -1 if not. */
 int	 http_param_id(struct http_req *, int i, int64_t *out);

@@ -14,7 +14,8 @@
  *     cross-site frame. Only pages on the origins in Parley's
  *     PARLEY_FRAME_ANCESTORS may frame it (README "Configuration").
  *
- *   ParleyEmbed.widget({server: 'https://chat.example.com', token: token,
+ *   ParleyEmbed.widget({server: 'https://chat.example.com',
+ *                       streamToken: function (callback) { ... },
  *                       container: 'parley-badge', userId: 42,
  *                       names: {7: 'Bob'}, onEvent: function (ev) {}});
  *     Read-only notifications: long-polls the user's event stream across
@@ -26,6 +27,17 @@
  *     open such a link): without a session it asks the user to confirm
  *     the account; signed in already, it keeps that session. Returns a
  *     handle with stop() and open().
+ *     The polls carry a stream token, never the session token: a URL can
+ *     end up in logs and Referer headers, and a stream token only reads
+ *     the event stream, for a few minutes (PARLEY_STREAM_TOKEN_TTL). The
+ *     host's backend, which holds the user's Parley session token, mints
+ *     it with POST /api/v1/auth/stream-token (Authorization: Bearer) and
+ *     hands it over: opts.streamToken is the token itself, or a function
+ *     (callback) that fetches a fresh one from the host and calls
+ *     callback(err, streamToken, expiresIn) (an err with status 401: the
+ *     user is signed out, stop); the widget calls it again before the
+ *     token runs out and once after a 401. opts.token (the
+ *     session token) is used only by open(), to sign the full client in.
  */
 (function (root) {
 	'use strict';
@@ -233,12 +245,14 @@
 			state: 'connecting',
 			unread: 0,
 			errors: 0,
+			renewals: 0,
 			delays: [],
 			call: null
 		};
 		var perConv = {};      /* conversation id -> [message seq, ...] unread */
 		var latest = null;     /* the newest unread message */
 		var abort = null, timer = null, backoff = 0, frameOpen = null;
+		var stream = { token: null, expires: 0, renewed: false };
 		var ui = {};
 
 		for (k in opts.names || {}) {
@@ -426,7 +440,81 @@
 			}, delay);
 		}
 
+		function unauthorized(err) {
+			W.state = 'unauthorized';
+			W.running = false;
+			render();
+			if (opts.onUnauthorized) {
+				opts.onUnauthorized(err);
+			}
+		}
+
+		/* A stream token from the host: opts.streamToken itself, or a
+		 * fresh one from opts.streamToken(callback). */
+		function renew(then) {
+			var source = opts.streamToken, answered = false;
+			if (typeof source !== 'function') {
+				stream.token = source ? String(source) : null;
+				then();
+				return;
+			}
+			W.renewals++;
+			try {
+				source(function (err, token, expiresIn) {
+					if (answered || !W.running) {
+						return;
+					}
+					answered = true;
+					if (err && err.status === 401) {
+						/* The host says the user is not signed in. */
+						unauthorized(err);
+						return;
+					}
+					if (err || !token) {
+						/* The host could not say (down, say): try
+						 * again later like any failed poll. */
+						stream.token = null;
+						retry();
+						return;
+					}
+					stream.token = String(token);
+					stream.expires = typeof expiresIn === 'number' ? now() + expiresIn * 1000 : 0;
+					then();
+				});
+			} catch (e) {
+				answered = true;
+				stream.token = null;
+				retry();
+			}
+		}
+
+		function retry() {
+			W.errors++;
+			backoff = backoff ? Math.min(backoff * 2, 30000) : 1000;
+			W.delays.push(backoff);
+			W.state = 'retrying';
+			render();
+			schedule(backoff);
+		}
+
 		function poll() {
+			if (!W.running) {
+				return;
+			}
+			/* None yet, or it runs out within a few seconds: a new one
+			 * first (a poll only needs the token valid when it starts). */
+			if (stream.token === null || (stream.expires && now() > stream.expires - 5000)) {
+				if (stream.token === null && typeof opts.streamToken !== 'function' && !opts.streamToken) {
+					unauthorized(new Error('no stream token'));
+					return;
+				}
+				renew(pollNow);
+				return;
+			}
+			pollNow();
+		}
+
+		function pollNow() {
 			var url = server + '/api/v1/events?', run;
 			if (!W.running) {
 				return;
@@ -434,7 +522,7 @@
 			if (W.cursor !== null) {
 				url += 'since=' + W.cursor + '&timeout=' + timeout + '&';
 			}
-			url += 'access_token=' + encodeURIComponent(opts.token || '');
+			url += 'access_token=' + encodeURIComponent(stream.token || '');
 			run = abort = jsonp(url, (timeout + 15) * 1000, function (err, res) {
 				if (abort !== run || !W.running) {
 					return;
@@ -447,6 +535,7 @@
 				}
 				if (!err) {
 					backoff = 0;
+					stream.renewed = false;
 					W.state = 'live';
 					deliver(res);
 					render();
@@ -466,20 +555,19 @@
 					return;
 				}
 				if (err.status === 401) {
-					W.state = 'unauthorized';
-					W.running = false;
-					render();
-					if (opts.onUnauthorized) {
-						opts.onUnauthorized(err);
+					/* The stream token ran out (or its session ended):
+					 * ask the host once for a new one; a second 401 in
+					 * a row means the session is gone. */
+					if (typeof opts.streamToken === 'function' && !stream.renewed) {
+						stream.renewed = true;
+						stream.token = null;
+						schedule(0);
+						return;
 					}
+					unauthorized(err);
 					return;
 				}
-				W.errors++;
-				backoff = backoff ? Math.min(backoff * 2, 30000) : 1000;
-				W.delays.push(backoff);
-				W.state = 'retrying';
-				render();
-				schedule(backoff);
+				retry();
 			});
 		}
 

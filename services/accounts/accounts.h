@@ -23,6 +23,9 @@ void	accounts_ticket(struct http_req *);
 void	accounts_sessions_list(struct http_req *);
 void	accounts_sessions_revoke(struct http_req *);
 
+/* accounts_stream.c */
+void	accounts_stream_token(struct http_req *);
+
 /* accounts_users.c */
 void	accounts_users_search(struct http_req *);
 
@@ -36,6 +39,6 @@ void	 throttle_clear(struct db *, const char *user);
 extern const struct db_stmt sql_user_insert, sql_user_by_name, sql_user_by_id,
 	    sql_user_search, sql_session_revoke, sql_session_list,
 	    sql_session_revoke_own, sql_throttle_check, sql_throttle_fail,
-	    sql_throttle_clear, sql_ticket_redeem;
+	    sql_throttle_clear, sql_ticket_redeem, sql_stream_token_insert;
 
 #endif

@@ -47,3 +47,7 @@ const struct db_stmt sql_throttle_clear = { "throttle_clear",
 /* One-time login tickets from sites (sql/011_sites.sql). */
 const struct db_stmt sql_ticket_redeem = { "ticket_redeem",
 	"SELECT status, user_id FROM ticket_redeem($1::bytea)" };
+/* Stream tokens for GET /events (sql/014_stream_tokens.sql). */
+const struct db_stmt sql_stream_token_insert = { "stream_token_insert",
+	"INSERT INTO stream_tokens (token_hash, session_id, expires_at)"
+	" VALUES ($1::bytea, $2, now() + make_interval(secs => $3))" };

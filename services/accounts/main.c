@@ -10,6 +10,7 @@ static const struct route routes[] = {
 	{ "POST",   "/api/v1/auth/ticket",	  accounts_ticket, ROUTE_PUBLIC },
 	{ "POST",   "/api/v1/auth/logout",	  accounts_logout, ROUTE_USER },
 	{ "GET",    "/api/v1/auth/me",		  accounts_me, ROUTE_USER },
+	{ "POST",   "/api/v1/auth/stream-token",  accounts_stream_token, ROUTE_USER },
 	{ "GET",    "/api/v1/auth/sessions",	  accounts_sessions_list, ROUTE_USER },
 	{ "DELETE", "/api/v1/auth/sessions/{id}", accounts_sessions_revoke, ROUTE_USER },
 	{ "GET",    "/api/v1/users",		  accounts_users_search, ROUTE_USER },

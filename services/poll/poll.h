@@ -48,11 +48,14 @@ void	poll_config_load(void);
 /* poll_events.c */
 void	poll_events(struct http_req *);
 /* Looks for events after w->since. Replies and finishes the waiter when
- * there are some, on a database error, or when `final`; returns 1 (waiter
- * untouched) when there is nothing yet. */
+ * there are some, when its session has ended (401 invalid_token), on a
+ * database error, or when `final`; returns 1 (waiter untouched) when there
+ * is nothing yet. */
 int	poll_deliver(struct db *, struct waiter *, int final);
 /* Replies {"events":[],"next":since} and finishes the waiter. */
 void	poll_finish_empty(struct waiter *);
+/* Replies 401 invalid_token: the session ended while the poll ran. */
+void	poll_session_ended(struct http_req *);
 /* Logs the access line, finishes the FastCGI request, frees everything. */
 void	poll_finish(struct waiter *);
 
@@ -79,6 +82,6 @@ void	janitor_stop(void);
 
 /* poll_sql.c */
 extern const struct db_stmt sql_state, sql_ack, sql_events, sql_presence_sweep,
-	    sql_prune, sql_touch_parked;
+	    sql_prune, sql_touch_parked, sql_prune_stream_tokens;
 
 #endif

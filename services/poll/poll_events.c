@@ -72,18 +72,35 @@ poll_finish_empty(struct waiter *w)
 	poll_finish(w);
 }
 
+void
+poll_session_ended(struct http_req *r)
+{
+	http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
+	http_error(r, 401, "invalid_token",
+	    "The access token is unknown, expired or revoked.");
+}
+
 int
 poll_deliver(struct db *db, struct waiter *w, int final)
 {
-	char		 u[24], s[24], l[24];
+	char		 u[24], s[24], l[24], sid[24];
 	PGresult	*res;
 
 	res = DB_EXEC(db, &sql_events, db_i64(u, w->user_id),
-	    db_i64(s, w->since), db_i64(l, w->limit));
+	    db_i64(s, w->since), db_i64(l, w->limit),
+	    db_i64(sid, w->r->session_id));
 	if (res == NULL) {
 		w->r->db = db;	/* http_db_error reads this thread's error */
 		http_db_error(w->r);
 		w->r->db = NULL;
+		poll_finish(w);
+		return 0;
+	}
+	/* Revoked or logged out while parked: the revocation's hint woke us
+	 * (sql/014), or an event's did; either way nothing more is read. */
+	if (!db_get_bool(res, 0, 2)) {
+		PQclear(res);
+		poll_session_ended(w->r);
 		poll_finish(w);
 		return 0;
 	}
@@ -100,7 +117,7 @@ poll_deliver(struct db *db, struct waiter *w, int final)
 void
 poll_events(struct http_req *r)
 {
-	char		 sid[24], uid[24], since_s[24], fresh[24];
+	char		 sid[24], uid[24], since_s[24], fresh[24], lim[24];
 	long long	 since = -1, timeout = 25, limit = LIMIT_DEFAULT;
 	long long	 head, floor, acked;
 	int		 stale, rc, tries;
@@ -125,9 +142,7 @@ poll_events(struct http_req *r)
 	/* Signed out, revoked or deleted since auth_request() saw it. */
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
-		http_error(r, 401, "invalid_token",
-		    "The access token is unknown, expired or revoked.");
+		poll_session_ended(r);
 		return;
 	}
 	head = db_get_i64(res, 0, 0);
@@ -176,14 +191,21 @@ poll_events(struct http_req *r)
 	w->limit = (int)limit;
 	w->deadline = hub_now_ms() + timeout * 1000;
 	w->heap_idx = -1;
+	db_i64(lim, limit);
 	for (tries = 0;; tries++) {
 		g0 = hub_generation();
-		res = DB_EXEC(db, &sql_events, uid, since_s,
-		    db_i64(sid, limit));
+		res = DB_EXEC(db, &sql_events, uid, since_s, lim, sid);
 		if (res == NULL) {
 			free(w);
 			r->db = db;
 			http_db_error(r);
+			return;
+		}
+		if (!db_get_bool(res, 0, 2)) {
+			PQclear(res);
+			free(w);
+			r->db = db;
+			poll_session_ended(r);
 			return;
 		}
 		if (timeout == 0 || tries >= 3 ||

@@ -1,8 +1,8 @@
-/* poll_janitor: the poll service owns three timed jobs: keeping the
+/* poll_janitor: the poll service owns the timed jobs: keeping the
  * devices whose polls it holds online (a poll held longer than the presence
  * window must not look like a device gone away), taking users offline
  * whose devices stopped polling (friends get presence events), and pruning
- * events past the retention time. */
+ * events past the retention time and expired stream tokens. */
 #include <stdlib.h>
 
 #include "log.h"
@@ -39,6 +39,7 @@ janitor_job(struct db *db, unsigned long tick)
 			log_info("pruned %s events older than %ld s",
 			    PQgetvalue(res, 0, 0), poll_config.retention);
 		PQclear(res);
+		PQclear(DB_EXEC(db, &sql_prune_stream_tokens, batch));
 	}
 }
 

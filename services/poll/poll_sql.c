@@ -11,16 +11,24 @@ const struct db_stmt sql_state = { "poll_state",
 	" WHERE s.id = $1 AND s.revoked_at IS NULL" };
 const struct db_stmt sql_ack = { "poll_ack",
 	"SELECT poll_ack($1, $2, $3)::text" };
-/* One batch, already JSON, oldest first. */
+/* One batch, already JSON, oldest first, and whether session $4 is still
+ * live: read in the same snapshot, so an event committed after the
+ * session was revoked is never read for it. */
 const struct db_stmt sql_events = { "poll_events",
 	"SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'type', e.type,"
 	" 'data', e.data, 'created_at', iso(e.created_at)) ORDER BY e.seq),"
-	" '[]')::text, coalesce(max(e.seq), $2) FROM (SELECT * FROM events"
+	" '[]')::text, coalesce(max(e.seq), $2), EXISTS (SELECT 1 FROM sessions"
+	" WHERE id = $4 AND revoked_at IS NULL AND expires_at > now())"
+	" FROM (SELECT * FROM events"
 	" WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) e" };
 const struct db_stmt sql_presence_sweep = { "presence_sweep",
 	"SELECT presence_sweep(make_interval(secs => $1))::text" };
 const struct db_stmt sql_prune = { "prune_events",
 	"SELECT prune_events(make_interval(secs => $1), $2)" };
+/* Stream tokens past their time (sql/014), a batch at a time. */
+const struct db_stmt sql_prune_stream_tokens = { "prune_stream_tokens",
+	"DELETE FROM stream_tokens WHERE token_hash IN (SELECT token_hash"
+	" FROM stream_tokens WHERE expires_at < now() LIMIT $1)" };
 const struct db_stmt sql_touch_parked = { "touch_parked",
 	"UPDATE sessions SET last_poll_at = now() WHERE id = ANY ($1::bigint[])"
 	" AND revoked_at IS NULL" };

@@ -156,7 +156,7 @@ test('cursor and parameter errors: 400 for malformed, 410 ahead of the head or b
 
 // --- JSONP ------------------------------------------------------------------------
 
-test('JSONP: the same JSON passed to the callback; the token may be in the query', async () => {
+test('JSONP: the same JSON passed to the callback; a stream token may be in the query', async () => {
   const [a, b] = await friends2();
   await sendText(a, b, 'for the browser </script><script>alert(1)</script>');
   const plain = await poll(b, { since: 0, timeout: 0 });
@@ -166,15 +166,18 @@ test('JSONP: the same JSON passed to the callback; the token may be in the query
     const r = await api.get(`/api/v1/events?since=0&timeout=0&callback=${cb}`, { token: b.token });
     assert.deepEqual(assertJsonp(r, cb), plain.json);
   }
-  // The token in the query instead of a header (script tags cannot set one).
-  const viaQuery = await api.get(`/api/v1/events?since=0&timeout=0&callback=cb&access_token=${encodeURIComponent(b.token)}`);
+  // A stream token in the query instead of a header (script tags cannot
+  // set one); tests/api/stream.test.js has the rest of its rules.
+  const st = await api.post('/api/v1/auth/stream-token', { token: b.token });
+  assert.equal(st.status, 201, st.text);
+  const viaQuery = await api.get(`/api/v1/events?since=0&timeout=0&callback=cb&access_token=${st.json.stream_token}`);
   assert.deepEqual(assertJsonp(viaQuery, 'cb'), plain.json);
   // Only the event stream takes a token from the query.
-  assertError(assert, await api.get(`/api/v1/conversations?access_token=${encodeURIComponent(b.token)}`), 401);
+  assertError(assert, await api.get(`/api/v1/conversations?access_token=${st.json.stream_token}`), 401);
 
   // A JSONP long poll that a message wakes, and one that times out.
   const since = plain.json.next;
-  const waiting = api.get(`/api/v1/events?since=${since}&timeout=20&callback=wake.up&access_token=${encodeURIComponent(b.token)}`);
+  const waiting = api.get(`/api/v1/events?since=${since}&timeout=20&callback=wake.up&access_token=${st.json.stream_token}`);
   await sleep(300);
   const m = await sendText(a, b, 'ping');
   const woke = assertJsonp(await waiting, 'wake.up');
@@ -186,7 +189,9 @@ test('JSONP: the same JSON passed to the callback; the token may be in the query
   const logs = process.env.PARLEY_VAR && path.join(process.env.PARLEY_VAR, 'log');
   for (const f of ['nginx-access.log', 'poll.log']) {
     if (!logs || !fs.existsSync(path.join(logs, f))) continue;
-    assert.ok(!fs.readFileSync(path.join(logs, f), 'utf8').includes(b.token), `${f} holds the access token`);
+    const text = fs.readFileSync(path.join(logs, f), 'utf8');
+    assert.ok(!text.includes(b.token), `${f} holds the access token`);
+    assert.ok(!text.includes(st.json.stream_token), `${f} holds the stream token`);
   }
 });
 

@@ -5,7 +5,9 @@
 //   - ParleyEmbed.widget: JSONP long polling (script tags only, no XHR)
 //     shows live messages and a ringing call, resumes from its cursor
 //     after failed polls with a growing back-off, jumps on 410, stops on
-//     401, and never hands an event over twice;
+//     401, and never hands an event over twice; its URLs carry a stream
+//     token that the host's backend mints (this test's host server plays
+//     that backend at /stream-token), never the session token;
 //   - ParleyEmbed.frame: the full client in an iframe, where the session
 //     cookie is not sent, signed in with a token handed by the host (or a
 //     login inside the frame), live, and still signed in after a reload.
@@ -17,7 +19,7 @@ const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { api, register, befriend, BASE } = require('../lib.js');
+const { api, register, befriend, stack, BASE } = require('../lib.js');
 const { launch, closeBrowser, ARTIFACTS } = require('./lib.js');
 
 const PARLEY = BASE.origin;
@@ -28,8 +30,33 @@ const PASSWORD = 'correct horse 1';
 // opened as http://localhost:<port>/ so they are cross-site to Parley.
 
 const pages = new Map();
+// The host's backend keeps each signed-in user's Parley session token and
+// mints stream tokens with it: GET /stream-token?u=<key> on the host.
+const backendTokens = new Map();
 let host;
 let HOST;
+
+async function mintForHost(req, res) {
+  const key = new URL(req.url, 'http://host').searchParams.get('u');
+  const token = backendTokens.get(key);
+  const r = token ? await api.post('/api/v1/auth/stream-token', { token }) : { status: 401, text: '{}' };
+  res.writeHead(r.status === 201 ? 200 : r.status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.end(r.text);
+}
+
+// The host page's side: streamToken(callback) asks the host's backend.
+const HOST_MINT = (key) => `function (cb) {
+  var x = new XMLHttpRequest();
+  x.open('GET', '/stream-token?u=${key}', true);
+  x.onreadystatechange = function () {
+    if (x.readyState !== 4) return;
+    if (x.status !== 200) { var e = new Error('mint failed'); e.status = x.status; cb(e); return; }
+    var j = JSON.parse(x.responseText);
+    window.MINTED = (window.MINTED || 0) + 1;
+    cb(null, j.stream_token, j.expires_in);
+  };
+  x.send(null);
+}`;
 
 function hostPage(name, bodyHtml, script) {
   pages.set('/' + name, '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Host site</title></head>' +
@@ -42,6 +69,10 @@ function hostPage(name, bodyHtml, script) {
 
 test.before(async () => {
   host = http.createServer((req, res) => {
+    if (req.url.startsWith('/stream-token?')) {
+      mintForHost(req, res).catch((e) => { res.writeHead(500); res.end(String(e)); });
+      return;
+    }
     const page = pages.get(req.url.split('?')[0]);
     if (!page) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
@@ -150,11 +181,13 @@ test('widget: JSONP long polling shows live messages and a ringing call, resumes
   const alice = await register('emw');
   const bob = await register('emb');
   await befriend(alice, bob);
+  backendTokens.set('alice', alice.token);
   const cfg = {
     server: PARLEY, token: alice.token, userId: alice.user.id, names: { [bob.user.id]: 'Bob' }, container: 'badge',
   };
   const url = hostPage('widget', '<p>Your notifications:</p><div id="badge"></div>',
     `window.EV = []; var cfg = ${JSON.stringify(cfg)};
+     cfg.streamToken = ${HOST_MINT('alice')};
      cfg.onEvent = function (e) { EV.push(e); };
      window.W = ParleyEmbed.widget(cfg);`);
 
@@ -232,6 +265,10 @@ test('widget: JSONP long polling shows live messages and a ringing call, resumes
     const polls = toParley.filter((r) => r.url.includes('/api/v1/events'));
     assert.ok(polls.length >= 5, `polls: ${polls.length}`);
     assert.ok(polls.every((r) => r.type === 'script' && /callback=ParleyEmbed\._cb\d+/.test(r.url)));
+    // Each poll's URL holds a stream token, never the session token.
+    assert.ok(polls.every((r) => /[?&]access_token=st_[A-Za-z0-9_-]{43}(&|$)/.test(r.url)), polls[0].url);
+    assert.ok(polls.every((r) => !r.url.includes(alice.token)));
+    assert.equal(await p.page.evaluate(() => window.MINTED), 1, 'one stream token served every poll');
     assert.deepEqual(p.logs.filter((l) => /pageerror/.test(l)), []);
 
     // "Open Parley" opens the full client in a popup, signed in by the
@@ -251,13 +288,15 @@ test('widget: JSONP long polling shows live messages and a ringing call, resumes
   }
 });
 
-test('widget: a revoked token stops polling (401); a foreign cursor jumps to the head (410)', async () => {
+test('widget: a bad token stops polling (401); a foreign cursor jumps to the head (410)', async () => {
   const carol = await register('emc');
   const dave = await register('emd');
   await befriend(carol, dave);
+  const st = await api.post('/api/v1/auth/stream-token', { token: carol.token });
+  assert.equal(st.status, 201, st.text);
   const url = hostPage('widget-errors', '<div id="bad"></div><div id="badge"></div>',
-    `window.BAD = ParleyEmbed.widget({server: ${JSON.stringify(PARLEY)}, token: 'not-a-token', container: 'bad'});
-     window.W = ParleyEmbed.widget({server: ${JSON.stringify(PARLEY)}, token: ${JSON.stringify(carol.token)},
+    `window.BAD = ParleyEmbed.widget({server: ${JSON.stringify(PARLEY)}, streamToken: 'not-a-token', container: 'bad'});
+     window.W = ParleyEmbed.widget({server: ${JSON.stringify(PARLEY)}, streamToken: ${JSON.stringify(st.json.stream_token)},
        userId: ${carol.user.id}, container: 'badge', since: 99999999});`);
   const browser = await launch();
   try {
@@ -270,6 +309,46 @@ test('widget: a revoked token stops polling (401); a foreign cursor jumps to the
       /1 new message — latest from user \d+: after the jump/.test(document.querySelector('#badge').textContent));
     const badPolls = p.requests.filter((r) => r.url.includes('access_token=not-a-token')).length;
     assert.equal(badPolls, 1, 'no poll after the 401');
+  } finally {
+    await closeBrowser(browser);
+  }
+});
+
+test('widget: an expired stream token is renewed through the host; a revoked session stops the widget', async () => {
+  const erin = await register('eme');
+  const fred = await register('emf');
+  await befriend(erin, fred);
+  const first = await api.post('/api/v1/auth/stream-token', { token: erin.token });
+  assert.equal(first.status, 201, first.text);
+  backendTokens.set('erin', erin.token);
+  // The host hands over a token it minted earlier; that one expires (set
+  // below), the widget asks the host's backend for a fresh one and goes on.
+  const url = hostPage('widget-renew', '<div id="badge"></div>',
+    `var mint = ${HOST_MINT('erin')}, handed = false;
+     window.W = ParleyEmbed.widget({server: ${JSON.stringify(PARLEY)}, userId: ${erin.user.id}, container: 'badge',
+       timeout: 2, streamToken: function (cb) {
+         if (!handed) { handed = true; cb(null, ${JSON.stringify(first.json.stream_token)}); return; }
+         mint(cb);
+       }});`);
+  const browser = await launch();
+  try {
+    const p = await openHost(browser, 'renew', url);
+    await waitFor(p, 'the widget to be live', () => W.state === 'live' && typeof W.cursor === 'number');
+    stack('psql', '-qAtX', '-c', `UPDATE stream_tokens SET expires_at = now() - interval '1 second' WHERE session_id = ${erin.session}`);
+    await waitFor(p, 'a renewal through the host', () => window.MINTED === 1 && W.renewals === 2);
+    await send(fred, erin, 'after the renewal');
+    await waitFor(p, 'a message with the new token', () =>
+      /1 new message — latest from user \d+: after the renewal/.test(document.querySelector('#badge').textContent));
+    assert.equal(await p.page.evaluate(() => W.state), 'live');
+
+    // Signed out on another device: the next poll is refused, the host
+    // cannot mint any more (its session is gone too), the widget stops.
+    const out = await api.post('/api/v1/auth/logout', { token: erin.token });
+    assert.equal(out.status, 204, out.text);
+    await waitFor(p, 'the widget to stop', () => W.state === 'unauthorized' && !W.running, undefined, { timeout: 15000 });
+    assert.match(await p.page.textContent('#badge'), /please sign in again/);
+    const polls = p.requests.filter((r) => r.url.startsWith(PARLEY + '/api/v1/events'));
+    assert.ok(polls.every((r) => !r.url.includes(erin.token)));
   } finally {
     await closeBrowser(browser);
   }

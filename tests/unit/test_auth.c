@@ -4,6 +4,8 @@
 
 #include "auth.h"
 #include "config.h"
+#include "db.h"
+#include "fcgi_mem.h"
 #include "http.h"
 #include "unit.h"
 
@@ -13,6 +15,8 @@ static const char	*t_csrf(void);
 static const char	*t_password(void);
 static const char	*t_password_unknown_user(void);
 static const char	*t_session_cookies(void);
+static const char	*t_stream_token_new(void);
+static const char	*t_request_refusals(void);
 static int		 is_b64url(const char *, size_t);
 static int		 is_hash(const char *);
 
@@ -150,6 +154,114 @@ t_session_cookies(void)
 	return NULL;
 }
 
+static const char *
+t_stream_token_new(void)
+{
+	char	t[AUTH_STREAM_LEN + 1], h[AUTH_HASH_HEX], again[AUTH_HASH_HEX];
+
+	auth_stream_token_new(t, h);
+	CHECK_EQ(strlen(t), AUTH_STREAM_LEN);
+	CHECK(strncmp(t, "st_", 3) == 0 && is_b64url(t + 3, 43));
+	CHECK(is_hash(h));
+	/* The stored form covers the whole token, prefix included. */
+	auth_token_hash(t, again);
+	CHECK_STR(again, h);
+	return NULL;
+}
+
+/* Refusals auth_request makes before it asks the database (a row that got
+ * that far would fail to connect and answer 503): the cookie never reads
+ * JSONP, the URL never carries a session token, a cookie poll needs the
+ * CSRF header, and a stream token reads nothing but the stream. */
+#define TOK	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"	/* 43 */
+#define ST	"st_" TOK
+
+static const char *
+t_request_refusals(void)
+{
+	static const struct {
+		int		 stream;
+		const char	*method, *query, *cookie, *bearer, *csrf;
+		int		 status;
+		const char	*code;
+	} rows[] = {
+		/* <script src=...&callback=steal> with the victim's cookie */
+		{ 1, "GET", "since=0&callback=steal", "parley_session=" TOK,
+		    NULL, NULL, 401, "\"unauthorized\"" },
+		{ 1, "GET", "callback=a.b", "parley_session=" TOK "; "
+		    "parley_csrf=x", NULL, NULL, 401, "\"unauthorized\"" },
+		/* the session token in the URL, JSON or JSONP */
+		{ 1, "GET", "since=0&access_token=" TOK, NULL, NULL, NULL, 401,
+		    "\"invalid_token\"" },
+		{ 1, "GET", "callback=cb&access_token=" TOK, NULL, NULL, NULL, 401,
+		    "\"invalid_token\"" },
+		{ 1, "GET", "access_token=", NULL, NULL, NULL, 401, "\"invalid_token\"" },
+		{ 1, "GET", "access_token=%ff", NULL, NULL, NULL, 401, "\"unauthorized\"" },
+		/* a cookie poll without (or with a wrong) CSRF header */
+		{ 1, "GET", "since=0", "parley_session=" TOK, NULL, NULL,
+		    403, "\"csrf_failed\"" },
+		{ 1, "GET", "since=0", "parley_session=" TOK, NULL,
+		    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", 403,
+		    "\"csrf_failed\"" },
+		/* a stream token anywhere else, or as the cookie */
+		{ 0, "GET", "", NULL, "Bearer " ST, NULL, 401, "\"unauthorized\"" },
+		{ 0, "GET", "access_token=" ST, NULL, NULL, NULL, 401,
+		    "\"unauthorized\"" },
+		{ 1, "GET", "", "parley_session=" ST, NULL, NULL, 401,
+		    "\"unauthorized\"" },
+		{ 0, "GET", "", "parley_session=" ST, NULL, NULL, 401,
+		    "\"unauthorized\"" },
+	};
+	static struct http_req	 r;
+	static char		 why[256];
+	struct fcgi_mem		 m;
+	const char		*out, *w;
+	size_t			 i, len;
+	int			 rc;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		fcgi_mem_init(&m, &r, NULL, 0);
+		fcgi_mem_setenv(&m, "REQUEST_METHOD", rows[i].method);
+		fcgi_mem_setenv(&m, "REQUEST_URI", "/api/v1/events");
+		fcgi_mem_setenv(&m, "QUERY_STRING", rows[i].query);
+		if (rows[i].cookie != NULL)
+			fcgi_mem_setenv(&m, "HTTP_COOKIE", rows[i].cookie);
+		if (rows[i].bearer != NULL)
+			fcgi_mem_setenv(&m, "HTTP_AUTHORIZATION", rows[i].bearer);
+		if (rows[i].csrf != NULL)
+			fcgi_mem_setenv(&m, "HTTP_X_CSRF_TOKEN", rows[i].csrf);
+		r.db = db_new();
+		rc = http_begin(&r);
+		if (rc == 0 && rows[i].stream)
+			rc = http_jsonp(&r);
+		if (rc == 0)
+			rc = auth_request(&r, rows[i].stream);
+		out = fcgi_mem_output(&m, &len);
+		w = rc != -1 ? "accepted" : r.jsonp[0] != '\0' ?
+		    (strstr(out, "Status: 200 OK\r\n") == out ? NULL :
+		    "JSONP not 200") : fcgi_mem_check(&m, rows[i].status);
+		if (w == NULL && r.jsonp[0] != '\0') {
+			char status[32];
+
+			snprintf(status, sizeof(status), "\"status\":%d",
+			    rows[i].status);
+			if (strstr(out, status) == NULL)
+				w = "JSONP error without its status";
+		}
+		if (w == NULL && strstr(out, rows[i].code) == NULL)
+			w = "another error code";
+		db_free(r.db);
+		fcgi_mem_cleanup(&m);
+		if (w != NULL) {
+			snprintf(why, sizeof(why), "row %zu (%s?%s): %s", i,
+			    rows[i].method, rows[i].query, w);
+			return why;
+		}
+	}
+	return NULL;
+}
+
 void
 test_auth(void)
 {
@@ -159,4 +271,7 @@ test_auth(void)
 	unit_run("auth_password/round_trip", t_password);
 	unit_run("auth_password/unknown_user", t_password_unknown_user);
 	unit_run("auth_session_cookies", t_session_cookies);
+	unit_run("auth_stream_token_new", t_stream_token_new);
+	unit_run("auth_request/refusals_before_the_database",
+	    t_request_refusals);
 }

@@ -3,6 +3,7 @@
  * {"error":{"code","message"}}, whatever bytes the client sent. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "db.h"
 #include "fcgi_mem.h"
@@ -19,6 +20,7 @@ static const char	*t_body_refused(void);
 static const char	*t_query_long(void);
 static const char	*t_param_id(void);
 static const char	*t_dispatch(void);
+static const char	*t_jsonp_separators(void);
 static void		 h_ok(struct http_req *);
 static void		 start(const char *, ...);
 
@@ -299,6 +301,39 @@ t_dispatch(void)
 	return NULL;
 }
 
+/* U+2028/U+2029 end a line in ES5, so a raw one in a string makes the
+ * whole script fail: every JSONP body has them escaped, and only them. */
+static const char *
+t_jsonp_separators(void)
+{
+	static const char	 json[] = "{\"m\":\"a\xe2\x80\xa8" "b\xe2\x80"
+				    "\xa9" "c\xe2\x80\xa7\xe2\x80\"}";
+	const char		*out, *body;
+	char			*w;
+	size_t			 len;
+
+	w = http_jsonp_wrap("p.cb", json, sizeof(json) - 1, &len);
+	CHECK_STR(w, "/**/p.cb({\"m\":\"a\\u2028b\\u2029c\xe2\x80\xa7"
+	    "\xe2\x80\"});");
+	CHECK_EQ(len, strlen(w));
+	free(w);
+	/* A cut-off sequence at the very end stays as it is. */
+	w = http_jsonp_wrap("cb", "\xe2\x80", 2, &len);
+	CHECK_STR(w, "/**/cb(\xe2\x80);");
+	free(w);
+	/* And the reply path uses it, errors included. */
+	start(NULL, NULL);
+	memcpy(req.jsonp, "cb", 3);
+	http_error(&req, 404, "not_found", "x\xe2\x80\xa8y");
+	out = fcgi_mem_output(&mem, &len);
+	CHECK((body = strstr(out, "\r\n\r\n")) != NULL);
+	CHECK(strstr(body, "\xe2\x80\xa8") == NULL);
+	CHECK(strstr(body, "x\\u2028y") != NULL);
+	CHECK(strstr(out, "Status: 200 OK\r\n") == out);
+	fcgi_mem_rewind(&mem, &req);
+	return NULL;
+}
+
 void
 test_reply(void)
 {
@@ -311,5 +346,6 @@ test_reply(void)
 	unit_run("http_query_long", t_query_long);
 	unit_run("http_param_id", t_param_id);
 	unit_run("server_dispatch/errors", t_dispatch);
+	unit_run("http_jsonp_wrap/separators", t_jsonp_separators);
 	fcgi_mem_cleanup(&mem);
 }

@@ -243,10 +243,11 @@
 		}
 		if (this.token) {
 			xhr.setRequestHeader('Authorization', 'Bearer ' + this.token);
-		} else if (method !== 'GET' && method !== 'HEAD') {
+		} else {
 			/* Cookie sessions: the server wants proof that the page can
-			 * read our own cookie (CSRF). Read it fresh each time: a
-			 * login in another tab replaces it. */
+			 * read our own cookie (CSRF) on every request that changes
+			 * something, and GET /events does (receipts, presence). Read
+			 * it fresh each time: a login in another tab replaces it. */
 			csrf = readCookie('parley_csrf') || this.csrfToken;
 			if (csrf) {
 				xhr.setRequestHeader('X-CSRF-Token', csrf);

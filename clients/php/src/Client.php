@@ -101,6 +101,22 @@ final class Client
         return $this->request('POST', '/api/v1/auth/ticket', ['ticket' => $ticket], false);
     }
 
+    /**
+     * A stream token for one of the user's sessions (POST
+     * /api/v1/auth/stream-token with that session's token, not signed):
+     * what a page's JSONP client puts in its URLs as ?access_token= instead
+     * of the session token, e.g. ParleyEmbed.widget({streamToken}). It
+     * reads only GET /api/v1/events, expires after "expires_in" seconds
+     * and dies with the session; mint a fresh one when the page asks.
+     *
+     * @param string $sessionToken the "token" of redeemTicket() or a login
+     * @return array<mixed> {"stream_token", "expires_in"}
+     */
+    public function createStreamToken(string $sessionToken): array
+    {
+        return $this->request('POST', '/api/v1/auth/stream-token', null, false, $sessionToken);
+    }
+
     // ------------------------------------------------------------ friends
 
     /**
@@ -233,10 +249,13 @@ final class Client
      * One request. $body (any JSON value; null for none) is encoded once
      * and those exact bytes are both hashed into the signature and sent.
      * Public so a call this class does not wrap yet can still be made.
+     * $bearer: a user's session token for the few user routes a site's
+     * backend calls on the user's behalf (unsigned).
      *
      * @return array<mixed> the decoded reply ([] for an empty one)
      */
-    public function request(string $method, string $pathWithQuery, mixed $body = null, bool $signed = true): array
+    public function request(string $method, string $pathWithQuery, mixed $body = null, bool $signed = true,
+        ?string $bearer = null): array
     {
         $method = strtoupper($method);
         $raw = '';
@@ -254,6 +273,12 @@ final class Client
             foreach ($this->signer->headers($method, $pathWithQuery, $raw) as $name => $value) {
                 $headers[] = "$name: $value";
             }
+        }
+        if ($bearer !== null) {
+            if (!preg_match('/^[A-Za-z0-9_-]+$/', $bearer)) {
+                throw new \InvalidArgumentException('Parley: a token is base64url characters only');
+            }
+            $headers[] = "Authorization: Bearer $bearer";
         }
 
         $ch = curl_init($this->baseUrl . $pathWithQuery);
