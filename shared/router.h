@@ -9,8 +9,9 @@ struct http_req;
 enum route_auth {
 	ROUTE_PUBLIC,	/* no token needed */
 	ROUTE_USER,	/* a valid session token (header or cookie + CSRF) */
-	ROUTE_USER_JSONP, /* GET for old browsers: ?callback= and the token
-			   * also as ?access_token= */
+	ROUTE_USER_JSONP, /* GET for old browsers: ?callback=, and a stream
+			   * token (never a session token) as
+			   * ?access_token=; no cookie with callback= */
 	ROUTE_SITE,	/* a site's backend: a signed request (shared/site.h) */
 };
 
