@@ -21,7 +21,7 @@ case $secs in
 	exit 2 ;;
 esac
 
-OUT=build/fuzz
+OUT=${FUZZ_OUT:-build/fuzz}
 CC=${FUZZ_CC:-clang}
 # -fno-sanitize-recover: UBSan otherwise prints and carries on, and
 # libFuzzer would not keep the input. The project's warnings apply here too.
