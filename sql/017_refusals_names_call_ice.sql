@@ -1,5 +1,13 @@
 -- Names that cannot reorder text, refusals that reveal nothing, and TURN
 -- credentials bound to one call (issue 12, items 11, 9 and 12).
+--
+-- Blocks: a message, call or room invite to someone who blocked the
+-- sender answered 403 `blocked`, while the same to any other non-friend
+-- answered `not_friends`; that gave the block away (a friend request to
+-- someone who blocked you is stored silently so that it does not). Now
+-- only the blocker hears `blocked` (they know, and need to be told why
+-- they cannot write: unblock first); the blocked user gets exactly what a
+-- non-friend gets, `not_friends`, from the same checks in the same order.
 
 -- Bidi controls (Unicode Bidi_Control: U+061C, U+200E, U+200F,
 -- U+202A..U+202E, U+2066..U+2069) reorder how a name is shown ("evil"
@@ -21,3 +29,152 @@ ALTER TABLE users ADD CONSTRAINT users_display_name_no_bidi
     CHECK (strip_bidi(display_name) = display_name);
 ALTER TABLE conversations ADD CONSTRAINT conversations_group_name_no_bidi
     CHECK (kind <> 'group' OR strip_bidi(name) = name);
+
+-- status: created | duplicate | no_such_user | not_friends | blocked |
+--         no_such_group | not_member
+-- `blocked` only when the sender blocked `p_to`; blocked by `p_to`, the
+-- sender gets `not_friends` like any non-friend. (The messages service
+-- answers `not_member` as it answers `no_such_group`; a site, which
+-- speaks for the group's members, is told which.)
+CREATE OR REPLACE FUNCTION send_message(p_sender bigint, p_to bigint, p_group bigint,
+    p_client text, p_type text, p_body jsonb,
+    OUT status text, OUT message jsonb, OUT woken bigint[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    conv    bigint;
+    members bigint[];
+    m       messages;
+BEGIN
+    IF p_client IS NOT NULL THEN
+        -- Serializes retries of one client_id; the second sees the first.
+        PERFORM pg_advisory_xact_lock(hashtextextended(p_sender || '/' || p_client, 11));
+        SELECT * INTO m FROM messages WHERE sender_id = p_sender AND client_id = p_client;
+        IF FOUND THEN
+            status := 'duplicate'; message := message_json(m); RETURN;
+        END IF;
+    END IF;
+    IF p_to IS NOT NULL THEN
+        PERFORM pg_advisory_xact_lock(pair_key(p_sender, p_to));
+        IF NOT EXISTS (SELECT 1 FROM users WHERE id = p_to) THEN
+            status := 'no_such_user'; RETURN;
+        END IF;
+        IF EXISTS (SELECT 1 FROM blocks WHERE blocker_id = p_sender AND blocked_id = p_to) THEN
+            status := 'blocked'; RETURN;
+        END IF;
+        IF EXISTS (SELECT 1 FROM blocks WHERE blocker_id = p_to AND blocked_id = p_sender)
+           OR NOT EXISTS (SELECT 1 FROM friendships WHERE user_id = p_sender AND friend_id = p_to) THEN
+            status := 'not_friends'; RETURN;
+        END IF;
+        INSERT INTO conversations (kind, user_lo, user_hi)
+            VALUES ('direct', least(p_sender, p_to), greatest(p_sender, p_to))
+            ON CONFLICT (user_lo, user_hi) DO NOTHING RETURNING id INTO conv;
+        IF conv IS NULL THEN
+            SELECT id INTO conv FROM conversations
+                WHERE user_lo = least(p_sender, p_to) AND user_hi = greatest(p_sender, p_to);
+        ELSE
+            INSERT INTO conversation_members (conversation_id, user_id)
+                VALUES (conv, p_sender), (conv, p_to);
+        END IF;
+        members := ARRAY[p_sender, p_to];
+    ELSE
+        -- The conversation row lock orders sends against member changes.
+        PERFORM 1 FROM conversations WHERE id = p_group AND kind = 'group' FOR UPDATE;
+        IF NOT FOUND THEN
+            status := 'no_such_group'; RETURN;
+        END IF;
+        SELECT array_agg(user_id) INTO members FROM conversation_members
+            WHERE conversation_id = p_group;
+        IF members IS NULL OR NOT p_sender = ANY (members) THEN
+            status := 'not_member'; RETURN;
+        END IF;
+        conv := p_group;
+    END IF;
+    UPDATE conversations SET head = head + 1 WHERE id = conv RETURNING head INTO m.seq;
+    INSERT INTO messages (conversation_id, seq, sender_id, type, body, client_id)
+        VALUES (conv, m.seq, p_sender, p_type, p_body, p_client) RETURNING * INTO m;
+    message := message_json(m);
+    woken := emit(members, 'message', jsonb_build_object('message', message));
+    status := 'created';
+END $$;
+
+-- status: created | no_such_user | blocked | not_friends | busy |
+--         caller_busy | callee_offline
+-- `blocked` only when the caller blocked the callee (as in send_message()).
+CREATE OR REPLACE FUNCTION call_invite(p_caller bigint, p_device bigint, p_callee bigint,
+    p_media text, p_window interval, p_ring interval,
+    OUT status text, OUT call jsonb, OUT woken bigint[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    c calls;
+BEGIN
+    PERFORM pg_advisory_xact_lock(pair_key(p_caller, p_callee));
+    IF NOT EXISTS (SELECT 1 FROM users WHERE id = p_callee) THEN
+        status := 'no_such_user'; RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM blocks WHERE blocker_id = p_caller AND blocked_id = p_callee) THEN
+        status := 'blocked'; RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM blocks WHERE blocker_id = p_callee AND blocked_id = p_caller)
+       OR NOT EXISTS (SELECT 1 FROM friendships WHERE user_id = p_caller AND friend_id = p_callee) THEN
+        status := 'not_friends'; RETURN;
+    END IF;
+    -- One live call per user: both users' call locks, in id order, make the
+    -- check and the insert one step for every invite touching either.
+    PERFORM pg_advisory_xact_lock(hashtextextended('call:' || least(p_caller, p_callee), 13));
+    PERFORM pg_advisory_xact_lock(hashtextextended('call:' || greatest(p_caller, p_callee), 13));
+    IF EXISTS (SELECT 1 FROM calls WHERE state <> 'ended'
+               AND (caller_id = p_caller OR callee_id = p_caller)) THEN
+        status := 'caller_busy'; RETURN;
+    END IF;
+    INSERT INTO calls (caller_id, callee_id, media, caller_device, ring_deadline)
+        VALUES (p_caller, p_callee, p_media, p_device, now() + p_ring)
+        RETURNING * INTO c;
+    IF EXISTS (SELECT 1 FROM calls WHERE state <> 'ended' AND id <> c.id
+               AND (caller_id = p_callee OR callee_id = p_callee)) THEN
+        -- The callee sees a missed call in the history.
+        SELECT f.call, f.woken INTO call, woken FROM call_finish(c.id, 'busy', p_callee) f;
+        status := 'busy'; RETURN;
+    END IF;
+    IF NOT user_online(p_callee, p_window) THEN
+        SELECT f.call, f.woken INTO call, woken FROM call_finish(c.id, 'callee_offline', p_callee) f;
+        status := 'callee_offline'; RETURN;
+    END IF;
+    call := call_json(c);
+    woken := emit(ARRAY[p_callee], 'call.invite', jsonb_build_object('call', call,
+        'caller', (SELECT jsonb_build_object('id', id, 'username', username,
+                   'display_name', display_name) FROM users WHERE id = p_caller)));
+    status := 'created';
+END $$;
+
+-- status: created | no_such_user | not_friends | blocked
+-- `blocked` only when the owner blocked an invitee; an invitee who
+-- blocked the owner is refused as a non-friend.
+CREATE OR REPLACE FUNCTION room_create(p_owner bigint, p_capacity int, p_media text,
+    p_invite bigint[], OUT status text, OUT room jsonb, OUT woken bigint[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    rid     bigint;
+    invited bigint[];
+BEGIN
+    invited := ARRAY(SELECT DISTINCT u FROM unnest(p_invite) u WHERE u <> p_owner ORDER BY u);
+    IF (SELECT count(*) FROM users WHERE id = ANY (invited)) < cardinality(invited) THEN
+        status := 'no_such_user'; RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM blocks WHERE blocker_id = p_owner AND blocked_id = ANY (invited)) THEN
+        status := 'blocked'; RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM blocks WHERE blocked_id = p_owner AND blocker_id = ANY (invited))
+       OR (SELECT count(*) FROM friendships WHERE user_id = p_owner
+           AND friend_id = ANY (invited)) < cardinality(invited) THEN
+        status := 'not_friends'; RETURN;
+    END IF;
+    INSERT INTO rooms (owner_id, capacity, media) VALUES (p_owner, p_capacity, p_media)
+        RETURNING id INTO rid;
+    INSERT INTO room_invites (room_id, user_id)
+        SELECT rid, u FROM unnest(invited || p_owner) u;
+    room := room_json(rid);
+    woken := emit(invited, 'room.invite', jsonb_build_object('room', room,
+        'from', (SELECT jsonb_build_object('id', id, 'username', username,
+                 'display_name', display_name) FROM users WHERE id = p_owner)));
+    status := 'created';
+END $$;

@@ -16,8 +16,9 @@
 static const struct http_outcome invite_outcomes[] = {
 	{ "created", 201, NULL, NULL },
 	{ "no_such_user", 404, "user_not_found", "No such user." },
-	{ "blocked", 403, "blocked", "Calls between you and this user are "
-	    "blocked." },
+	/* Only to the blocker: the one they blocked hears not_friends. */
+	{ "blocked", 403, "blocked", "You blocked this user; unblock them to "
+	    "call them." },
 	{ "not_friends", 403, "not_friends", "You can only call your "
 	    "friends." },
 	{ "busy", 409, "busy", "The user is in another call; a missed call "

@@ -16,8 +16,9 @@ static const struct http_outcome create_outcomes[] = {
 	{ "created", 201, NULL, NULL },
 	{ "no_such_user", 404, "user_not_found", "An invited user does not "
 	    "exist." },
-	{ "blocked", 403, "blocked", "You cannot invite a user you blocked or "
-	    "who blocked you." },
+	/* Only to the blocker: who blocked the owner is just no friend. */
+	{ "blocked", 403, "blocked", "You blocked one of these users; unblock "
+	    "them to invite them." },
 	{ "not_friends", 403, "not_friends", "You can only invite your "
 	    "friends." },
 	{ NULL, 0, NULL, NULL },
@@ -26,8 +27,8 @@ static const struct http_outcome create_outcomes[] = {
 static const struct http_outcome join_outcomes[] = {
 	{ "ok", 200, NULL, NULL },
 	{ "not_found", 404, "room_not_found", "No such room." },
-	{ "not_invited", 403, "not_invited", "You were not invited to this "
-	    "room." },
+	/* To the uninvited a room does not exist. */
+	{ "not_invited", 404, "room_not_found", "No such room." },
 	{ "closed", 409, "room_closed", "The room has closed." },
 	{ "full", 409, "room_full", "The room is full." },
 	{ NULL, 0, NULL, NULL },

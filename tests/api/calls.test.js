@@ -9,6 +9,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { api, register, befriend, assertError } = require('../lib.js');
 const { poll, head, drain, waitEvent, ofType, allMessages } = require('../chat.js');
+const { assertSameAnswer } = require('../same.js');
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const RING = Number(process.env.PARLEY_CALL_RING_TIMEOUT || 4);
@@ -341,9 +342,11 @@ test('bad input: clear 4xx for every field, and no call is created', async () =>
   assertError(assert, await getCall(p.a, 'abc'), 400);
   assertError(assert, await api.get('/api/v1/calls?limit=0', { token: p.a.token }), 400);
   assert.deepEqual((await api.get('/api/v1/calls', { token: p.a.token })).json.calls, []);
-  // Blocked either way.
+  // b blocks a: b is told why; a is answered exactly as for a stranger.
   assert.equal((await api.post('/api/v1/blocks', { token: p.b.token, json: { user_id: p.a.user.id } })).status, 201);
-  assertError(assert, await call(p.a, p.b), 403, 'blocked');
+  const toBlocker = await call(p.a, p.b);
+  assertError(assert, toBlocker, 403, 'not_friends');
+  assertSameAnswer(assert, toBlocker, await call(p.a, stranger), 'the blocked user calls the blocker, and a stranger');
   assertError(assert, await call(p.b, p.a), 403, 'blocked');
 });
 
