@@ -1,5 +1,5 @@
--- Names that cannot reorder text, refusals that reveal nothing, and TURN
--- credentials bound to one call (issue 12, items 11, 9 and 12).
+-- Refusals that reveal nothing, names that cannot reorder text, and TURN
+-- credentials bound to one call (issue 12, items 9, 11 and 12).
 --
 -- Blocks: a message, call or room invite to someone who blocked the
 -- sender answered 403 `blocked`, while the same to any other non-friend
@@ -8,6 +8,13 @@
 -- only the blocker hears `blocked` (they know, and need to be told why
 -- they cannot write: unblock first); the blocked user gets exactly what a
 -- non-friend gets, `not_friends`, from the same checks in the same order.
+--
+-- ICE: call_invite(), call_accept() and room_join() take the TURN
+-- credentials the calls service minted for this call (the database does
+-- not hold the secret) and put them into call.invite, call.accepted and
+-- room.peer_joined as `ice`. call_invite() takes the call id too, drawn
+-- by the service beforehand, because the credential's username names it.
+-- Their argument lists change, hence DROP and CREATE.
 
 -- Bidi controls (Unicode Bidi_Control: U+061C, U+200E, U+200F,
 -- U+202A..U+202E, U+2066..U+2069) reorder how a name is shown ("evil"
@@ -97,11 +104,21 @@ BEGIN
     status := 'created';
 END $$;
 
+-- {key: value} when value is set, else {}: an optional event field.
+CREATE FUNCTION jsonb_opt(p_key text, p_value jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_value IS NULL OR p_value = 'null' THEN '{}'::jsonb
+                ELSE jsonb_build_object(p_key, p_value) END
+$$;
+
 -- status: created | no_such_user | blocked | not_friends | busy |
 --         caller_busy | callee_offline
--- `blocked` only when the caller blocked the callee (as in send_message()).
-CREATE OR REPLACE FUNCTION call_invite(p_caller bigint, p_device bigint, p_callee bigint,
-    p_media text, p_window interval, p_ring interval,
+-- p_id: the new call's id (nextval of calls_id_seq, drawn by the service
+-- so that the callee's TURN credential, p_ice, can name the call; NULL
+-- draws one here). p_ice goes into call.invite as `ice`.
+DROP FUNCTION call_invite(bigint, bigint, bigint, text, interval, interval);
+CREATE FUNCTION call_invite(p_caller bigint, p_device bigint, p_callee bigint,
+    p_media text, p_window interval, p_ring interval, p_id bigint, p_ice jsonb,
     OUT status text, OUT call jsonb, OUT woken bigint[])
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -126,8 +143,9 @@ BEGIN
                AND (caller_id = p_caller OR callee_id = p_caller)) THEN
         status := 'caller_busy'; RETURN;
     END IF;
-    INSERT INTO calls (caller_id, callee_id, media, caller_device, ring_deadline)
-        VALUES (p_caller, p_callee, p_media, p_device, now() + p_ring)
+    INSERT INTO calls (id, caller_id, callee_id, media, caller_device, ring_deadline)
+        VALUES (coalesce(p_id, nextval(pg_get_serial_sequence('calls', 'id'))),
+                p_caller, p_callee, p_media, p_device, now() + p_ring)
         RETURNING * INTO c;
     IF EXISTS (SELECT 1 FROM calls WHERE state <> 'ended' AND id <> c.id
                AND (caller_id = p_callee OR callee_id = p_callee)) THEN
@@ -142,8 +160,44 @@ BEGIN
     call := call_json(c);
     woken := emit(ARRAY[p_callee], 'call.invite', jsonb_build_object('call', call,
         'caller', (SELECT jsonb_build_object('id', id, 'username', username,
-                   'display_name', display_name) FROM users WHERE id = p_caller)));
+                   'display_name', display_name) FROM users WHERE id = p_caller))
+        || jsonb_opt('ice', p_ice));
     status := 'created';
+END $$;
+
+-- status: ok | not_found | not_callee | answered_elsewhere | ended
+-- p_ice: the caller's TURN credentials for this call, sent with
+-- call.accepted as `ice` (the caller offers, and gathers, only now).
+DROP FUNCTION call_accept(bigint, bigint, bigint);
+CREATE FUNCTION call_accept(p_user bigint, p_device bigint, p_call bigint, p_ice jsonb,
+    OUT status text, OUT call jsonb, OUT woken bigint[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    c calls;
+BEGIN
+    SELECT * INTO c FROM calls WHERE id = p_call FOR UPDATE;
+    IF NOT FOUND OR p_user NOT IN (c.caller_id, c.callee_id) THEN
+        status := 'not_found'; RETURN;
+    ELSIF p_user <> c.callee_id THEN
+        status := 'not_callee'; RETURN;
+    ELSIF c.state = 'ended' THEN
+        status := 'ended'; RETURN;
+    ELSIF c.state = 'active' THEN
+        -- A retried accept from the winning device is answered again.
+        status := CASE WHEN c.callee_device = p_device THEN 'ok'
+                       ELSE 'answered_elsewhere' END;
+        call := call_json(c);
+        RETURN;
+    END IF;
+    UPDATE calls SET state = 'active', answered_at = now(), callee_device = p_device
+        WHERE id = p_call RETURNING * INTO c;
+    call := call_json(c);
+    woken := emit_events(ARRAY[
+        ROW(ARRAY[c.caller_id], 'call.accepted',
+            jsonb_build_object('call', call) || jsonb_opt('ice', p_ice))::stream_event,
+        ROW(ARRAY[c.callee_id], 'call.answered_elsewhere',
+            jsonb_build_object('call', call, 'device', p_device))::stream_event]);
+    status := 'ok';
 END $$;
 
 -- status: created | no_such_user | not_friends | blocked
@@ -177,4 +231,51 @@ BEGIN
         'from', (SELECT jsonb_build_object('id', id, 'username', username,
                  'display_name', display_name) FROM users WHERE id = p_owner)));
     status := 'created';
+END $$;
+
+-- Joining (again, from the same or another device) tells the others, who
+-- drop any old connection to this user and wait for its offers: the joiner
+-- is the initiator towards every peer already in the room. Each peer's
+-- room.peer_joined carries, as `ice`, that peer's TURN credentials for
+-- the room: p_ice maps user ids (as text) to them, for everyone invited
+-- (the invitations never change once the room exists).
+-- status: ok | not_found | not_invited | closed | full
+-- (the calls service answers not_invited as it answers not_found)
+DROP FUNCTION room_join(bigint, bigint, bigint);
+CREATE FUNCTION room_join(p_user bigint, p_device bigint, p_room bigint, p_ice jsonb,
+    OUT status text, OUT peers bigint[], OUT room jsonb, OUT woken bigint[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    r rooms;
+BEGIN
+    SELECT * INTO r FROM rooms WHERE id = p_room FOR UPDATE;
+    IF NOT FOUND THEN
+        status := 'not_found'; RETURN;
+    ELSIF NOT EXISTS (SELECT 1 FROM room_invites WHERE room_id = p_room AND user_id = p_user) THEN
+        status := 'not_invited'; RETURN;
+    ELSIF r.closed_at IS NOT NULL THEN
+        status := 'closed'; RETURN;
+    END IF;
+    peers := ARRAY(SELECT user_id FROM room_members WHERE room_id = p_room
+        AND user_id <> p_user ORDER BY joined_at, user_id);
+    IF NOT EXISTS (SELECT 1 FROM room_members WHERE room_id = p_room AND user_id = p_user) THEN
+        IF cardinality(peers) >= r.capacity THEN
+            status := 'full'; RETURN;
+        END IF;
+        INSERT INTO room_members (room_id, user_id, device) VALUES (p_room, p_user, p_device);
+    ELSE
+        UPDATE room_members SET device = p_device, signals = 0
+            WHERE room_id = p_room AND user_id = p_user;
+    END IF;
+    room := room_json(p_room);
+    IF cardinality(peers) = 0 THEN
+        woken := '{}';
+    ELSE
+        woken := emit_events(ARRAY(
+            SELECT ROW(ARRAY[p], 'room.peer_joined', jsonb_build_object('room_id', p_room,
+                'user_id', p_user, 'members', room -> 'members')
+                || jsonb_opt('ice', p_ice -> p::text))::stream_event
+            FROM unnest(peers) WITH ORDINALITY AS x (p, n) ORDER BY n));
+    END IF;
+    status := 'ok';
 END $$;

@@ -8,6 +8,7 @@ const assert = require('node:assert/strict');
 const { api, register, befriend, assertError } = require('../lib.js');
 const { head, drain, waitEvent, ofType } = require('../chat.js');
 const { assertSameAnswer } = require('../same.js');
+const { checkIce, CALL_TTL } = require('../ice.js');
 
 const BIG_ID = 9007199254740991;
 
@@ -133,6 +134,34 @@ test('join: peers in join order, the joiner offers; full and uninvited are refus
   assert.equal(again.status, 200, again.text);
   assert.deepEqual(again.json.peers, [o.user.id, b.user.id]);
   await waitEvent(b, b.cur, ofType('room.peer_joined', (d) => d.user_id === a.user.id));
+});
+
+// Each member gets a TURN credential of their own for the room: the joiner
+// in the join reply, each member already there with room.peer_joined
+// (they open a new connection to the joiner).
+test('room joins hand out per-room TURN credentials to the joiner and to each peer', async () => {
+  const [o, a, b] = await crew('rt', 2);
+  const room = (await create(o, { invite: [a.user.id, b.user.id] })).json.room;
+  let t0 = Date.now();
+  const j1 = await join(o, room.id);
+  let t1 = Date.now();
+  assert.equal(j1.status, 200, j1.text);
+  assert.deepEqual(Object.keys(j1.json).sort(), ['ice', 'initiator', 'peers', 'room']);
+  checkIce(assert, j1.json.ice, { userId: o.user.id, scope: 'r', id: room.id, ttl: CALL_TTL, t0, t1 });
+  await join(a, room.id);
+  t0 = Date.now();
+  const j3 = await join(b, room.id);
+  t1 = Date.now();
+  checkIce(assert, j3.json.ice, { userId: b.user.id, scope: 'r', id: room.id, ttl: CALL_TTL, t0, t1 });
+  for (const u of [o, a]) {
+    const pj = await waitEvent(u, u.cur, ofType('room.peer_joined', (d) => d.user_id === b.user.id));
+    checkIce(assert, pj.event.data.ice, { userId: u.user.id, scope: 'r', id: room.id, ttl: CALL_TTL, t0, t1 });
+  }
+  // A refused join hands out nothing.
+  const stranger = await register('rts');
+  const no = await join(stranger, room.id);
+  assertError(assert, no, 404, 'room_not_found');
+  assert.equal(no.json.ice, undefined);
 });
 
 test('signals go to one member of the room, in order; non-members are refused', async () => {
