@@ -1822,7 +1822,7 @@
 			p.failed = true;
 			p.error = err.code === 'not_friends' ? 'You are not friends any more.' :
 			    err.code === 'blocked' ? 'You cannot message this person.' :
-			    err.code === 'not_member' ? 'You are not in this group.' : PA.errorText(err, 'Not sent.');
+			    err.code === 'group_not_found' ? 'You are no longer in this group.' : PA.errorText(err, 'Not sent.');
 			if (S.view) {
 				renderMessages('auto');
 			}
