@@ -67,6 +67,7 @@ main(void)
 	test_router();
 	test_user();
 	test_auth();
+	test_pwhash();
 	test_addr();
 	test_valid();
 	test_reply();
