@@ -60,7 +60,7 @@ main(void)
 	/* Cheap argon2id parameters: the round trip is what is tested. */
 	config.pwhash_fast = 1;
 	config.body_limit = 64 * 1024;
-	auth_init();	/* the dummy hash for unknown-user logins */
+	auth_init();
 
 	test_text();
 	test_http();
