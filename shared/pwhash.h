@@ -4,10 +4,12 @@
  * job over and returns: the job's `done` runs on a pool thread with the
  * result, so a worker thread never waits for argon2id and cheap routes
  * keep their workers, and a flood of logins or registrations costs at most
- * `slots` cores and slots x 64 MiB. A full pool refuses at once. */
+ * `slots` cores and slots x 64 MiB, spent in hasher processes of their own.
+ * A full pool refuses at once. */
 #ifndef PARLEY_PWHASH_H
 #define PARLEY_PWHASH_H
 
+#include <sys/types.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -61,5 +63,8 @@ int	pwhash_submit(struct pwhash_job *);
 int	pwhash_full(void);
 /* Jobs running and waiting right now (tests, diagnostics). */
 void	pwhash_stats(int *running, int *waiting);
+/* The hasher processes' pids, one per slot, at most `max` (-1: the slot
+ * hashes in-process); returns how many it wrote (tests, diagnostics). */
+int	pwhash_hashers(pid_t *pids, int max);
 
 #endif

@@ -2,10 +2,12 @@
  * limits main chose; the bounds with real (interactive) limits on one
  * pool thread, so a hash runs long enough to be caught in the act: a full
  * pool refuses at once, a job that waited past its deadline is answered
- * busy unhashed, stopping answers the queue busy, and each pool thread
- * has its own context. */
+ * busy unhashed, stopping answers the queue busy; each pool thread has
+ * its own context, and a dead hasher process costs no answers. */
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "pwhash.h"
@@ -27,6 +29,7 @@ static const char	*t_full(void);
 static const char	*t_deadline(void);
 static const char	*t_stop(void);
 static const char	*t_thread_ctx(void);
+static const char	*t_hasher_gone(void);
 static void		 sync_init(struct sync_job *, int, const char *,
 			    const char *);
 static void		 sync_done(struct pwhash_job *, enum pwhash_result,
@@ -301,6 +304,38 @@ t_thread_ctx(void)
 	return NULL;
 }
 
+/* The hashing runs in a process of its own; when that dies, the pool
+ * thread hashes in-process and answers as before. */
+static const char *
+t_hasher_gone(void)
+{
+	char	h[PWHASH_STRBYTES];
+	pid_t	before[2], after[2];
+	int	n, m, alive, r[4];
+
+	pwhash_start(1, 1, 5000, NULL, NULL);
+	n = pwhash_hashers(before, 2);
+	alive = n == 1 && before[0] > 0 && before[0] != getpid() &&
+	    kill(before[0], 0) == 0;
+	r[0] = run(0, NULL, "survivor", h);
+	if (n == 1 && before[0] > 0)
+		kill(before[0], SIGKILL);
+	r[1] = run(1, h, "survivor", NULL);	/* finds it gone */
+	r[2] = run(1, h, "not it", NULL);
+	r[3] = run(1, NULL, "x", NULL);
+	m = pwhash_hashers(after, 2);
+	pwhash_stop();
+	CHECK_EQ(n, 1);
+	CHECK(alive);
+	CHECK_EQ(r[0], PWHASH_OK);
+	CHECK_EQ(r[1], PWHASH_OK);
+	CHECK_EQ(r[2], PWHASH_MISMATCH);
+	CHECK_EQ(r[3], PWHASH_MISMATCH);
+	CHECK_EQ(m, 1);
+	CHECK_EQ(after[0], -1);
+	return NULL;
+}
+
 void
 test_pwhash(void)
 {
@@ -311,4 +346,6 @@ test_pwhash(void)
 	    t_deadline);
 	unit_run("pwhash: stopping answers the queue busy", t_stop);
 	unit_run("pwhash: each pool thread has its own context", t_thread_ctx);
+	unit_run("pwhash: a dead hasher process: hashing goes on in-process",
+	    t_hasher_gone);
 }
