@@ -59,7 +59,8 @@ static void			 limits(unsigned long long *, size_t *);
 static enum pwhash_result	 compute(struct pwhash_job *);
 static enum pwhash_result	 compute_remote(struct hasher *,
 				    struct pwhash_job *);
-static void			 hasher_main(int) __attribute__((noreturn));
+static void			 hasher_main(int, pid_t)
+				    __attribute__((noreturn));
 static void			 hasher_spawn(struct hasher *, int);
 static void			*pool_main(void *);
 static long			 waited_ms(const struct timespec *);
@@ -95,7 +96,7 @@ compute(struct pwhash_job *j)
 
 /* The hasher process: one request at a time until the socket closes. */
 static void
-hasher_main(int fd)
+hasher_main(int fd, pid_t parent)
 {
 	char			 req[MSG_MAX], ans[1 + PWHASH_STRBYTES];
 	struct pwhash_job	 j;
@@ -104,8 +105,11 @@ hasher_main(int fd)
 	size_t			 pwlen;
 	int			 a;
 
-	/* Gone with its service, even on SIGKILL; no inherited mask. */
+	/* Gone with its service, even on SIGKILL (also if that came before
+	 * the prctl); no inherited mask. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)setsid();
@@ -140,6 +144,7 @@ hasher_main(int fd)
 static void
 hasher_spawn(struct hasher *h, int i)
 {
+	pid_t	parent = getpid();
 	int	sv[2], k;
 
 	h->fd = -1;
@@ -161,7 +166,7 @@ hasher_spawn(struct hasher *h, int i)
 		for (k = 0; k < i; k++)
 			if (pool.hashers[k].fd != -1)
 				close(pool.hashers[k].fd);
-		hasher_main(sv[1]);
+		hasher_main(sv[1], parent);
 	}
 	close(sv[1]);
 	h->fd = sv[0];
