@@ -1,5 +1,5 @@
-/* auth: all token and password crypto is libsodium. The server keeps only
- * BLAKE2b(token); a database leak yields no usable token. */
+/* auth: all token crypto is libsodium. The server keeps only BLAKE2b(token);
+ * a database leak yields no usable token. Passwords: shared/pwhash.c. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -11,8 +11,6 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
-
-static char	dummy_hash[crypto_pwhash_STRBYTES];
 
 static const struct db_stmt st_lookup = { "auth_lookup",
 	"SELECT id, user_id, last_seen_at < now() - interval '60 seconds'"
@@ -32,27 +30,13 @@ static const struct db_stmt st_create = { "auth_create",
 	" ip) VALUES ($1, $2::bytea, now() + make_interval(secs => $3), $4, $5)"
 	" RETURNING id" };
 
-static void	pw_limits(unsigned long long *, size_t *);
 static void	encode(const unsigned char *, size_t, char *, size_t);
-
-static void
-pw_limits(unsigned long long *ops, size_t *mem)
-{
-	/* PARLEY_PWHASH=min exists for sanitizer test runs only. */
-	*ops = config.pwhash_fast ? crypto_pwhash_OPSLIMIT_MIN :
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE;
-	*mem = config.pwhash_fast ? crypto_pwhash_MEMLIMIT_MIN * 16 :
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE;
-}
 
 void
 auth_init(void)
 {
 	if (sodium_init() < 0)
 		log_fatal("sodium_init failed");
-	if (auth_password_hash("parley-dummy-password", dummy_hash,
-	    sizeof(dummy_hash)) == -1)
-		log_fatal("cannot compute the dummy password hash");
 }
 
 static void
@@ -107,30 +91,6 @@ auth_csrf_for(const char *token, char out[AUTH_TOKEN_LEN + 1])
 	    (const unsigned char *)token, strlen(token) < 64 ? strlen(token) :
 	    64);
 	encode(h, sizeof(h), out, AUTH_TOKEN_LEN + 1);
-}
-
-int
-auth_password_hash(const char *pw, char *out, size_t outlen)
-{
-	unsigned long long	ops;
-	size_t			mem;
-
-	if (outlen < crypto_pwhash_STRBYTES)
-		return -1;
-	pw_limits(&ops, &mem);
-	return crypto_pwhash_str(out, pw, strlen(pw), ops, mem) == 0 ? 0 : -1;
-}
-
-int
-auth_password_verify(const char *hash, const char *pw)
-{
-	if (hash == NULL) {
-		/* Same work as a real check; the result is meaningless. */
-		if (crypto_pwhash_str_verify(dummy_hash, pw, strlen(pw)) == 0)
-			return 0;
-		return 0;
-	}
-	return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
 }
 
 /* Finds the token: the Authorization header first. On the event stream

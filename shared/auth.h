@@ -1,5 +1,5 @@
-/* auth: session tokens (random, stored hashed, revocable, expiring),
- * password hashing with argon2id, and request authentication. */
+/* auth: session tokens (random, stored hashed, revocable, expiring) and
+ * request authentication. Password hashing: pwhash.h. */
 #ifndef PARLEY_AUTH_H
 #define PARLEY_AUTH_H
 
@@ -17,7 +17,7 @@ struct http_req;
 #define AUTH_STREAM_PREFIX	"st_"
 #define AUTH_STREAM_LEN		(3 + AUTH_TOKEN_LEN)
 
-/* Initializes libsodium and the dummy hash for unknown-user logins. */
+/* Initializes libsodium. */
 void	auth_init(void);
 
 /* New token into `token` and its stored form ("\x<hex>") into `hash`. */
@@ -29,12 +29,6 @@ void	auth_stream_token_new(char token[AUTH_STREAM_LEN + 1],
 	    char hash[AUTH_HASH_HEX]);
 /* The CSRF value that goes with a session token (derived, not stored). */
 void	auth_csrf_for(const char *token, char out[AUTH_TOKEN_LEN + 1]);
-
-/* argon2id string for `pw` into out (crypto_pwhash_STRBYTES); 0 or -1. */
-int	auth_password_hash(const char *pw, char *out, size_t outlen);
-/* 1 when pw matches; for hash == NULL verifies against a dummy hash so an
- * unknown user costs the same time, and returns 0. */
-int	auth_password_verify(const char *hash, const char *pw);
 
 /* Authenticates the request from "Authorization: Bearer" or the session
  * cookie (plus X-CSRF-Token for unsafe methods). With `stream` (GET

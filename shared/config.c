@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -32,6 +33,7 @@ config_load(const char *service)
 {
 	static char	 listen[512];
 	const char	*s;
+	long		 cores;
 
 	log_init(service);
 	config.database_url = getenv("DATABASE_URL");
@@ -53,13 +55,29 @@ config_load(const char *service)
 	config.session_ttl = config_env_long("PARLEY_SESSION_TTL",
 	    30L * 86400, 60, 3650L * 86400);
 	config.login_fails_user = (int)config_env_long(
-	    "PARLEY_LOGIN_FAILS_USER", 5, 1, 1000000);
+	    "PARLEY_LOGIN_FAILS_USER", 100, 1, 1000000);
+	config.login_fails_user_ip = (int)config_env_long(
+	    "PARLEY_LOGIN_FAILS_USER_IP", 5, 1, 1000000);
 	config.login_fails_ip = (int)config_env_long("PARLEY_LOGIN_FAILS_IP",
 	    50, 1, 1000000);
 	config.login_window = config_env_long("PARLEY_LOGIN_WINDOW", 900, 1,
 	    86400);
+	config.register_per_ip = (int)config_env_long("PARLEY_REGISTER_PER_IP",
+	    20, 0, 1000000);
+	config.register_window = config_env_long("PARLEY_REGISTER_WINDOW",
+	    3600, 1, 86400);
 	s = getenv("PARLEY_PWHASH");
 	config.pwhash_fast = s != NULL && strcmp(s, "min") == 0;
+	/* argon2id on at most half the cores (64 MiB each, at most 4):
+	 * the other half stays for every cheap request. */
+	cores = sysconf(_SC_NPROCESSORS_ONLN) / 2;
+	config.pwhash_slots = (int)config_env_long("PARLEY_PWHASH_SLOTS",
+	    cores < 1 ? 1 : cores > 4 ? 4 : cores, 1, 64);
+	/* A queued login holds a connection, not a worker thread. */
+	config.pwhash_queue = (int)config_env_long("PARLEY_PWHASH_QUEUE", 64,
+	    0, 4096);
+	config.pwhash_wait_ms = config_env_long("PARLEY_PWHASH_WAIT_MS", 2000,
+	    1, 60000);
 	config.cookie_secure = (int)config_env_long("PARLEY_COOKIE_SECURE", 0,
 	    0, 1);
 	config.online_window = config_env_long("PARLEY_ONLINE_WINDOW", 60, 1,

@@ -10,10 +10,21 @@ struct config {
 	int		 threads;	/* PARLEY_THREADS: worker threads */
 	size_t		 body_limit;	/* PARLEY_BODY_LIMIT: bytes, default 64 KiB */
 	long		 session_ttl;	/* PARLEY_SESSION_TTL: seconds, default 30 days */
-	int		 login_fails_user; /* PARLEY_LOGIN_FAILS_USER: per window */
+	int		 login_fails_user; /* PARLEY_LOGIN_FAILS_USER: per window,
+					    * all addresses together */
+	int		 login_fails_user_ip; /* PARLEY_LOGIN_FAILS_USER_IP: per
+					       * window, one username from one
+					       * address */
 	int		 login_fails_ip;   /* PARLEY_LOGIN_FAILS_IP: per window */
 	long		 login_window;	/* PARLEY_LOGIN_WINDOW: seconds */
+	int		 register_per_ip; /* PARLEY_REGISTER_PER_IP: per window,
+					   * 0 = no limit */
+	long		 register_window; /* PARLEY_REGISTER_WINDOW: seconds */
 	int		 pwhash_fast;	/* PARLEY_PWHASH=min: test-only cheap hashes */
+	int		 pwhash_slots;	/* PARLEY_PWHASH_SLOTS: hashes at once */
+	int		 pwhash_queue;	/* PARLEY_PWHASH_QUEUE: more may wait */
+	long		 pwhash_wait_ms; /* PARLEY_PWHASH_WAIT_MS: longest wait
+					  * in the queue */
 	int		 cookie_secure;	/* PARLEY_COOKIE_SECURE=1: add Secure */
 	long		 online_window;	/* PARLEY_ONLINE_WINDOW: seconds a device
 					 * counts as online after its last poll */

@@ -8,6 +8,8 @@ const struct db_stmt sql_user_insert = { "user_insert",
 const struct db_stmt sql_user_by_name = { "user_by_name",
 	"SELECT id, username, display_name, password_hash FROM users"
 	" WHERE username = $1" };
+const struct db_stmt sql_user_exists = { "user_exists",
+	"SELECT 1 FROM users WHERE username = $1" };
 const struct db_stmt sql_user_by_id = { "user_by_id",
 	"SELECT id, username, display_name FROM users WHERE id = $1" };
 const struct db_stmt sql_user_search = { "user_search",
@@ -26,24 +28,12 @@ const struct db_stmt sql_session_list = { "session_list",
 const struct db_stmt sql_session_revoke_own = { "session_revoke_own",
 	"UPDATE sessions SET revoked_at = now() WHERE id = $1"
 	" AND user_id = $2 AND revoked_at IS NULL" };
-const struct db_stmt sql_throttle_check = { "throttle_check",
-	"SELECT ceil(extract(epoch FROM max(blocked_until) - now()))::bigint"
-	" FROM auth_throttle WHERE key IN ($1, $2) AND blocked_until > now()" };
-/* One upsert per key: a window that has passed starts over at 1. */
-const struct db_stmt sql_throttle_fail = { "throttle_fail",
-	"INSERT INTO auth_throttle AS t (key, failures, window_start,"
-	" blocked_until) VALUES ($1, 1, now(), CASE WHEN $2::int <= 1"
-	" THEN now() + make_interval(secs => $3) END)"
-	" ON CONFLICT (key) DO UPDATE SET"
-	" failures = CASE WHEN t.window_start < now() - make_interval(secs => $3)"
-	"   THEN 1 ELSE t.failures + 1 END,"
-	" window_start = CASE WHEN t.window_start < now() - make_interval(secs => $3)"
-	"   THEN now() ELSE t.window_start END,"
-	" blocked_until = CASE WHEN t.window_start >= now() - make_interval(secs => $3)"
-	"   AND t.failures + 1 >= $2 THEN now() + make_interval(secs => $3)"
-	"   ELSE t.blocked_until END" };
-const struct db_stmt sql_throttle_clear = { "throttle_clear",
-	"DELETE FROM auth_throttle WHERE key = $1" };
+/* Attempt counting (sql/015_throttle_attempts.sql): text[] keys, int[]
+ * limits, window seconds -> seconds to wait, 0 when counted. */
+const struct db_stmt sql_throttle_take = { "throttle_take",
+	"SELECT throttle_take($1::text[], $2::int[], $3::int)" };
+const struct db_stmt sql_throttle_return = { "throttle_return",
+	"SELECT throttle_return($1::text[], $2::text[])" };
 /* One-time login tickets from sites (sql/011_sites.sql). */
 const struct db_stmt sql_ticket_redeem = { "ticket_redeem",
 	"SELECT status, user_id FROM ticket_redeem($1::bytea)" };

@@ -20,6 +20,8 @@ static const struct service accounts = {
 	.name = "accounts",
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.on_start = accounts_start,	/* the password hashing pool */
+	.on_stop = accounts_stop,
 };
 
 int

@@ -8,7 +8,10 @@ const { api, register, uniqueName, assertError } = require('../lib.js');
 
 const PASSWORD = 'correct horse 1';
 const FAILS_IP = Number(process.env.PARLEY_LOGIN_FAILS_IP || 40);
-const FAILS_USER = Number(process.env.PARLEY_LOGIN_FAILS_USER || 5);
+// Failed logins count per username and address (the low limit), per
+// username from anywhere (a much higher ceiling) and per address.
+const FAILS_USER_IP = Number(process.env.PARLEY_LOGIN_FAILS_USER_IP || 5);
+const FAILS_USER = Number(process.env.PARLEY_LOGIN_FAILS_USER || 100);
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
 // A loopback source address outside 127.0.0.0/24, fresh for each test that
@@ -214,11 +217,11 @@ test('login validates its body', async () => {
   assert.ok(arr.json.error.message.includes("'password'"), arr.text);
 });
 
-test('five wrong passwords lock the username (429 + Retry-After), not other users', async () => {
+test('five wrong passwords lock the username at that address (429 + Retry-After), not the owner elsewhere', async () => {
   const addr = freshAddr();
   const a = await register('lock');
   const b = await register('free');
-  for (let i = 1; i <= FAILS_USER; i++) {
+  for (let i = 1; i <= FAILS_USER_IP; i++) {
     const r = await login(a.user.username, 'wrong password ' + i, { localAddress: addr });
     assertError(assert, r, 401, 'invalid_credentials');
   }
@@ -230,6 +233,12 @@ test('five wrong passwords lock the username (429 + Retry-After), not other user
   // The lock is per username, also in another case.
   const upper = await login(a.user.username.toUpperCase(), PASSWORD, { localAddress: addr });
   assertError(assert, upper, 429, 'too_many_attempts');
+  // The owner still logs in from any other address: an attacker's guesses
+  // do not lock the account.
+  const owner = await login(a.user.username, PASSWORD, { localAddress: freshAddr() });
+  assert.equal(owner.status, 200, owner.text);
+  const owner2 = await login(a.user.username, PASSWORD);
+  assert.equal(owner2.status, 200, owner2.text);
   // Other users log in fine, from the same address and from elsewhere.
   const other = await login(b.user.username, PASSWORD, { localAddress: addr });
   assert.equal(other.status, 200, other.text);
@@ -237,19 +246,60 @@ test('five wrong passwords lock the username (429 + Retry-After), not other user
   assert.equal(other2.status, 200, other2.text);
   // Existing sessions of the locked user are not affected.
   assert.equal((await me(a.token)).status, 200);
+  // And the attacker's address stays locked for that username.
+  assertError(assert, await login(a.user.username, PASSWORD, { localAddress: addr }), 429, 'too_many_attempts');
 });
 
-test('a successful login clears the username failure count', async () => {
+test('a successful login clears the failure count of the username at that address', async () => {
   const addr = freshAddr();
   const a = await register('clear');
-  for (let i = 1; i < FAILS_USER; i++)
+  for (let i = 1; i < FAILS_USER_IP; i++)
     assertError(assert, await login(a.user.username, 'nope ' + i, { localAddress: addr }), 401, 'invalid_credentials');
   assert.equal((await login(a.user.username, PASSWORD, { localAddress: addr })).status, 200);
-  // Counting starts over: FAILS_USER - 1 more failures do not lock.
-  for (let i = 1; i < FAILS_USER; i++)
+  // Counting starts over: FAILS_USER_IP - 1 more failures do not lock.
+  for (let i = 1; i < FAILS_USER_IP; i++)
     assertError(assert, await login(a.user.username, 'again ' + i, { localAddress: addr }), 401, 'invalid_credentials');
   const r = await login(a.user.username, PASSWORD, { localAddress: addr });
   assert.equal(r.status, 200, r.text);
+});
+
+test('concurrent wrong guesses get at most the limit of password checks: the rest are 429', async () => {
+  const addr = freshAddr();
+  const a = await register('race');
+  const guesses = await Promise.all(Array.from({ length: 24 }, (_, i) =>
+    login(a.user.username, 'concurrent guess ' + i, { localAddress: addr })));
+  const statuses = guesses.map((r) => r.status);
+  const checked = statuses.filter((s) => s === 401).length;
+  // Each attempt is counted before its password is checked, in one
+  // statement: no two of them see the same count.
+  assert.equal(checked, FAILS_USER_IP, statuses.join(' '));
+  assert.equal(statuses.filter((s) => s === 429).length, 24 - FAILS_USER_IP, statuses.join(' '));
+  for (const r of guesses) assertError(assert, r, r.status, r.status === 401 ? 'invalid_credentials' : 'too_many_attempts');
+  // Even the right password is refused from there now, but not elsewhere.
+  assertError(assert, await login(a.user.username, PASSWORD, { localAddress: addr }), 429, 'too_many_attempts');
+  assert.equal((await login(a.user.username, PASSWORD, { localAddress: freshAddr() })).status, 200);
+});
+
+test('failures from many addresses together stop at the per-username ceiling', { timeout: 120000 }, async () => {
+  const a = await register('ceil');
+  const b = await register('ceilfree');
+  // FAILS_USER failures in all, FAILS_USER_IP from each address.
+  const addrs = Array.from({ length: Math.ceil(FAILS_USER / FAILS_USER_IP) }, freshAddr);
+  let left = FAILS_USER;
+  const plan = addrs.map(() => { const n = Math.min(FAILS_USER_IP, left); left -= n; return n; });
+  await Promise.all(addrs.map(async (addr, k) => {
+    for (let i = 0; i < plan[k]; i++) {
+      const r = await login(a.user.username, `guess ${k} ${i}`, { localAddress: addr });
+      assertError(assert, r, 401, 'invalid_credentials');
+    }
+  }));
+  // Now the username is refused from everywhere, even with its password.
+  const r = await login(a.user.username, PASSWORD, { localAddress: freshAddr() });
+  assertError(assert, r, 429, 'too_many_attempts');
+  assert.ok(Number(r.headers['retry-after']) > 0, 'Retry-After: ' + r.headers['retry-after']);
+  // Other users are not affected; the locked user's sessions still work.
+  assert.equal((await login(b.user.username, PASSWORD, { localAddress: freshAddr() })).status, 200);
+  assert.equal((await me(a.token)).status, 200);
 });
 
 test('failed logins from one address lock that address only (127.0.0.7)', async (t) => {

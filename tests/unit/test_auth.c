@@ -1,5 +1,5 @@
-/* test_auth: the token, CSRF and password functions (libsodium; main has
- * called sodium_init and chosen cheap argon2id limits). */
+/* test_auth: the token and CSRF functions (libsodium; main has called
+ * sodium_init). Passwords: test_pwhash.c. */
 #include <sodium.h>
 
 #include "auth.h"
@@ -12,8 +12,6 @@
 static const char	*t_token_new(void);
 static const char	*t_token_hash(void);
 static const char	*t_csrf(void);
-static const char	*t_password(void);
-static const char	*t_password_unknown_user(void);
 static const char	*t_session_cookies(void);
 static const char	*t_stream_token_new(void);
 static const char	*t_request_refusals(void);
@@ -94,34 +92,6 @@ t_csrf(void)
 	CHECK(strcmp(a, tok) != 0);
 	auth_token_hash(tok, hex);
 	CHECK(strstr(hex, a) == NULL);
-	return NULL;
-}
-
-static const char *
-t_password(void)
-{
-	char	h1[crypto_pwhash_STRBYTES], h2[crypto_pwhash_STRBYTES];
-
-	CHECK_EQ(auth_password_hash("correct horse", h1, sizeof(h1)), 0);
-	CHECK(strncmp(h1, "$argon2id$", 10) == 0);
-	CHECK_EQ(auth_password_verify(h1, "correct horse"), 1);
-	CHECK_EQ(auth_password_verify(h1, "correct horsE"), 0);
-	CHECK_EQ(auth_password_verify(h1, "correct horse "), 0);
-	CHECK_EQ(auth_password_verify(h1, ""), 0);
-	/* Salted: the same password hashes differently each time. */
-	CHECK_EQ(auth_password_hash("correct horse", h2, sizeof(h2)), 0);
-	CHECK(strcmp(h1, h2) != 0);
-	CHECK_EQ(auth_password_verify(h2, "correct horse"), 1);
-	CHECK_EQ(auth_password_hash("x", h2, crypto_pwhash_STRBYTES - 1), -1);
-	CHECK_EQ(auth_password_verify("not a hash", "correct horse"), 0);
-	return NULL;
-}
-
-static const char *
-t_password_unknown_user(void)
-{
-	CHECK_EQ(auth_password_verify(NULL, "anything"), 0);
-	CHECK_EQ(auth_password_verify(NULL, "parley-dummy-password"), 0);
 	return NULL;
 }
 
@@ -268,8 +238,6 @@ test_auth(void)
 	unit_run("auth_token_new", t_token_new);
 	unit_run("auth_token_hash", t_token_hash);
 	unit_run("auth_csrf_for", t_csrf);
-	unit_run("auth_password/round_trip", t_password);
-	unit_run("auth_password/unknown_user", t_password_unknown_user);
 	unit_run("auth_session_cookies", t_session_cookies);
 	unit_run("auth_stream_token_new", t_stream_token_new);
 	unit_run("auth_request/refusals_before_the_database",

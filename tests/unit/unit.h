@@ -47,6 +47,8 @@ void	test_http(void);
 void	test_router(void);
 void	test_user(void);
 void	test_auth(void);
+void	test_pwhash(void);
+void	test_addr(void);
 void	test_valid(void);
 void	test_sign(void);
 void	test_reply(void);

@@ -60,13 +60,15 @@ main(void)
 	/* Cheap argon2id parameters: the round trip is what is tested. */
 	config.pwhash_fast = 1;
 	config.body_limit = 64 * 1024;
-	auth_init();	/* the dummy hash for unknown-user logins */
+	auth_init();
 
 	test_text();
 	test_http();
 	test_router();
 	test_user();
 	test_auth();
+	test_pwhash();
+	test_addr();
 	test_valid();
 	test_reply();
 	test_ticker();
