@@ -4,6 +4,7 @@
 #include "text.h"
 
 static size_t	seqlen(const unsigned char *, size_t);
+static size_t	bidilen(const unsigned char *);
 
 /* Length of the well-formed sequence at s[0..avail), or 0 when there is
  * none there (NUL, a bad lead byte, a bad or missing continuation). */
@@ -97,4 +98,51 @@ text_has_controls(const char *str, int multiline)
 			return 1;
 	}
 	return 0;
+}
+
+/* Length of the bidi control at s (2 or 3 bytes), or 0 if there is none:
+ * U+061C is d8 9c; U+200E, U+200F, U+202A..U+202E are e2 80 8e, 8f,
+ * aa..ae; U+2066..U+2069 are e2 81 a6..a9. */
+static size_t
+bidilen(const unsigned char *s)
+{
+	if (s[0] == 0xd8 && s[1] == 0x9c)
+		return 2;
+	if (s[0] != 0xe2)
+		return 0;
+	if (s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f ||
+	    (s[2] >= 0xaa && s[2] <= 0xae)))
+		return 3;
+	if (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)
+		return 3;
+	return 0;
+}
+
+int
+text_has_bidi(const char *str)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+
+	for (; *s != '\0'; s++)
+		if (bidilen(s) > 0)
+			return 1;
+	return 0;
+}
+
+size_t
+text_strip_bidi(char *str)
+{
+	unsigned char	*s = (unsigned char *)str, *out = s;
+	size_t		 n;
+
+	/* bidilen() reads at most 3 bytes and stops at a NUL: a lead byte
+	 * that does not match ends the comparison before the terminator. */
+	while (*s != '\0') {
+		if ((n = bidilen(s)) > 0)
+			s += n;
+		else
+			*out++ = *s++;
+	}
+	*out = '\0';
+	return (size_t)(s - out);
 }

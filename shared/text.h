@@ -16,5 +16,13 @@ size_t	text_utf8_chars(const char *s);
 /* 1 if the string holds a control character (C0, DEL, C1); newline and tab
  * are allowed when `multiline` is set. */
 int	text_has_controls(const char *s, int multiline);
+/* 1 if the string holds a bidirectional formatting character (Unicode's
+ * Bidi_Control set: U+061C, U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069), which can make a name display reordered ("evil" shown
+ * as "live"). */
+int	text_has_bidi(const char *s);
+/* Removes those characters from s in place; returns how many bytes were
+ * removed. Other bytes are kept as they are, so valid UTF-8 stays valid. */
+size_t	text_strip_bidi(char *s);
 
 #endif

@@ -1,5 +1,6 @@
 /* valid: JSON field validation. jansson has already checked UTF-8; this
- * checks presence, type, length in code points and control characters. */
+ * checks presence, type, length in code points and control characters,
+ * and strips bidi controls from names. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,7 @@ valid_string(struct http_req *r, json_t *obj, const char *field, int flags,
 {
 	json_t		*v;
 	const char	*s;
+	char		*copy;
 	size_t		 chars;
 	int		 failed;
 
@@ -47,6 +49,19 @@ valid_string(struct http_req *r, json_t *obj, const char *field, int flags,
 		return -1;
 	}
 	s = json_string_value(v);
+	if ((flags & VALID_NAME) && text_has_bidi(s)) {
+		if ((copy = strdup(s)) == NULL)
+			log_fatal("strdup: out of memory");
+		text_strip_bidi(copy);
+		/* The object owns the cleaned string from now on (and drops
+		 * the old one): the caller reads it for as long as obj. */
+		/* Whole code points went: still the valid UTF-8 it was. */
+		v = json_string_nocheck(copy);
+		free(copy);
+		if (v == NULL || json_object_set_new(obj, field, v) == -1)
+			log_fatal("json_object_set_new: out of memory");
+		s = json_string_value(v);
+	}
 	chars = json_string_length(v) > maxc * 4 ? maxc + 1 :
 	    text_utf8_chars(s);
 	if (chars < minc || chars > maxc) {

@@ -14,6 +14,11 @@ struct http_req;
 #define VALID_REQUIRED	0x01
 #define VALID_MULTILINE	0x02	/* allow \n \r \t in the string */
 #define VALID_RAW	0x04	/* skip the control-character check */
+/* A name other people see (display name, group name): bidirectional
+ * formatting characters are stripped first (text_strip_bidi()), in the
+ * object itself, so *out and the stored value are the cleaned string and
+ * the length limits apply to it. */
+#define VALID_NAME	0x08
 
 /* A string of minc..maxc code points (maxb bytes at most, 0 = 4 x maxc). */
 int	valid_string(struct http_req *, json_t *obj, const char *field,

@@ -49,7 +49,8 @@ accounts_register(struct http_req *r)
 	if (read_username(r, body, name, sizeof(name)) == -1 ||
 	    valid_string(r, body, "password", VALID_REQUIRED | VALID_RAW, 8,
 	    AUTH_PW_MAX, &pw) == -1 ||
-	    valid_string(r, body, "display_name", 0, 1, 64, &display) == -1)
+	    valid_string(r, body, "display_name", VALID_NAME, 1, 64,
+	    &display) == -1)
 		goto out;
 	if (strlen(pw) > AUTH_PW_MAX) {
 		http_error(r, 400, "invalid_field", "The field 'password' must "

@@ -13,6 +13,9 @@ struct http_req;
 #define CANDIDATE_MAX_BYTES	2048	/* one candidate, as JSON */
 #define SIGNALS_PER_CALL	1000	/* per party and call (or room member) */
 #define ROOM_MAX_INVITES	32
+/* A call's TURN credential is good for the ring time and this much more
+ * (s): long enough to allocate relays once the call is answered. */
+#define TURN_CALL_MARGIN	60
 
 struct calls_config {
 	long		 ring_timeout;	/* PARLEY_CALL_RING_TIMEOUT, s */
@@ -20,7 +23,9 @@ struct calls_config {
 	const char	*turn_secret;	/* PARLEY_TURN_SECRET */
 	const char	*turn_uris;	/* PARLEY_TURN_URIS, comma-separated */
 	const char	*stun_uris;	/* PARLEY_STUN_URIS, comma-separated */
-	long		 turn_ttl;	/* PARLEY_TURN_TTL, s */
+	long		 turn_ttl;	/* PARLEY_TURN_TTL, s (GET /ice-servers) */
+	long		 call_ttl;	/* a call's or room join's credential, s:
+					 * ring_timeout + TURN_CALL_MARGIN */
 };
 extern struct calls_config calls_config;
 
@@ -34,6 +39,10 @@ struct http_outcome;
  * NULL res is a database error. */
 void	calls_reply(struct http_req *, PGresult *,
 	    const struct http_outcome *, const char *key);
+/* calls_reply(), and on success the reply also holds "ice": ice (taken
+ * over; freed on a refusal too). */
+void	calls_reply_ice(struct http_req *, PGresult *,
+	    const struct http_outcome *, const char *key, json_t *ice);
 /* GET of one call or room by path id: `st` takes (id, user) and returns
  * its JSON only to those allowed to see it; anyone else gets 404 `code`. */
 void	calls_get_visible(struct http_req *, const struct db_stmt *st,
@@ -61,6 +70,13 @@ void	rooms_leave(struct http_req *);
 void	rooms_signal(struct http_req *);
 
 /* calls_ice.c */
+/* {"ice_servers": [...], "ttl": ttl}: the STUN servers and, when TURN is
+ * configured, a TURN credential for `user` valid ttl s from now, bound to
+ * call `id` (scope 'c') or room `id` ('r'), or to no call (scope 0).
+ * Caller decrefs. */
+json_t	*ice_json(int64_t user, char scope, int64_t id, long ttl);
+/* The same as compact JSON text; caller frees. */
+char	*ice_text(int64_t user, char scope, int64_t id, long ttl);
 void	ice_servers(struct http_req *);
 
 /* calls_signal.c: a WebRTC signal from a client, checked and reduced to
@@ -73,9 +89,9 @@ void	sweeper_start(void);
 void	sweeper_stop(void);
 
 /* calls_sql.c */
-extern const struct db_stmt sql_call_invite, sql_call_get, sql_call_list,
-	    sql_call_accept, sql_call_end, sql_call_signal, sql_room_create,
-	    sql_room_get, sql_room_join, sql_room_leave, sql_room_signal,
-	    sql_calls_sweep;
+extern const struct db_stmt sql_call_next_id, sql_call_invite, sql_call_get,
+	    sql_call_list, sql_call_caller, sql_call_accept, sql_call_end,
+	    sql_call_signal, sql_room_create, sql_room_get, sql_room_invited,
+	    sql_room_join, sql_room_leave, sql_room_signal, sql_calls_sweep;
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "calls.h"
 #include "http.h"
+#include "log.h"
 #include "notify.h"
 #include "valid.h"
 
@@ -16,8 +17,9 @@
 static const struct http_outcome invite_outcomes[] = {
 	{ "created", 201, NULL, NULL },
 	{ "no_such_user", 404, "user_not_found", "No such user." },
-	{ "blocked", 403, "blocked", "Calls between you and this user are "
-	    "blocked." },
+	/* Only to the blocker: the one they blocked hears not_friends. */
+	{ "blocked", 403, "blocked", "You blocked this user; unblock them to "
+	    "call them." },
 	{ "not_friends", 403, "not_friends", "You can only call your "
 	    "friends." },
 	{ "busy", 409, "busy", "The user is in another call; a missed call "
@@ -72,9 +74,18 @@ void
 calls_reply(struct http_req *r, PGresult *res,
     const struct http_outcome *outcomes, const char *key)
 {
-	int	status;
+	calls_reply_ice(r, res, outcomes, key, NULL);
+}
+
+void
+calls_reply_ice(struct http_req *r, PGresult *res,
+    const struct http_outcome *outcomes, const char *key, json_t *ice)
+{
+	json_t	*obj;
+	int	 status;
 
 	if (res == NULL) {
+		json_decref(ice);
 		http_db_error(r);
 		return;
 	}
@@ -82,7 +93,14 @@ calls_reply(struct http_req *r, PGresult *res,
 	 * call in the history. */
 	notify_users(db_get_str(res, 0, 2));
 	if ((status = http_outcome(r, outcomes, PQgetvalue(res, 0, 0))) > 0) {
-		if (key != NULL && !PQgetisnull(res, 0, 1))
+		if (key != NULL && !PQgetisnull(res, 0, 1) && ice != NULL) {
+			if ((obj = json_loads(PQgetvalue(res, 0, 1), 0,
+			    NULL)) == NULL)
+				log_fatal("%s: the database returned bad JSON",
+				    key);
+			http_reply(r, status, json_pack("{s:o,s:O}", key, obj,
+			    "ice", ice));
+		} else if (key != NULL && !PQgetisnull(res, 0, 1))
 			http_reply_wrap(r, status, key, PQgetvalue(res, 0, 1));
 		else if (status == 202)
 			http_reply(r, 202, json_pack("{s:s}", "status",
@@ -90,6 +108,7 @@ calls_reply(struct http_req *r, PGresult *res,
 		else
 			http_reply(r, 204, NULL);
 	}
+	json_decref(ice);
 	PQclear(res);
 }
 
@@ -108,13 +127,17 @@ calls_media(struct http_req *r, json_t *req, const char *def, const char **out)
 	return 0;
 }
 
+/* The call id is drawn first: the callee's TURN credential, sent with
+ * call.invite, and the caller's, in the reply, name it. */
 void
 calls_create(struct http_req *r)
 {
-	char		 me[24], dev[24], to_s[24], win[24], ring[24];
+	char		 me[24], dev[24], to_s[24], win[24], ring[24], id_s[24];
+	char		*callee_ice = NULL;
 	const char	*media;
 	json_t		*req;
-	int64_t		 to;
+	PGresult	*res;
+	int64_t		 to, id;
 
 	if ((req = http_body_json(r)) == NULL)
 		return;
@@ -125,11 +148,21 @@ calls_create(struct http_req *r)
 		http_error(r, 400, "invalid_field", "You cannot call yourself.");
 		goto out;
 	}
-	calls_reply(r, DB_EXEC(r->db, &sql_call_invite, db_i64(me, r->user_id),
-	    db_i64(dev, r->session_id), db_i64(to_s, to), media,
-	    db_i64(win, calls_config.online_window),
-	    db_i64(ring, calls_config.ring_timeout)), invite_outcomes, "call");
+	if ((res = db_exec(r->db, &sql_call_next_id, 0, NULL)) == NULL) {
+		http_db_error(r);
+		goto out;
+	}
+	id = db_get_i64(res, 0, 0);
+	PQclear(res);
+	callee_ice = ice_text(to, 'c', id, calls_config.call_ttl);
+	calls_reply_ice(r, DB_EXEC(r->db, &sql_call_invite,
+	    db_i64(me, r->user_id), db_i64(dev, r->session_id),
+	    db_i64(to_s, to), media, db_i64(win, calls_config.online_window),
+	    db_i64(ring, calls_config.ring_timeout), db_i64(id_s, id),
+	    callee_ice), invite_outcomes, "call", ice_json(r->user_id, 'c', id,
+	    calls_config.call_ttl));
 out:
+	free(callee_ice);
 	json_decref(req);
 }
 
@@ -181,17 +214,30 @@ calls_list(struct http_req *r)
 	PQclear(res);
 }
 
+/* Both parties get a fresh credential for the call: the callee in the
+ * reply, the caller with call.accepted (it offers, and gathers, now). */
 void
 calls_accept(struct http_req *r)
 {
-	char		 me[24], dev[24], id_s[24];
+	char		 me[24], dev[24], id_s[24], *caller_ice = NULL;
+	PGresult	*res;
 	int64_t		 id;
 
 	if (http_param_id(r, 0, &id) == -1)
 		return;
-	calls_reply(r, DB_EXEC(r->db, &sql_call_accept, db_i64(me, r->user_id),
-	    db_i64(dev, r->session_id), db_i64(id_s, id)), accept_outcomes,
-	    "call");
+	if ((res = DB_EXEC(r->db, &sql_call_caller, db_i64(id_s, id),
+	    db_i64(me, r->user_id))) == NULL) {
+		http_db_error(r);
+		return;
+	}
+	if (PQntuples(res) == 1)
+		caller_ice = ice_text(db_get_i64(res, 0, 0), 'c', id,
+		    calls_config.call_ttl);
+	PQclear(res);
+	calls_reply_ice(r, DB_EXEC(r->db, &sql_call_accept, me,
+	    db_i64(dev, r->session_id), id_s, caller_ice), accept_outcomes,
+	    "call", ice_json(r->user_id, 'c', id, calls_config.call_ttl));
+	free(caller_ice);
 }
 
 static void

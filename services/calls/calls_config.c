@@ -16,8 +16,11 @@ calls_config_load(void)
 	    30, 1, 600);
 	calls_config.online_window = config_env_long("PARLEY_ONLINE_WINDOW",
 	    60, 3, 3600);
-	calls_config.turn_ttl = config_env_long("PARLEY_TURN_TTL", 86400, 60,
+	/* Short: this credential serves any call of the user (the ones
+	 * handed out with a call last only calls_config.call_ttl). */
+	calls_config.turn_ttl = config_env_long("PARLEY_TURN_TTL", 600, 60,
 	    7L * 86400);
+	calls_config.call_ttl = calls_config.ring_timeout + TURN_CALL_MARGIN;
 	s = getenv("PARLEY_TURN_SECRET");
 	calls_config.turn_secret = s != NULL && *s != '\0' ? s : NULL;
 	calls_config.turn_uris = getenv("PARLEY_TURN_URIS");

@@ -16,8 +16,9 @@ static const struct http_outcome create_outcomes[] = {
 	{ "created", 201, NULL, NULL },
 	{ "no_such_user", 404, "user_not_found", "An invited user does not "
 	    "exist." },
-	{ "blocked", 403, "blocked", "You cannot invite a user you blocked or "
-	    "who blocked you." },
+	/* Only to the blocker: who blocked the owner is just no friend. */
+	{ "blocked", 403, "blocked", "You blocked one of these users; unblock "
+	    "them to invite them." },
 	{ "not_friends", 403, "not_friends", "You can only invite your "
 	    "friends." },
 	{ NULL, 0, NULL, NULL },
@@ -26,8 +27,8 @@ static const struct http_outcome create_outcomes[] = {
 static const struct http_outcome join_outcomes[] = {
 	{ "ok", 200, NULL, NULL },
 	{ "not_found", 404, "room_not_found", "No such room." },
-	{ "not_invited", 403, "not_invited", "You were not invited to this "
-	    "room." },
+	/* To the uninvited a room does not exist. */
+	{ "not_invited", 404, "room_not_found", "No such room." },
 	{ "closed", 409, "room_closed", "The room has closed." },
 	{ "full", 409, "room_full", "The room is full." },
 	{ NULL, 0, NULL, NULL },
@@ -90,18 +91,39 @@ rooms_get(struct http_req *r)
 	    "No such room.");
 }
 
+/* Each member already in the room gets room.peer_joined with its own
+ * TURN credential for the room (it answers the joiner's offer with a new
+ * connection); the joiner gets its own in the reply. */
 void
 rooms_join(struct http_req *r)
 {
-	char		 me[24], dev[24], id_s[24];
+	char		 me[24], dev[24], id_s[24], uid[24], *map_text;
 	PGresult	*res;
-	json_t		*room, *peers;
-	int64_t		 id;
+	json_t		*room, *peers, *map;
+	int64_t		 id, user;
+	int		 row;
 
 	if (http_param_id(r, 0, &id) == -1)
 		return;
-	if ((res = DB_EXEC(r->db, &sql_room_join, db_i64(me, r->user_id),
-	    db_i64(dev, r->session_id), db_i64(id_s, id))) == NULL) {
+	if ((res = DB_EXEC(r->db, &sql_room_invited, db_i64(id_s, id),
+	    db_i64(me, r->user_id))) == NULL) {
+		http_db_error(r);
+		return;
+	}
+	map = json_object();
+	for (row = 0; row < PQntuples(res); row++) {
+		user = db_get_i64(res, row, 0);
+		json_object_set_new(map, db_i64(uid, user), ice_json(user, 'r',
+		    id, calls_config.call_ttl));
+	}
+	PQclear(res);
+	if ((map_text = json_dumps(map, JSON_COMPACT)) == NULL)
+		log_fatal("json_dumps: out of memory");
+	json_decref(map);
+	res = DB_EXEC(r->db, &sql_room_join, me, db_i64(dev, r->session_id),
+	    id_s, map_text);
+	free(map_text);
+	if (res == NULL) {
 		http_db_error(r);
 		return;
 	}
@@ -112,8 +134,10 @@ rooms_join(struct http_req *r)
 		if (room == NULL || !json_is_array(peers))
 			log_fatal("room_join returned bad JSON");
 		/* The joiner offers to every peer already there. */
-		http_reply(r, 200, json_pack("{s:o,s:o,s:b}", "room", room,
-		    "peers", peers, "initiator", json_array_size(peers) > 0));
+		http_reply(r, 200, json_pack("{s:o,s:o,s:b,s:o}", "room", room,
+		    "peers", peers, "initiator", json_array_size(peers) > 0,
+		    "ice", ice_json(r->user_id, 'r', id,
+		    calls_config.call_ttl)));
 	}
 	PQclear(res);
 }

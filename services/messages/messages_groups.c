@@ -97,8 +97,8 @@ groups_create(struct http_req *r)
 
 	if ((body = http_body_json(r)) == NULL)
 		return;
-	if (valid_string(r, body, "name", VALID_REQUIRED, 1, NAME_MAX_CHARS,
-	    &name) == -1 ||
+	if (valid_string(r, body, "name", VALID_REQUIRED | VALID_NAME, 1,
+	    NAME_MAX_CHARS, &name) == -1 ||
 	    valid_id_array(r, body, "members", VALID_REQUIRED,
 	    GROUP_MAX_MEMBERS, &ids, &n) == -1)
 		goto out;
@@ -143,8 +143,8 @@ groups_rename(struct http_req *r)
 	if (http_param_id(r, 0, &id) == -1 ||
 	    (body = http_body_json(r)) == NULL)
 		return;
-	if (valid_string(r, body, "name", VALID_REQUIRED, 1, NAME_MAX_CHARS,
-	    &name) == 0)
+	if (valid_string(r, body, "name", VALID_REQUIRED | VALID_NAME, 1,
+	    NAME_MAX_CHARS, &name) == 0)
 		run_change(r, &sql_group_rename, 3, (const char *[]){
 		    db_i64(me, r->user_id), db_i64(g, id), name }, 200, id);
 	json_decref(body);

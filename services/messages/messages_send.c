@@ -15,11 +15,13 @@ static const struct http_outcome send_outcomes[] = {
 	{ "no_such_user", 404, "user_not_found", "No such user." },
 	{ "not_friends", 403, "not_friends",
 	    "You can only message your friends." },
+	/* Only the blocker hears of the block; to the one they blocked,
+	 * send_message() answers not_friends. */
 	{ "blocked", 403, "blocked",
-	    "Messages between you and this user are blocked." },
+	    "You blocked this user; unblock them to send messages." },
+	/* A group the caller is not in does not exist for them. */
 	{ "no_such_group", 404, "group_not_found", "No such group." },
-	{ "not_member", 403, "not_member",
-	    "Only members may send to this group." },
+	{ "not_member", 404, "group_not_found", "No such group." },
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -22,11 +22,13 @@ static const struct http_outcome send_outcomes[] = {
 	{ "no_such_user", 404, "unknown_user", "No such user." },
 	{ "not_friends", 403, "not_friends",
 	    "The sender can only message their friends." },
+	/* As the user hears it: `from` blocked `to` (blocked by `to`,
+	 * send_message() answers not_friends); a group `from` is not in is
+	 * no group to them (nor, then, a hint that another site's exists). */
 	{ "blocked", 403, "blocked",
-	    "Messages between these users are blocked." },
+	    "The sender blocked this user." },
 	{ "no_such_group", 404, "group_not_found", "No such group." },
-	{ "not_member", 403, "not_member",
-	    "Only members may send to this group." },
+	{ "not_member", 404, "group_not_found", "No such group." },
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -107,7 +107,8 @@ sites_user_put(struct http_req *r)
 	if ((body = http_body_json(r)) == NULL)
 		return;
 	if (valid_string(r, body, "username", 0, 1, 64, &uname) == -1 ||
-	    valid_string(r, body, "display_name", 0, 1, 64, &display) == -1)
+	    valid_string(r, body, "display_name", VALID_NAME, 1, 64,
+	    &display) == -1)
 		goto out;
 	if (uname != NULL) {
 		len = strlen(uname);

@@ -9,6 +9,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { api, register, befriend, assertError } = require('../lib.js');
 const { poll, head, drain, waitEvent, ofType, allMessages } = require('../chat.js');
+const { assertSameAnswer } = require('../same.js');
+const { checkIce, turnEntry, CALL_TTL } = require('../ice.js');
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const RING = Number(process.env.PARLEY_CALL_RING_TIMEOUT || 4);
@@ -95,6 +97,49 @@ test('an invite rings the callee, who sees the caller; only the parties see the 
   assert.equal(list.json.calls[0].id, c.id);
   assert.deepEqual((await api.get('/api/v1/calls', { token: stranger.token })).json.calls, []);
   assert.equal((await act(p.a, c.id, 'cancel')).status, 200);
+});
+
+// TURN credentials are minted per call and per party: a leaked one is
+// good for this call's ring time plus a minute, not for a day of relaying.
+test('each party gets its own TURN credential for the call: invite reply, call.invite, accept reply, call.accepted', async () => {
+  const p = await pair('ct');
+  let t0 = Date.now();
+  const r = await call(p.a, p.b, 'video');
+  let t1 = Date.now();
+  assert.equal(r.status, 201, r.text);
+  const c = r.json.call;
+  assert.deepEqual(Object.keys(r.json).sort(), ['call', 'ice']);
+  const callerTurn = checkIce(assert, r.json.ice, { userId: p.a.user.id, scope: 'c', id: c.id, ttl: CALL_TTL, t0, t1 });
+
+  const inv = await waitEvent(p.b, p.curB, ofType('call.invite', (d) => d.call.id === c.id));
+  const calleeTurn = checkIce(assert, inv.event.data.ice, { userId: p.b.user.id, scope: 'c', id: c.id, ttl: CALL_TTL, t0, t1 });
+  assert.notEqual(calleeTurn.credential, callerTurn.credential);
+
+  t0 = Date.now();
+  const acc = await act(p.b, c.id, 'accept');
+  t1 = Date.now();
+  assert.equal(acc.status, 200, acc.text);
+  assert.equal(acc.json.call.state, 'active');
+  checkIce(assert, acc.json.ice, { userId: p.b.user.id, scope: 'c', id: c.id, ttl: CALL_TTL, t0, t1 });
+  const ev = await waitEvent(p.a, p.curA, ofType('call.accepted', (d) => d.call.id === c.id));
+  checkIce(assert, ev.event.data.ice, { userId: p.a.user.id, scope: 'c', id: c.id, ttl: CALL_TTL, t0, t1 });
+  // A retried accept from the same device is answered again, with a
+  // credential again.
+  const again = await act(p.b, c.id, 'accept');
+  assert.equal(again.status, 200, again.text);
+  assert.equal(turnEntry(again.json.ice).username.split(':').slice(1).join(':'), `${p.b.user.id}:c${c.id}`);
+
+  // The next call gets other credentials: they name their call.
+  assert.equal((await act(p.a, c.id, 'hangup')).status, 200);
+  const r2 = await call(p.a, p.b);
+  assert.equal(r2.status, 201, r2.text);
+  assert.notEqual(r2.json.call.id, c.id);
+  assert.equal(turnEntry(r2.json.ice).username.split(':').slice(1).join(':'), `${p.a.user.id}:c${r2.json.call.id}`);
+  // Refusals hand out nothing.
+  const busy = await call(p.b, p.a);
+  assertError(assert, busy, 409, 'busy');
+  assert.equal(busy.json.ice, undefined);
+  assert.equal((await act(p.a, r2.json.call.id, 'cancel')).status, 200);
 });
 
 test('accept, signals in order both ways, hang up: both see call.ended and a completed call record', async () => {
@@ -341,9 +386,11 @@ test('bad input: clear 4xx for every field, and no call is created', async () =>
   assertError(assert, await getCall(p.a, 'abc'), 400);
   assertError(assert, await api.get('/api/v1/calls?limit=0', { token: p.a.token }), 400);
   assert.deepEqual((await api.get('/api/v1/calls', { token: p.a.token })).json.calls, []);
-  // Blocked either way.
+  // b blocks a: b is told why; a is answered exactly as for a stranger.
   assert.equal((await api.post('/api/v1/blocks', { token: p.b.token, json: { user_id: p.a.user.id } })).status, 201);
-  assertError(assert, await call(p.a, p.b), 403, 'blocked');
+  const toBlocker = await call(p.a, p.b);
+  assertError(assert, toBlocker, 403, 'not_friends');
+  assertSameAnswer(assert, toBlocker, await call(p.a, stranger), 'the blocked user calls the blocker, and a stranger');
   assertError(assert, await call(p.b, p.a), 403, 'blocked');
 });
 

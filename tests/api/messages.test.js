@@ -5,6 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { api, register, befriend, assertError, stack } = require('../lib.js');
+const { assertSameAnswer } = require('../same.js');
 const {
   send, sendText, conversations, conversation, history, allMessages,
   poll, head, drain, waitEvent, ofType,
@@ -356,7 +357,7 @@ test('recall after 2 minutes: 409 recall_window_passed, the message stays', asyn
 
 // --- who may message whom ---------------------------------------------------
 
-test('not friends -> 403, unknown user -> 404, blocked either way -> 403', async () => {
+test('not friends -> 403, unknown user -> 404; a block is told only to the blocker', async () => {
   const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map((p) => register('n' + p)));
   assertError(assert, await send(a, { to: b.user.id, type: 'text', body: { text: 'hi' } }), 403, 'not_friends');
   assertError(assert, await send(a, { to: BIG_ID, type: 'text', body: { text: 'hi' } }), 404, 'user_not_found');
@@ -364,11 +365,20 @@ test('not friends -> 403, unknown user -> 404, blocked either way -> 403', async
   await befriend(a, c);
   await befriend(a, d);
   await sendText(a, c, 'we are friends');
-  // c blocks a: neither may write to the other.
+  // c blocks a: neither may write to the other. c, who blocked, is told
+  // why (unblock first); a is answered exactly as b, a stranger, is: the
+  // block stays secret, as a friend request to c would.
   let r = await api.post('/api/v1/blocks', { token: c.token, json: { user_id: a.user.id } });
   assert.equal(r.status, 201, r.text);
-  assertError(assert, await send(a, { to: c.user.id, type: 'text', body: { text: 'hey' } }), 403, 'blocked');
+  const toBlocker = await send(a, { to: c.user.id, type: 'text', body: { text: 'hey' } });
+  assertError(assert, toBlocker, 403, 'not_friends');
+  assertSameAnswer(assert, toBlocker, await send(a, { to: b.user.id, type: 'text', body: { text: 'hey' } }),
+    'the blocked user writes to the blocker, and to a stranger');
   assertError(assert, await send(c, { to: a.user.id, type: 'text', body: { text: 'hey' } }), 403, 'blocked');
+  // Blocked both ways: each is a blocker, each is told.
+  assert.equal((await api.post('/api/v1/blocks', { token: a.token, json: { user_id: c.user.id } })).status, 201);
+  assertError(assert, await send(a, { to: c.user.id, type: 'text', body: { text: 'hey' } }), 403, 'blocked');
+  assert.equal((await api.del(`/api/v1/blocks/${c.user.id}`, { token: a.token })).status, 204);
   // Ending a friendship ends messaging too.
   r = await api.del(`/api/v1/friends/${a.user.id}`, { token: d.token });
   assert.equal(r.status, 204, r.text);

@@ -7,6 +7,10 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { api, register, befriend, assertError } = require('../lib.js');
 const { head, drain, waitEvent, ofType } = require('../chat.js');
+const { assertSameAnswer } = require('../same.js');
+const { checkIce, CALL_TTL } = require('../ice.js');
+
+const BIG_ID = 9007199254740991;
 
 function create(u, body) {
   return api.post('/api/v1/rooms', { token: u.token, json: body });
@@ -79,6 +83,20 @@ test('room input is checked: capacity 2..8, invite of friends only, at least one
   assertError(assert, await join(o, 9007199254740991), 404, 'room_not_found');
 });
 
+test('a block is told only to the blocker: who blocked the owner is refused as a non-friend', async () => {
+  const [o, a, b] = await crew('rb', 2);
+  const stranger = await register('rbs');
+  // a blocks the owner: inviting a looks like inviting a stranger.
+  assert.equal((await api.post('/api/v1/blocks', { token: a.token, json: { user_id: o.user.id } })).status, 201);
+  const blocked = await create(o, { invite: [b.user.id, a.user.id] });
+  assertError(assert, blocked, 403, 'not_friends');
+  assertSameAnswer(assert, blocked, await create(o, { invite: [b.user.id, stranger.user.id] }),
+    'inviting one who blocked the owner, and a stranger');
+  // The owner blocks b: the owner is told why.
+  assert.equal((await api.post('/api/v1/blocks', { token: o.token, json: { user_id: b.user.id } })).status, 201);
+  assertError(assert, await create(o, { invite: [b.user.id] }), 403, 'blocked');
+});
+
 test('join: peers in join order, the joiner offers; full and uninvited are refused', async () => {
   const [o, a, b, c] = await crew('rj', 3);
   const stranger = await register('rjs');
@@ -103,12 +121,47 @@ test('join: peers in join order, the joiner offers; full and uninvited are refus
   a.cur = seenByA.next;
 
   assertError(assert, await join(c, room.id), 409, 'room_full');
-  assertError(assert, await join(stranger, room.id), 403, 'not_invited');
+  // Uninvited, a room is answered as one that does not exist.
+  assertError(assert, await join(stranger, room.id), 404, 'room_not_found');
+  for (const [what, call] of Object.entries({
+    'GET /rooms/{id}': (id) => api.get(`/api/v1/rooms/${id}`, { token: stranger.token }),
+    'POST /rooms/{id}/join': (id) => join(stranger, id),
+    'POST /rooms/{id}/leave': (id) => leave(stranger, id),
+    'POST /rooms/{id}/signal': (id) => rsignal(stranger, id, o, 'candidate', { candidate: '' }),
+  })) assertSameAnswer(assert, await call(room.id), await call(BIG_ID), what);
   // Joining again (a reload) is allowed and tells the others again.
   const again = await join(a, room.id);
   assert.equal(again.status, 200, again.text);
   assert.deepEqual(again.json.peers, [o.user.id, b.user.id]);
   await waitEvent(b, b.cur, ofType('room.peer_joined', (d) => d.user_id === a.user.id));
+});
+
+// Each member gets a TURN credential of their own for the room: the joiner
+// in the join reply, each member already there with room.peer_joined
+// (they open a new connection to the joiner).
+test('room joins hand out per-room TURN credentials to the joiner and to each peer', async () => {
+  const [o, a, b] = await crew('rt', 2);
+  const room = (await create(o, { invite: [a.user.id, b.user.id] })).json.room;
+  let t0 = Date.now();
+  const j1 = await join(o, room.id);
+  let t1 = Date.now();
+  assert.equal(j1.status, 200, j1.text);
+  assert.deepEqual(Object.keys(j1.json).sort(), ['ice', 'initiator', 'peers', 'room']);
+  checkIce(assert, j1.json.ice, { userId: o.user.id, scope: 'r', id: room.id, ttl: CALL_TTL, t0, t1 });
+  await join(a, room.id);
+  t0 = Date.now();
+  const j3 = await join(b, room.id);
+  t1 = Date.now();
+  checkIce(assert, j3.json.ice, { userId: b.user.id, scope: 'r', id: room.id, ttl: CALL_TTL, t0, t1 });
+  for (const u of [o, a]) {
+    const pj = await waitEvent(u, u.cur, ofType('room.peer_joined', (d) => d.user_id === b.user.id));
+    checkIce(assert, pj.event.data.ice, { userId: u.user.id, scope: 'r', id: room.id, ttl: CALL_TTL, t0, t1 });
+  }
+  // A refused join hands out nothing.
+  const stranger = await register('rts');
+  const no = await join(stranger, room.id);
+  assertError(assert, no, 404, 'room_not_found');
+  assert.equal(no.json.ice, undefined);
 });
 
 test('signals go to one member of the room, in order; non-members are refused', async () => {

@@ -1,5 +1,7 @@
 // TURN and STUN against a real coturn, black box. The calls service mints
-// TURN REST credentials (GET /api/v1/ice-servers); this file starts coturn
+// TURN REST credentials (GET /api/v1/ice-servers, valid PARLEY_TURN_TTL,
+// 600 s by default; and one per call and party, handed out with the call,
+// valid for the ring time plus 60 s); this file starts coturn
 // (/usr/bin/turnserver, Debian package coturn) with the same secret
 // (use-auth-secret) and shows with coturn's own client, turnutils_uclient,
 // that a minted credential allocates relays on it and moves data through
@@ -16,13 +18,14 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, execFile } = require('node:child_process');
-const { api, register, assertError } = require('../lib.js');
+const { api, register, befriend, assertError } = require('../lib.js');
+const { head, waitEvent, ofType } = require('../chat.js');
 
 const TURNSERVER = '/usr/bin/turnserver';
 const UCLIENT = '/usr/bin/turnutils_uclient';
 const SECRET = process.env.PARLEY_TURN_SECRET || '';
 const PORT = Number(process.env.PARLEY_TURN_PORT || 13478);
-const TTL = Number(process.env.PARLEY_TURN_TTL || 86400);
+const TTL = Number(process.env.PARLEY_TURN_TTL || 600);
 const csv = (s) => (s || '').split(',').map((x) => x.trim()).filter(Boolean);
 const TURN_URIS = csv(process.env.PARLEY_TURN_URIS);
 const STUN_URIS = csv(process.env.PARLEY_STUN_URIS);
@@ -356,4 +359,70 @@ test('coturn refuses a wrong credential and an expired one (401, no relay)', { s
     assert.match(log, logRe(c.username, 'message processed, error 401: Unauthorized'), 'coturn log ' + turn.log);
     assert.doesNotMatch(log, logRe(c.username, 'ALLOCATE processed, success'), 'coturn log ' + turn.log);
   }
+});
+
+// --- credentials handed out with a call -------------------------------------
+
+// A ringing call from a to b, both online: {a, b, call, callerIce, calleeIce}.
+async function ringingCall(prefix) {
+  const a = await register(prefix + 'a');
+  const b = await register(prefix + 'b');
+  await befriend(a, b);
+  await head(a);
+  const curB = await head(b);
+  const r = await api.post('/api/v1/calls', { token: a.token, json: { to: b.user.id, media: 'audio' } });
+  assert.equal(r.status, 201, r.text);
+  const inv = await waitEvent(b, curB, ofType('call.invite', (d) => d.call.id === r.json.call.id));
+  return { a, b, call: r.json.call, callerIce: turnEntry(r.json.ice), calleeIce: turnEntry(inv.event.data.ice) };
+}
+
+test("a call's own credentials (caller's from the reply, callee's from call.invite) allocate relays on coturn", { skip }, async () => {
+  await turn.ready;
+  const c = await ringingCall('tc');
+  for (const [who, cred] of [['caller', c.callerIce], ['callee', c.calleeIce]]) {
+    assert.match(cred.username, new RegExp(`^\\d+:${who === 'caller' ? c.a.user.id : c.b.user.id}:c${c.call.id}$`));
+  }
+  const runs = await Promise.all([
+    uclient(parseUri(TURN_URIS[0]), c.callerIce.username, c.callerIce.credential),
+    uclient(parseUri(TURN_URIS[1]), c.calleeIce.username, c.calleeIce.credential),
+  ]);
+  for (const [i, run] of runs.entries()) {
+    const why = `${TURN_URIS[i]}: ${run.cmd}\n${run.out}`;
+    assert.equal(run.code, 0, 'uclient exits 0: ' + why);
+    assert.ok((run.out.match(/Received relay addr: 127\.0\.0\.1:\d+/g) || []).length >= 2, 'relays allocated: ' + why);
+    assert.match(run.out, /tot_send_msgs=2, tot_recv_msgs=2/, why);
+  }
+  for (const cred of [c.callerIce, c.calleeIce]) {
+    const log = await logMatching(logRe(cred.username, 'ALLOCATE processed, success'));
+    assert.match(log, logRe(cred.username, 'ALLOCATE processed, success'), 'coturn log ' + turn.log);
+  }
+  // It may have rung out meanwhile (the test stack rings 4 s).
+  await api.post(`/api/v1/calls/${c.call.id}/cancel`, { token: c.a.token });
+});
+
+test("coturn refuses a call's credential once expired, and one moved to another call", { skip }, async () => {
+  await turn.ready;
+  const c = await ringingCall('tx');
+  const [expiry, user, bound] = c.callerIce.username.split(':');
+  assert.ok(Number(expiry) > Date.now() / 1000, 'minted in the future: ' + c.callerIce.username);
+  // The same name as the server mints, expired a minute ago, correctly
+  // signed: what a leaked call credential becomes after the call rang.
+  const expiredName = `${Math.floor(Date.now() / 1000) - 60}:${user}:${bound}`;
+  const cases = [
+    { name: 'an expired call credential', username: expiredName, credential: hmacCredential(expiredName) },
+    // The credential of this call under another call's name.
+    { name: 'a credential moved to another call', username: `${expiry}:${user}:c${c.call.id + 1}`, credential: c.callerIce.credential },
+  ];
+  const runs = await Promise.all(cases.map((x) => uclient(parseUri(TURN_URIS[0]), x.username, x.credential)));
+  for (const [i, run] of runs.entries()) {
+    const why = `${cases[i].name}: ${run.cmd}\n${run.out}`;
+    assert.ok(run.code !== 0 && run.code !== 'timeout', `uclient fails (exit ${run.code}): ${why}`);
+    assert.match(run.out, /Cannot complete Allocation/, why);
+    assert.doesNotMatch(run.out, /Received relay addr/, why);
+    const log = await logMatching(logRe(cases[i].username, 'message processed, error 401: Unauthorized'));
+    assert.match(log, logRe(cases[i].username, 'message processed, error 401: Unauthorized'), 'coturn log ' + turn.log);
+    assert.doesNotMatch(log, logRe(cases[i].username, 'ALLOCATE processed, success'), 'coturn log ' + turn.log);
+  }
+  // It may have rung out meanwhile (the test stack rings 4 s).
+  await api.post(`/api/v1/calls/${c.call.id}/cancel`, { token: c.a.token });
 });

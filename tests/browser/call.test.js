@@ -69,6 +69,9 @@ async function endEvent(p, type, id) {
 
 test('a video call connects both browsers, then A hangs up', { timeout: 60000 }, async (t) => {
   const { a, b, pa, pb } = await twoPages(t, 'bc');
+  // The call brings its own ICE servers: no page asks GET /ice-servers.
+  const iceFetches = [];
+  for (const p of [pa, pb]) p.page.on('request', (req) => { if (/\/ice-servers/.test(req.url())) iceFetches.push(p.label); });
 
   const call = await placeCall(pa, b.user.id, 'video');
   assert.equal(call.state, 'ringing');
@@ -101,6 +104,14 @@ test('a video call connects both browsers, then A hangs up', { timeout: 60000 },
     assert.match(pc.ice, /^(connected|completed)$/);
     assert.equal(pc.state, 'active');
   }
+  // Each connection got its own party's TURN credential for this call.
+  for (const [p, u] of [[pa, a], [pb, b]]) {
+    const names = await p.page.evaluate((id) => window.T.manager.calls[id].pc.getConfiguration().iceServers
+      .filter((s) => s.username).map((s) => s.username), call.id);
+    assert.equal(names.length, 1, `[${p.label}] one TURN entry: ${JSON.stringify(names)}`);
+    assert.match(names[0], new RegExp(`^\\d+:${u.user.id}:c${call.id}$`), `[${p.label}]`);
+  }
+  assert.deepEqual(iceFetches, [], 'no GET /ice-servers');
   // ...and the other side's camera (Chromium's fake one) really plays.
   const playing = () => {
     const v = document.getElementById('remote');

@@ -1,7 +1,9 @@
 /* fuzz_text: the UTF-8 checks every client string goes through, against a
  * reference that decodes code points the long way (value, then shortest
- * form and range) instead of walking byte ranges; and text_utf8_scrub,
- * which must turn any bytes into valid UTF-8 and keep valid text as is. */
+ * form and range) instead of walking byte ranges; text_utf8_scrub, which
+ * must turn any bytes into valid UTF-8 and keep valid text as is; and
+ * text_strip_bidi, which must drop exactly the Bidi_Control code points
+ * and keep valid text valid. */
 #include <string.h>
 
 #include "fuzz.h"
@@ -9,6 +11,8 @@
 
 static size_t	ref_next(const unsigned char *, size_t, uint32_t *);
 static int	ref_scan(const unsigned char *, size_t, size_t *, int *, int *);
+static int	ref_is_bidi(uint32_t);
+static size_t	ref_strip_bidi(const unsigned char *, size_t, char *);
 
 /* Decodes the code point at s[0..len): its byte count, or 0 if the
  * bytes are not the shortest encoding of a scalar value other than NUL. */
@@ -73,11 +77,44 @@ ref_scan(const unsigned char *s, size_t len, size_t *chars, int *ctl,
 	return 1;
 }
 
+/* Unicode's Bidi_Control property, from the list, not from byte ranges. */
+static int
+ref_is_bidi(uint32_t cp)
+{
+	static const uint32_t	set[] = { 0x061c, 0x200e, 0x200f, 0x202a,
+	    0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069 };
+	size_t			i;
+
+	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++)
+		if (cp == set[i])
+			return 1;
+	return 0;
+}
+
+/* Valid UTF-8 s[0..len) without its bidi controls, into out (len + 1
+ * bytes); returns the bytes removed. */
+static size_t
+ref_strip_bidi(const unsigned char *s, size_t len, char *out)
+{
+	uint32_t	cp = 0;
+	size_t		i, n, o = 0;
+
+	for (i = 0; i < len; i += n) {
+		n = ref_next(s + i, len - i, &cp);
+		if (!ref_is_bidi(cp)) {
+			memcpy(out + o, s + i, n);
+			o += n;
+		}
+	}
+	out[o] = '\0';
+	return len - o;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	*s, *scrubbed;
-	size_t	 chars, i;
+	char	*s, *scrubbed, *want;
+	size_t	 chars, i, removed, len;
 	int	 valid, ctl, ctl_ml;
 
 	/* libFuzzer's buffer is exactly `size` bytes on the heap, so ASan
@@ -104,6 +141,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(scrubbed[i] == s[i] || scrubbed[i] == '?');
 	if (text_utf8_valid(s, strlen(s)))
 		FUZZ_ASSERT(strcmp(scrubbed, s) == 0);
+
+	/* Bidi controls: for any bytes, found iff something is removed, and
+	 * nothing but removal happens; for valid text, exactly the reference
+	 * code points go and the rest stays valid with none left. */
+	len = strlen(s);
+	memcpy(scrubbed, s, len + 1);
+	i = (size_t)text_has_bidi(scrubbed);
+	removed = text_strip_bidi(scrubbed);
+	FUZZ_ASSERT((removed > 0) == (i == 1));
+	FUZZ_ASSERT(strlen(scrubbed) + removed == len);
+	if (valid && len == size) {
+		if ((want = malloc(size + 1)) == NULL)
+			abort();
+		FUZZ_ASSERT(ref_strip_bidi(data, size, want) == removed);
+		FUZZ_ASSERT(strcmp(scrubbed, want) == 0);
+		FUZZ_ASSERT(text_utf8_valid(scrubbed, strlen(scrubbed)));
+		FUZZ_ASSERT(!text_has_bidi(scrubbed));
+		free(want);
+	}
 	free(s);
 	free(scrubbed);
 	return 0;

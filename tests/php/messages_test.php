@@ -74,7 +74,8 @@ return [
         T::eq(201, $a->lastStatus(), 'sent');
         T::eq([$gid, $u2['id']], [$r['message']['conversation_id'], $r['message']['from']], 'in the group, from u2');
         T::waitEvent($t1, $since, fn ($e) => $e['type'] === 'message' && $e['data']['message']['id'] === $r['message']['id']);
-        T::apiError(403, 'not_member', fn () => $a->sendMessage($u3['ext'], null, $gid, ['text' => 'let me in']), 'a non-member');
+        // As for the user: a group they are not in is no group to them.
+        T::apiError(404, 'group_not_found', fn () => $a->sendMessage($u3['ext'], null, $gid, ['text' => 'let me in']), 'a non-member');
     },
 
     'a system message to a user lands in their notices from the site' => function (): void {

@@ -60,7 +60,9 @@ static const char	*t_controls_c0_del(void);
 static const char	*t_controls_c1(void);
 static const char	*t_controls_multiline(void);
 static const char	*t_scrub(void);
+static const char	*t_bidi(void);
 static int		 scrubs_to(const char *, const char *);
+static int		 strips_to(const char *, const char *, size_t);
 
 /* The length bounds the check: bytes past it are never looked at. */
 static const char *
@@ -154,6 +156,50 @@ t_scrub(void)
 	return NULL;
 }
 
+/* Strips a copy of `in`: the result is `want`, `removed` bytes fewer. */
+static int
+strips_to(const char *in, const char *want, size_t removed)
+{
+	char	buf[64];
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	if (text_has_bidi(buf) != (removed > 0))
+		return 0;
+	return text_strip_bidi(buf) == removed && strcmp(buf, want) == 0 &&
+	    !text_has_bidi(buf);
+}
+
+/* Each of the 12 Bidi_Control characters goes; their neighbours in the
+ * same blocks, and text that merely looks alike, stay. */
+static const char *
+t_bidi(void)
+{
+	CHECK(strips_to("", "", 0));
+	CHECK(strips_to("plain caf\xc3\xa9", "plain caf\xc3\xa9", 0));
+	/* "evil" written as U+202E "live": shown as "evil" reversed. */
+	CHECK(strips_to("\xe2\x80\xae" "live", "live", 3));
+	CHECK(strips_to("a\xd8\x9c" "b", "ab", 2));		/* U+061C */
+	CHECK(strips_to("\xe2\x80\x8e\xe2\x80\x8f", "", 6));	/* LRM RLM */
+	CHECK(strips_to("\xe2\x80\xaa" "1\xe2\x80\xab" "2\xe2\x80\xac"
+	    "3\xe2\x80\xad" "4\xe2\x80\xae", "1234", 15));	/* 202A-E */
+	CHECK(strips_to("\xe2\x81\xa6" "x\xe2\x81\xa7\xe2\x81\xa8"
+	    "y\xe2\x81\xa9", "xy", 12));			/* 2066-9 */
+	/* Neighbours: U+200D ZWJ (emoji), U+2029, U+202F, U+2065 and
+	 * U+206A, U+061B (Arabic semicolon), U+061D. */
+	CHECK(strips_to("\xe2\x80\x8d\xe2\x80\xa9\xe2\x80\xaf",
+	    "\xe2\x80\x8d\xe2\x80\xa9\xe2\x80\xaf", 0));
+	CHECK(strips_to("\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b\xd8\x9d",
+	    "\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b\xd8\x9d", 0));
+	/* Arabic and Hebrew letters themselves are text, not controls. */
+	CHECK(strips_to("\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85 \xd7\xa9",
+	    "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85 \xd7\xa9", 0));
+	/* A lead byte cut short at the end is left alone, not overrun. */
+	CHECK(strips_to("x\xe2\x80", "x\xe2\x80", 0));
+	CHECK(strips_to("x\xe2", "x\xe2", 0));
+	CHECK(strips_to("x\xd8", "x\xd8", 0));
+	return NULL;
+}
+
 void
 test_text(void)
 {
@@ -175,4 +221,5 @@ test_text(void)
 	unit_run("text_has_controls/c1", t_controls_c1);
 	unit_run("text_has_controls/multiline", t_controls_multiline);
 	unit_run("text_utf8_scrub", t_scrub);
+	unit_run("text_strip_bidi", t_bidi);
 }

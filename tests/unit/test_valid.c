@@ -9,6 +9,7 @@
 static const char	*t_string_lengths(void);
 static const char	*t_string_presence(void);
 static const char	*t_string_controls(void);
+static const char	*t_string_name(void);
 static const char	*t_id(void);
 static const char	*t_int(void);
 static const char	*t_id_array(void);
@@ -93,6 +94,35 @@ t_string_controls(void)
 	CHECK_REFUSED();
 	CHECK_EQ(valid_string(&req, obj, "esc", VALID_RAW, 1, 9, &s), 0);
 	CHECK_SILENT();
+	return NULL;
+}
+
+/* VALID_NAME strips bidi controls in the object, then checks lengths. */
+static const char *
+t_string_name(void)
+{
+	const char	*s = NULL;
+
+	/* Without the flag the string is kept as sent. */
+	CHECK_EQ(valid_string(&req, obj, "rlo", 0, 1, 9, &s), 0);
+	CHECK_STR(s, "\xe2\x80\xae" "live");
+	CHECK_EQ(valid_string(&req, obj, "rlo", VALID_NAME, 1, 9, &s), 0);
+	CHECK_STR(s, "live");
+	CHECK_SILENT();
+	/* The object holds the cleaned string: what gets stored. */
+	CHECK_STR(json_string_value(json_object_get(obj, "rlo")), "live");
+	/* 5 code points with the controls, 3 without: fits 1..3. */
+	CHECK_EQ(valid_string(&req, obj, "wrapped", VALID_NAME, 1, 3, &s), 0);
+	CHECK_STR(s, "Bob");
+	/* Nothing left: too short, as an empty name is. */
+	CHECK_EQ(valid_string(&req, obj, "only", VALID_NAME | VALID_REQUIRED, 1,
+	    9, &s), -1);
+	CHECK_REFUSED();
+	CHECK_EQ(valid_string(&req, obj, "plain", VALID_NAME, 1, 9, &s), 0);
+	CHECK_STR(s, "Al");
+	/* Controls are still refused in names. */
+	CHECK_EQ(valid_string(&req, obj, "esc", VALID_NAME, 1, 9, &s), -1);
+	CHECK_REFUSED();
 	return NULL;
 }
 
@@ -196,6 +226,9 @@ test_valid(void)
 	    t_string_presence);
 	run("valid_string/controls", "{\"nl\":\"a\\nb\",\"esc\":\"a\\u001bb\","
 	    "\"c1\":\"a\\u0085b\",\"tab\":\"a\\tb\"}", t_string_controls);
+	run("valid_string/name", "{\"rlo\":\"\\u202elive\",\"wrapped\":"
+	    "\"\\u2066Bob\\u2069\",\"only\":\"\\u200f\\u061c\",\"plain\":\"Al\","
+	    "\"esc\":\"\\u202ea\\u001b\"}", t_string_name);
 	run("valid_id", "{\"ok\":42,\"max\":9007199254740991,"
 	    "\"big\":9007199254740992,\"zero\":0,\"neg\":-1,\"str\":\"42\","
 	    "\"real\":42.0}", t_id);

@@ -732,6 +732,13 @@
 	 *                 which login and me() fill in)
 	 * opts.rtcConfig  extra RTCPeerConnection configuration
 	 * opts.constraints function (media) -> getUserMedia constraints
+	 *
+	 * ICE servers: the server hands each party TURN credentials of its own
+	 * for each call, good for little more than the ring time: the caller
+	 * in the reply to POST /calls and again with call.accepted, the callee
+	 * with call.invite and again in the reply to accept. Those are used;
+	 * GET /ice-servers (a short-lived credential for any call) only when a
+	 * server sends none.
 	 */
 	function CallManager(client, events, opts) {
 		Emitter.call(this);
@@ -810,7 +817,7 @@
 		}
 		switch (type) {
 		case 'call.accepted':
-			call._onAccepted(data.call);
+			call._onAccepted(data.call, data.ice);
 			break;
 		case 'call.answered_elsewhere':
 			call._onAnswered(data.device);
@@ -830,6 +837,7 @@
 	CallManager.prototype._incoming = function (data) {
 		var call = new Call(this, data.call, 'incoming');
 		call.caller = data.caller || null;
+		call._ice = data.ice || null;
 		call.supported = Parley.webrtcSupport().supported;
 		this.calls[call.id] = call;
 		this.emit('incoming', call);
@@ -851,7 +859,9 @@
 			return;
 		}
 		this._placing++;
-		this._prepare(media, function (err, prep) {
+		/* The call's ICE servers come with the reply: only the media
+		 * is opened first. */
+		this._prepare(media, false, function (err, prep) {
 			if (err) {
 				self._placed();
 				callback(err);
@@ -875,9 +885,15 @@
 				} catch (e) {
 					reportLater(e);
 				}
-				call._startMedia(prep);
-				self._replayEarly(call.id);
-				self._placed();
+				/* Events that came before the reply wait in
+				 * _early; ones after it find the call and queue
+				 * until its peer connection exists. */
+				self._servers(res.ice, function (servers) {
+					prep.iceServers = servers;
+					call._startMedia(prep);
+					self._replayEarly(call.id);
+					self._placed();
+				});
 			});
 		});
 	};
@@ -918,10 +934,12 @@
 		return { audio: true, video: media === 'video' };
 	};
 
-	/* ICE servers and local media, fetched side by side:
+	/* Local media and the ICE servers, side by side: `ice` is the
+	 * {ice_servers} the server handed out with the call; without it they
+	 * are fetched (GET /ice-servers); false: later, from the reply.
 	 * callback(err, {iceServers, stream}). */
-	CallManager.prototype._prepare = function (media, callback) {
-		var pending = 2, failed = null, out = {};
+	CallManager.prototype._prepare = function (media, ice, callback) {
+		var pending = ice === false ? 1 : 2, failed = null, out = {};
 		function join(err) {
 			if (err && !failed) {
 				failed = err;
@@ -935,23 +953,38 @@
 				}
 			}
 		}
-		this.iceServers(function (err, servers) {
-			/* Without STUN/TURN, host candidates still connect peers on
-			 * the same network: go on. */
-			if (err) {
-				log('ice-servers failed:', err.code);
-			}
-			out.iceServers = servers || [];
-			join(null);
-		});
+		if (ice !== false) {
+			this._servers(ice, function (servers) {
+				out.iceServers = servers;
+				join(null);
+			});
+		}
 		Parley.getUserMedia(this._constraints(media), function (err, stream) {
 			out.stream = stream;
 			join(err);
 		});
 	};
 
+	/* The servers of a call's {ice_servers} object, or (when the server
+	 * sent none) those of GET /ice-servers: callback(servers). */
+	CallManager.prototype._servers = function (ice, callback) {
+		if (ice && ice.ice_servers) {
+			callback(ice.ice_servers);
+			return;
+		}
+		this.iceServers(function (err, servers) {
+			/* Without STUN/TURN, host candidates still connect peers on
+			 * the same network: go on. */
+			if (err) {
+				log('ice-servers failed:', err.code);
+			}
+			callback(servers || []);
+		});
+	};
+
 	/* GET /ice-servers, reused for half of its ttl (the TURN credentials
-	 * expire after ttl). */
+	 * expire after ttl): the fallback for a server that hands out no
+	 * servers with its calls. */
 	CallManager.prototype.iceServers = function (callback) {
 		var self = this, ice = this._ice;
 		if (ice && new Date().getTime() < ice.until) {
@@ -1040,6 +1073,9 @@
 		this.cameraOn = true;
 		this.pc = null;
 		this._accepting = false;
+		this._ice = null;            /* {ice_servers} from call.invite */
+		this._config = null;         /* the peer connection's configuration */
+		this._laterServers = null;   /* newer servers, for the connection */
 		this._pendingSignals = [];   /* arrived before our peer connection */
 		this._remoteCandidates = []; /* arrived before the remote description */
 		this._hasRemote = false;
@@ -1078,7 +1114,7 @@
 			return;
 		}
 		this._accepting = true;
-		this.manager._prepare(this.media, function (err, prep) {
+		this.manager._prepare(this.media, this._ice, function (err, prep) {
 			if (err) {
 				self._accepting = false;
 				self.emit('error', err);
@@ -1124,6 +1160,10 @@
 				return;
 			}
 			self.info = res.call;
+			/* Fresh credentials for this call, from the accept. */
+			if (res.ice && res.ice.ice_servers) {
+				prep.iceServers = res.ice.ice_servers;
+			}
 			self._setState('active');
 			self._startMedia(prep);
 			callback(null, self);
@@ -1236,11 +1276,14 @@
 
 	/* --- events from the server --- */
 
-	Call.prototype._onAccepted = function (info) {
+	Call.prototype._onAccepted = function (info, ice) {
 		var self = this;
 		this.info = info;
 		if (this.direction !== 'outgoing' || this.state !== 'ringing') {
 			return;
+		}
+		if (ice && ice.ice_servers) {
+			this._setIceServers(ice.ice_servers);
 		}
 		this._setState('active');
 		/* The caller offers once the callee's device is known, so the
@@ -1305,7 +1348,12 @@
 			/* An odd entry (say, a turns: URI this browser does not
 			 * know) must not cost the call: retry without servers. */
 			log('RTCPeerConnection refused the configuration:', e && e.message);
-			this.pc = new root.RTCPeerConnection(extend(config, { iceServers: [] }));
+			config = extend(config, { iceServers: [] });
+			this.pc = new root.RTCPeerConnection(config);
+		}
+		this._config = config;
+		if (this._laterServers) {
+			this._setIceServers(this._laterServers);
 		}
 		this._watch(this.pc);
 		if (this.pc.addTrack) {
@@ -1323,6 +1371,30 @@
 		}
 		/* Steps queued before the connection existed can run now. */
 		this._runOps();
+	};
+
+	/* Newer credentials for this call (call.accepted): the connection
+	 * gathers with them, as long as it has not started to. Before the
+	 * connection exists they wait for it. */
+	Call.prototype._setIceServers = function (servers) {
+		var pc = this.pc, config;
+		if (!pc) {
+			this._laterServers = servers;
+			return;
+		}
+		this._laterServers = null;
+		if (!isFunction(pc.setConfiguration)) {
+			return;
+		}
+		config = extend(extend({}, this._config), { iceServers: servers });
+		try {
+			pc.setConfiguration(config);
+			this._config = config;
+		} catch (e) {
+			/* Refused (an odd entry, or gathering began): the
+			 * servers it has still serve the call. */
+			log('setConfiguration refused the ICE servers:', e && e.message);
+		}
 	};
 
 	Call.prototype._watch = function (pc) {
