@@ -7,6 +7,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const http = require('node:http');
+const net = require('node:net');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { stack, ROOT } = require('../lib');
@@ -102,25 +103,29 @@ test('PARLEY_WEBHOOK_PRIVATE=deny: no delivery reaches an internal address; allo
   const logFile = path.join(process.env.PARLEY_VAR, 'log', 'webhooks.log');
   const logStart = fs.statSync(logFile).size;
   restartWebhooks({ PARLEY_WEBHOOK_PRIVATE: 'deny' });
+  let d, reached;
   try {
     const r = await site.req('POST', '/api/v1/server/messages', { from: a.ext, to: b.ext, body: { text: 'to an internal hook' } });
     assert.equal(r.status, 201);
-    let d;
     await until(async () => {
       d = (await site.req('GET', '/api/v1/server/webhook/deliveries')).json.deliveries[0];
       return d && d.attempts >= 1 && d.last_error;
     }, 10000, 'a refused attempt');
-    assert.equal(d.last_error, 'refused: internal address', JSON.stringify(d));
-    assert.equal(d.state, 'pending');
-    assert.equal(rx.got.length, 0, 'the receiver on 127.0.0.1 was never reached');
-    const log = fs.readFileSync(logFile, 'utf8').slice(logStart);
-    assert.match(log, /internal addresses refused/);
+    reached = rx.got.length;
   } finally {
     stack('restart-service', 'webhooks');
   }
-  await until(() => rx.got.length >= 1, 10000, 'the delivery once internal addresses are allowed');
-  assert.equal(rx.got[0].event.data.message.body.text, 'to an internal hook');
-  rx.close();
+  try {
+    assert.equal(d.last_error, 'refused: internal address', JSON.stringify(d));
+    assert.equal(d.state, 'pending');
+    assert.equal(reached, 0, 'the receiver on 127.0.0.1 was never reached');
+    const log = fs.readFileSync(logFile, 'utf8').slice(logStart);
+    assert.match(log, /internal addresses refused/);
+    await until(() => rx.got.length >= 1, 10000, 'the delivery once internal addresses are allowed');
+    assert.equal(rx.got[0].event.data.message.body.text, 'to an internal hook');
+  } finally {
+    rx.close();
+  }
 });
 
 test('by default (PARLEY_WEBHOOK_PRIVATE unset) every spelling of an internal address is refused', async () => {
@@ -203,5 +208,30 @@ test('proxy variables in the environment are ignored; PARLEY_WEBHOOK_PROXY check
     restartWebhooks({});
     proxy.close();
     rx.close();
+  }
+});
+
+test('a stopping dispatcher hands back what it has in flight: the restart is quick and the next one retries at once', async () => {
+  // A receiver that accepts and never answers (PARLEY_WEBHOOK_TIMEOUT is 10 s).
+  const socks = new Set();
+  let accepted = 0;
+  const hole = net.createServer((c) => { accepted++; socks.add(c); c.on('error', () => {}); c.resume(); });
+  await new Promise((r) => hole.listen(0, '127.0.0.1', r));
+  const site = await hookedSite('wh', `http://127.0.0.1:${hole.address().port}/hang`);
+  try {
+    await site.send('in flight at the stop');
+    await until(() => accepted >= 1, 10000, 'the delivery to be in flight');
+    const t0 = Date.now();
+    restartWebhooks({});
+    const took = Date.now() - t0;
+    assert.ok(took < 5000, `the restart took ${took} ms`);
+    await until(() => accepted >= 2, 5000, 'the handed-back delivery to be tried again');
+    const d = (await site.req('GET', '/api/v1/server/webhook/deliveries')).json.deliveries[0];
+    assert.equal(d.state, 'pending');
+    assert.equal(d.attempts, 2);
+  } finally {
+    await site.req('DELETE', '/api/v1/server/webhook');
+    hole.close();
+    for (const c of socks) c.destroy();
   }
 });
