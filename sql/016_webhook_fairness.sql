@@ -6,9 +6,13 @@
 -- webhook_finish() records an attempt and keeps that streak.
 
 -- Set while a dispatcher holds the row (the attempt is in flight),
--- cleared when the attempt is recorded. A dispatcher that dies leaves it
--- set; the row no longer counts as in flight once it has passed.
-ALTER TABLE webhook_outbox ADD COLUMN lease_until timestamptz;
+-- cleared when the attempt is recorded; lease_pid is the holder's
+-- database backend. A dispatcher that dies leaves them set: its rows do
+-- not count as in flight once that backend is gone, and a dispatcher
+-- starting takes them back at once (webhook_reclaim) instead of after
+-- the lease.
+ALTER TABLE webhook_outbox ADD COLUMN lease_until timestamptz,
+    ADD COLUMN lease_pid integer;
 
 -- The claim looks for due rows site by site.
 DROP INDEX webhook_outbox_due;
@@ -54,7 +58,7 @@ CREATE TRIGGER sites_webhook_state_url AFTER UPDATE OF webhook_url ON sites
     EXECUTE FUNCTION sites_webhook_state();
 
 -- Claims at most p_limit due deliveries for one dispatcher: site by site
--- in turn, at most p_per_site of one site in flight (counting every
+-- in turn, at most p_per_site of one site in flight (counting every live
 -- dispatcher's: the site's row is locked while it is served, and a site
 -- another dispatcher is serving is skipped), none of a paused site. Each
 -- claimed row gets one more attempt and a lease of p_lease s: it is due
@@ -69,6 +73,7 @@ DECLARE
     v_left integer := p_limit;
     v_k    integer;
     v_n    integer;
+    v_live integer[] := ARRAY(SELECT pid FROM pg_stat_activity);
 BEGIN
     FOR w IN
         SELECT ws.site_id FROM webhook_sites ws
@@ -81,7 +86,7 @@ BEGIN
     LOOP
         SELECT p_per_site - count(*) INTO v_k FROM webhook_outbox o
         WHERE o.site_id = w.site_id AND o.lease_until IS NOT NULL
-          AND o.lease_until > now();
+          AND o.lease_until > now() AND o.lease_pid = ANY (v_live);
         v_k := least(v_k, v_left);
         CONTINUE WHEN v_k <= 0;
         RETURN QUERY
@@ -94,7 +99,8 @@ BEGIN
         ), claimed AS (
             UPDATE webhook_outbox o SET attempts = o.attempts + 1,
                 next_attempt_at = now() + make_interval(secs => p_lease),
-                lease_until = now() + make_interval(secs => p_lease)
+                lease_until = now() + make_interval(secs => p_lease),
+                lease_pid = pg_backend_pid()
             FROM due WHERE o.id = due.id
             RETURNING o.id, o.attempts, o.created_at, o.type, o.data,
                 o.site_id
@@ -131,7 +137,7 @@ DECLARE
     v_site bigint;
 BEGIN
     UPDATE webhook_outbox SET state = p_state, last_status = p_status,
-        last_error = p_error, lease_until = NULL,
+        last_error = p_error, lease_until = NULL, lease_pid = NULL,
         finished_at = CASE WHEN p_state = 'pending' THEN NULL ELSE now() END,
         next_attempt_at = CASE WHEN p_state = 'pending'
             THEN now() + make_interval(secs => p_wait_ms / 1000)
@@ -164,8 +170,24 @@ END $$;
 -- at once.
 CREATE OR REPLACE FUNCTION webhook_release(p_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
-    UPDATE webhook_outbox SET next_attempt_at = now(), lease_until = NULL
+    UPDATE webhook_outbox SET next_attempt_at = now(), lease_until = NULL,
+        lease_pid = NULL
     WHERE id = ANY (p_ids) AND state = 'pending' AND lease_until IS NOT NULL
+$$;
+
+-- A dispatcher starting takes back the deliveries of dispatchers that
+-- died mid-attempt (killed, crashed: their backends are gone), due at
+-- once rather than when their leases end. Returns how many.
+CREATE OR REPLACE FUNCTION webhook_reclaim() RETURNS bigint
+LANGUAGE sql AS $$
+    WITH r AS (
+        UPDATE webhook_outbox SET next_attempt_at = now(), lease_until = NULL,
+            lease_pid = NULL
+        WHERE lease_until IS NOT NULL AND state = 'pending'
+          AND (lease_pid IS NULL
+               OR lease_pid NOT IN (SELECT pid FROM pg_stat_activity))
+        RETURNING 1)
+    SELECT count(*) FROM r
 $$;
 
 -- What sites were told before: libcurl's own words (they named hosts and

@@ -88,6 +88,7 @@ curl_socket_t webhooks_open_socket(void *arg, curlsocktype purpose,
 	    struct curl_sockaddr *addr);
 
 /* webhooks_sql.c */
-extern const struct db_stmt sql_claim, sql_finish, sql_release, sql_purge;
+extern const struct db_stmt sql_claim, sql_finish, sql_reclaim, sql_release,
+	    sql_purge;
 
 #endif

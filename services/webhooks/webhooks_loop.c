@@ -33,6 +33,7 @@ static int		claim(struct loop *, long);
 static int		collect(struct loop *);
 static void		drop(struct loop *, struct webhooks_delivery *);
 static void		release(struct loop *);
+static int		reclaim(struct db *);
 static void		purge(struct db *);
 
 static long long
@@ -153,6 +154,22 @@ release(struct loop *l)
 	free(ids);
 }
 
+/* Takes back what dead dispatchers (this one's killed predecessor, say)
+ * had in flight: 0, or -1 on a database error. */
+static int
+reclaim(struct db *db)
+{
+	PGresult	*res;
+
+	if ((res = db_exec(db, &sql_reclaim, 0, NULL)) == NULL)
+		return -1;
+	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+		log_info("took back %s deliveries a stopped dispatcher had in "
+		    "flight", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
 /* Deletes old finished deliveries, used nonces and expired tickets. */
 static void
 purge(struct db *db)
@@ -179,6 +196,7 @@ webhooks_run(struct db *db, int sigfd)
 	time_t			 purged = 0;
 	long			 room;
 	int			 n, running, want = 1, down = 0, sig = 0;
+	int			 reclaimed = 0;
 
 	memset(&l, 0, sizeof(l));
 	l.db = db;
@@ -191,6 +209,8 @@ webhooks_run(struct db *db, int sigfd)
 		t = now_ms();
 		room = webhooks_config.batch - l.used;
 		if (room > 0 && (want || t >= next_claim)) {
+			if (!reclaimed)
+				reclaimed = reclaim(db) == 0;
 			n = claim(&l, room);
 			if (n < 0 && !down)
 				log_warn("cannot read the outbox; retrying");

@@ -235,3 +235,28 @@ test('a stopping dispatcher hands back what it has in flight: the restart is qui
     for (const c of socks) c.destroy();
   }
 });
+
+test('a dispatcher killed mid-attempt: the next one takes its deliveries back at once and the site is not held at its limit', async () => {
+  const perSite = Number(process.env.PARLEY_WEBHOOK_PER_SITE || 4);
+  const socks = new Set();
+  let accepted = 0;
+  const hole = net.createServer((c) => { accepted++; socks.add(c); c.on('error', () => {}); c.resume(); });
+  await new Promise((r) => hole.listen(0, '127.0.0.1', r));
+  const site = await hookedSite('wk', `http://127.0.0.1:${hole.address().port}/hang`);
+  try {
+    for (let i = 0; i < perSite + 2; i++) await site.send('queued ' + i);
+    await until(() => accepted >= perSite, 10000, 'the site\'s limit of deliveries in flight');
+    // kill -9: nothing is handed back; its supervisor starts a new one.
+    const pidFile = path.join(process.env.PARLEY_VAR, 'run', 'webhooks.pid');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').split(/\s+/)[0]);
+    process.kill(pid, 'SIGKILL');
+    for (const c of socks) c.destroy();
+    const before = accepted;
+    // Its leases run for 50 s; the next dispatcher must not wait for them.
+    await until(() => accepted >= before + perSite, 8000, 'the next dispatcher to try again');
+  } finally {
+    await site.req('DELETE', '/api/v1/server/webhook');
+    hole.close();
+    for (const c of socks) c.destroy();
+  }
+});
