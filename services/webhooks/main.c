@@ -1,13 +1,14 @@
 /* webhooks: the dispatcher process (not a FastCGI service). It reads like
- * a script: load config, block the stop signals, then alternate between
- * delivery rounds and sleeping in sigtimedwait() until the outbox has due
- * rows again or a signal says stop. */
+ * a script: load config, block the stop signals (they arrive on a
+ * signalfd the delivery loop watches beside its transfers), then deliver
+ * until one comes (webhooks_loop.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include <sys/signalfd.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -17,8 +18,6 @@
 #include "log.h"
 #include "nofile.h"
 #include "webhooks.h"
-
-#define PURGE_EVERY	60	/* s */
 
 struct webhooks_config webhooks_config;
 
@@ -37,23 +36,27 @@ config_webhooks(void)
 	    1000, 10, 60000);
 	webhooks_config.batch = config_env_long("PARLEY_WEBHOOK_BATCH", 32, 1,
 	    256);
+	webhooks_config.per_site = config_env_long("PARLEY_WEBHOOK_PER_SITE",
+	    4, 1, 256);
+	/* Internal addresses are refused unless explicitly allowed: a site
+	 * must not reach into Parley's own network by default. */
 	s = getenv("PARLEY_WEBHOOK_PRIVATE");
-	if (s == NULL || *s == '\0' || strcmp(s, "allow") == 0)
-		webhooks_config.deny_private = 0;
-	else if (strcmp(s, "deny") == 0)
+	if (s == NULL || *s == '\0' || strcmp(s, "deny") == 0)
 		webhooks_config.deny_private = 1;
+	else if (strcmp(s, "allow") == 0)
+		webhooks_config.deny_private = 0;
 	else
-		log_fatal("PARLEY_WEBHOOK_PRIVATE=%s: expected allow or deny", s);
+		log_fatal("PARLEY_WEBHOOK_PRIVATE=%s: expected deny or allow", s);
+	s = getenv("PARLEY_WEBHOOK_PROXY");
+	webhooks_config.proxy = s != NULL && *s != '\0' ? s : NULL;
 }
 
 int
 main(void)
 {
-	struct timespec	 nap;
 	struct db	*db;
 	sigset_t	 set;
-	time_t		 purged = 0;
-	int		 n, sig, down = 0;
+	int		 sigfd, sig;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	config_load("webhooks");
@@ -70,33 +73,18 @@ main(void)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if ((sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		log_fatal("signalfd: %s", strerror(errno));
 	db = db_new();
 	log_info("delivering webhooks (poll %ld ms, timeout %ld s, give up "
-	    "after %ld s, internal addresses %s)", webhooks_config.poll_ms,
-	    webhooks_config.timeout, webhooks_config.give_up,
-	    webhooks_config.deny_private ? "refused" : "allowed");
-	for (;;) {
-		n = webhooks_round(db);
-		if (n < 0 && !down)
-			log_warn("cannot read the outbox; retrying");
-		down = n < 0;
-		if (time(NULL) - purged >= PURGE_EVERY && !down) {
-			webhooks_purge(db);
-			purged = time(NULL);
-		}
-		/* A full batch means more may be due: go on at once. */
-		if (n == webhooks_config.batch)
-			nap.tv_sec = 0, nap.tv_nsec = 0;
-		else {
-			nap.tv_sec = webhooks_config.poll_ms / 1000;
-			nap.tv_nsec = webhooks_config.poll_ms % 1000 * 1000000L;
-		}
-		sig = sigtimedwait(&set, NULL, &nap);
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		if (sig == -1 && errno != EAGAIN && errno != EINTR)
-			log_fatal("sigtimedwait: %s", strerror(errno));
-	}
+	    "after %ld s, %ld in flight, %ld per site, internal addresses %s%s%s)",
+	    webhooks_config.poll_ms, webhooks_config.timeout,
+	    webhooks_config.give_up, webhooks_config.batch,
+	    webhooks_config.per_site,
+	    webhooks_config.deny_private ? "refused" : "allowed",
+	    webhooks_config.proxy != NULL ? ", through proxy " : "",
+	    webhooks_config.proxy != NULL ? webhooks_config.proxy : "");
+	sig = webhooks_run(db, sigfd);
 	log_info("signal %d: stopped", sig);
 	db_free(db);
 	curl_global_cleanup();

@@ -1,6 +1,6 @@
-/* webhooks_deliver: one round of deliveries with libcurl's multi
- * interface: every claimed row is in flight at once, so one slow receiver
- * costs one timeout per round, not one per row. */
+/* webhooks_deliver: one delivery: its copy of the claimed row, the signed
+ * request libcurl sends (webhooks_loop.c runs many at once), and the
+ * record of how the attempt went. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,22 +13,7 @@
 #include "sign.h"
 #include "webhooks.h"
 
-struct delivery {
-	int64_t			 id;
-	int			 attempts;
-	double			 age;		/* s since the event */
-	const char		*type, *site, *secret, *url, *body;
-	CURL			*easy;
-	CURLU			*curlu;
-	struct curl_slist	*headers;
-	char			 error[CURL_ERROR_SIZE];
-	CURLcode		 rc;
-	int			 ready;		/* set up and added */
-	int			 refused;	/* internal address refused */
-};
-
-static int	prepare(struct delivery *);
-static void	finish(struct db *, struct delivery *);
+static int	target_check(struct webhooks_delivery *);
 static size_t	discard(char *, size_t, size_t, void *);
 
 static size_t
@@ -37,6 +22,51 @@ discard(char *p, size_t size, size_t n, void *arg)
 	(void)p;
 	(void)arg;
 	return size * n;
+}
+
+struct webhooks_delivery *
+webhooks_delivery_new(const PGresult *res, int row)
+{
+	struct webhooks_delivery	*d;
+	char				*p;
+	size_t				 len[5], total = 0;
+	int				 i;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		log_fatal("calloc: out of memory");
+	d->id = db_get_i64(res, row, 0);
+	d->attempts = (int)db_get_i64(res, row, 1);
+	d->age = strtod(PQgetvalue(res, row, 2), NULL);
+	/* type, site, secret, url (may be NULL), body: one block. */
+	for (i = 0; i < 5; i++)
+		total += (len[i] = (size_t)PQgetlength(res, row, 3 + i)) + 1;
+	if ((d->strings = p = malloc(total)) == NULL)
+		log_fatal("malloc: out of memory");
+	for (i = 0; i < 5; i++) {
+		char	**f[] = { &d->type, &d->site, &d->secret, &d->url,
+			    &d->body };
+
+		if (PQgetisnull(res, row, 3 + i))
+			*f[i] = NULL;
+		else
+			*f[i] = memcpy(p, PQgetvalue(res, row, 3 + i), len[i]);
+		p[len[i]] = '\0';
+		p += len[i] + 1;
+	}
+	return d;
+}
+
+void
+webhooks_delivery_free(struct webhooks_delivery *d)
+{
+	if (d == NULL)
+		return;
+	if (d->easy != NULL)
+		curl_easy_cleanup(d->easy);
+	curl_url_cleanup(d->curlu);
+	curl_slist_free_all(d->headers);
+	free(d->strings);
+	free(d);
 }
 
 long
@@ -54,21 +84,57 @@ webhooks_backoff_ms(int attempts)
 	return (long)ms;
 }
 
+/* Through a proxy the open-socket check sees the proxy's address, so with
+ * internal addresses refused the target host is resolved and checked
+ * here. The proxy resolves it again: a DNS answer that changes in between
+ * is for the proxy's own rules to stop (README, PARLEY_WEBHOOK_PROXY). */
+static int
+target_check(struct webhooks_delivery *d)
+{
+	char	*host = NULL;
+	int	 r;
+
+	if (webhooks_config.proxy == NULL || !webhooks_config.deny_private)
+		return 0;
+	if (curl_url_get(d->curlu, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		d->why = "invalid URL";
+		return -1;
+	}
+	r = webhooks_host_internal(host);
+	if (r != 0)
+		snprintf(d->error, sizeof(d->error), "%s %s", host, r == 1 ?
+		    "resolves to an internal address" : "does not resolve");
+	curl_free(host);
+	if (r == 1) {
+		d->refused = 1;
+		d->why = "refused: internal address";
+	} else if (r == -1)
+		d->why = "connection failed";
+	return r == 0 ? 0 : -1;
+}
+
 /* The signed path is the path and query libcurl will send: both come from
  * the same parsed URL handle (CURLOPT_CURLU). */
-static int
-prepare(struct delivery *d)
+int
+webhooks_delivery_start(struct webhooks_delivery *d)
 {
 	char	*path = NULL, *query = NULL, uri[4096], ts[24], line[160];
 	char	 nonce[SIGN_NONCE_MAX + 1], bodyhash[SIGN_HEX], sig[SIGN_HEX];
 
+	if (d->url == NULL) {
+		d->why = "no webhook URL";
+		return -1;
+	}
+	d->why = "dispatcher error";
 	if ((d->easy = curl_easy_init()) == NULL ||
 	    (d->curlu = curl_url()) == NULL)
 		return -1;
 	if (curl_url_set(d->curlu, CURLUPART_URL, d->url, 0) != CURLUE_OK) {
-		snprintf(d->error, sizeof(d->error), "the URL cannot be parsed");
+		d->why = "invalid URL";
 		return -1;
 	}
+	if (target_check(d) == -1)
+		return -1;
 	if (curl_url_get(d->curlu, CURLUPART_PATH, &path, 0) != CURLUE_OK)
 		path = NULL;
 	if (curl_url_get(d->curlu, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
@@ -106,6 +172,12 @@ prepare(struct delivery *d)
 	curl_easy_setopt(d->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(d->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(d->easy, CURLOPT_NOSIGNAL, 1L);
+	/* http_proxy, https_proxy, all_proxy and no_proxy in the environment
+	 * are ignored: "" turns the proxy off, and PARLEY_WEBHOOK_PROXY takes
+	 * every delivery, whatever no_proxy says. */
+	curl_easy_setopt(d->easy, CURLOPT_PROXY, webhooks_config.proxy != NULL ?
+	    webhooks_config.proxy : "");
+	curl_easy_setopt(d->easy, CURLOPT_NOPROXY, "");
 	curl_easy_setopt(d->easy, CURLOPT_TIMEOUT, webhooks_config.timeout);
 	curl_easy_setopt(d->easy, CURLOPT_CONNECTTIMEOUT,
 	    webhooks_config.timeout);
@@ -120,141 +192,62 @@ prepare(struct delivery *d)
 	curl_easy_setopt(d->easy, CURLOPT_OPENSOCKETFUNCTION,
 	    webhooks_open_socket);
 	curl_easy_setopt(d->easy, CURLOPT_OPENSOCKETDATA, &d->refused);
+	d->why = NULL;
 	return 0;
 }
 
-/* Records the attempt: delivered on 2xx; otherwise retried later, or
- * failed once the event is older than PARLEY_WEBHOOK_GIVE_UP. */
-static void
-finish(struct db *db, struct delivery *d)
+void
+webhooks_delivery_finish(struct db *db, struct webhooks_delivery *d,
+    CURLcode rc)
 {
-	char		 id[24], status_s[24], wait_s[24], err[CURL_ERROR_SIZE + 32];
-	const char	*state, *status = NULL;
+	char		 id[24], status_s[24], wait_s[24], backoff_s[24], err[32];
+	const char	*state, *status = NULL, *detail = "";
 	long		 code = 0, wait = 0;
+	int		 strike = 1;
 	PGresult	*res;
 
-	if (d->ready && d->rc == CURLE_OK)
+	if (d->why == NULL && rc == CURLE_OK)
 		curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 200 && code <= 299) {
 		state = "delivered";
 		err[0] = '\0';
 	} else {
+		/* The site is told only the coarse reason; the log has
+		 * libcurl's own words. */
 		if (code != 0)
 			snprintf(err, sizeof(err), "HTTP %ld", code);
-		else if (d->refused)
-			snprintf(err, sizeof(err), "refused: the webhook URL "
-			    "leads to an internal address "
-			    "(PARLEY_WEBHOOK_PRIVATE=deny)");
-		else
-			snprintf(err, sizeof(err), "%s", d->error[0] != '\0' ?
-			    d->error : d->ready ? curl_easy_strerror(d->rc) :
-			    "could not prepare the request");
-		if (d->url == NULL) {
-			snprintf(err, sizeof(err), "the site has no webhook URL");
+		else if (d->why != NULL) {
+			snprintf(err, sizeof(err), "%s", d->why);
+			/* Not the receiver's failure: no strike for its site. */
+			strike = d->url != NULL &&
+			    strcmp(d->why, "dispatcher error") != 0;
+		} else
+			snprintf(err, sizeof(err), "%s",
+			    webhooks_error_text(rc, d->refused));
+		if (code == 0)
+			detail = d->error[0] != '\0' ? d->error :
+			    d->why == NULL ? curl_easy_strerror(rc) : "";
+		if (d->url == NULL)
 			state = "failed";
-		} else if (d->age >= (double)webhooks_config.give_up)
+		else if (d->age >= (double)webhooks_config.give_up)
 			state = "failed";
 		else {
 			state = "pending";
 			wait = webhooks_backoff_ms(d->attempts);
 		}
-		log_info("delivery %lld (%s to site %s) attempt %d: %s%s",
+		log_info("delivery %lld (%s to site %s) attempt %d: %s%s%s%s%s",
 		    (long long)d->id, d->type, d->site, d->attempts, err,
-		    strcmp(state, "failed") == 0 ? "; giving up" : "");
+		    *detail != '\0' ? " (" : "", detail, *detail != '\0' ? ")" :
+		    "", strcmp(state, "failed") == 0 ? "; giving up" : "");
 	}
 	if (code != 0)
 		status = db_i64(status_s, code);
 	res = DB_EXEC(db, &sql_finish, db_i64(id, d->id), state, status,
-	    err[0] != '\0' ? err : NULL, db_i64(wait_s, wait));
+	    err[0] != '\0' ? err : NULL, db_i64(wait_s, wait),
+	    strike ? "true" : "false",
+	    db_i64(backoff_s, webhooks_config.backoff_ms));
 	if (res == NULL)
 		log_warn("delivery %lld: recording the attempt failed; it will "
 		    "be retried when its lease ends", (long long)d->id);
-	PQclear(res);
-}
-
-int
-webhooks_round(struct db *db)
-{
-	char		 lim[24], lease[24];
-	struct delivery	*ds;
-	CURLM		*multi;
-	CURLMsg		*msg;
-	PGresult	*res;
-	int		 i, n, running, left;
-
-	/* Made before anything is claimed: it needs descriptors of its own,
-	 * and running out of them must only delay this round. */
-	if ((multi = curl_multi_init()) == NULL) {
-		log_warn("curl_multi_init failed (out of descriptors or "
-		    "memory?)");
-		return -1;
-	}
-	res = DB_EXEC(db, &sql_claim, db_i64(lim, webhooks_config.batch),
-	    db_i64(lease, webhooks_config.timeout * 2 + 30));
-	if (res == NULL || (n = PQntuples(res)) == 0) {
-		curl_multi_cleanup(multi);
-		if (res == NULL)
-			return -1;
-		PQclear(res);
-		return 0;
-	}
-	if ((ds = calloc((size_t)n, sizeof(*ds))) == NULL)
-		log_fatal("calloc: out of memory");
-	for (i = 0; i < n; i++) {
-		ds[i].id = db_get_i64(res, i, 0);
-		ds[i].attempts = (int)db_get_i64(res, i, 1);
-		ds[i].age = strtod(PQgetvalue(res, i, 2), NULL);
-		ds[i].type = db_get_str(res, i, 3);
-		ds[i].site = db_get_str(res, i, 4);
-		ds[i].secret = db_get_str(res, i, 5);
-		ds[i].url = db_get_str(res, i, 6);
-		ds[i].body = db_get_str(res, i, 7);
-		if (ds[i].url != NULL && prepare(&ds[i]) == 0 &&
-		    curl_multi_add_handle(multi, ds[i].easy) == CURLM_OK)
-			ds[i].ready = 1;
-	}
-	do {
-		if (curl_multi_perform(multi, &running) != CURLM_OK)
-			break;
-		if (running > 0 && curl_multi_poll(multi, NULL, 0, 1000,
-		    NULL) != CURLM_OK)
-			break;
-	} while (running > 0);
-	while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-		struct delivery	*d;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-		    (char **)&d);
-		d->rc = msg->data.result;
-	}
-	for (i = 0; i < n; i++) {
-		finish(db, &ds[i]);
-		if (ds[i].ready)
-			curl_multi_remove_handle(multi, ds[i].easy);
-		if (ds[i].easy != NULL)
-			curl_easy_cleanup(ds[i].easy);
-		curl_url_cleanup(ds[i].curlu);
-		curl_slist_free_all(ds[i].headers);
-	}
-	curl_multi_cleanup(multi);
-	free(ds);
-	PQclear(res);
-	return n;
-}
-
-void
-webhooks_purge(struct db *db)
-{
-	PGresult	*res;
-
-	if ((res = db_exec(db, &sql_purge, 0, NULL)) == NULL)
-		return;
-	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0 ||
-	    strcmp(PQgetvalue(res, 0, 2), "0") != 0)
-		log_info("purged %s old deliveries, %s nonces, %s tickets",
-		    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-		    PQgetvalue(res, 0, 2));
 	PQclear(res);
 }

@@ -1,30 +1,21 @@
 /* webhooks_sql: the dispatcher's statements. */
 #include "webhooks.h"
 
-/* Claims due rows: bumps attempts and moves next_attempt_at forward by the
- * lease ($2 s), so a dispatcher that dies mid-round leaves them due again
- * later instead of stuck. $1 = batch size. */
+/* $1 slots, $2 per site, $3 lease in s (sql/016_webhook_fairness.sql):
+ * id, attempts, age in s, type, site name, secret, url, body. */
 const struct db_stmt sql_claim = { "claim",
-	"WITH due AS (SELECT id FROM webhook_outbox WHERE state = 'pending'"
-	"  AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1"
-	"  FOR UPDATE SKIP LOCKED)"
-	" UPDATE webhook_outbox o SET attempts = o.attempts + 1,"
-	"  next_attempt_at = now() + make_interval(secs => $2)"
-	" FROM due, sites s WHERE o.id = due.id AND s.id = o.site_id"
-	" RETURNING o.id, o.attempts,"
-	"  extract(epoch FROM now() - o.created_at)::float8, o.type,"
-	"  s.name, s.secret, s.webhook_url,"
-	"  jsonb_build_object('id', o.id, 'type', o.type, 'created_at',"
-	"   iso(o.created_at), 'site', s.name, 'data', o.data)::text" };
-/* $2 pending (retry in $5 ms) | delivered | failed. */
+	"SELECT * FROM webhook_claim($1::int, $2::int, $3::float8)" };
+/* $1 id, $2 pending (retry in $5 ms) | delivered | failed, $3 status,
+ * $4 error, $6 a strike against the site, $7 the site back-off base. */
 const struct db_stmt sql_finish = { "finish",
-	"UPDATE webhook_outbox SET state = $2, last_status = $3::int,"
-	" last_error = $4,"
-	" finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END,"
-	" next_attempt_at = CASE WHEN $2 = 'pending'"
-	"  THEN now() + make_interval(secs => $5::float8 / 1000)"
-	"  ELSE next_attempt_at END"
-	" WHERE id = $1" };
+	"SELECT webhook_finish($1::bigint, $2, $3::int, $4, $5::float8,"
+	" $6::boolean, $7::float8)" };
+/* Rows dead dispatchers had in flight: due again at once. */
+const struct db_stmt sql_reclaim = { "reclaim",
+	"SELECT webhook_reclaim()" };
+/* $1 the ids still in flight when the dispatcher stops. */
+const struct db_stmt sql_release = { "release",
+	"SELECT webhook_release($1::bigint[])" };
 /* Delivered rows stay a day and failed ones a week (for GET
  * /server/webhook/deliveries); nonces outlive the 300 s window twice. */
 const struct db_stmt sql_purge = { "purge",

@@ -4,6 +4,7 @@
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
+const net = require('node:net');
 const { api, assertError } = require('../lib');
 const { head } = require('../chat');
 const { newSite, siteUser, login, receiver, until } = require('../sites');
@@ -147,4 +148,33 @@ test('webhook settings: validation, events, removal stops new deliveries', async
   assert.equal((await api.post('/api/v1/friends/requests', { token: a.token, json: { user_id: b.user.id } })).status, 201);
   assert.deepEqual((await site.req('GET', '/api/v1/server/webhook/deliveries')).json.deliveries, []);
   assertError(assert, await site.req('GET', '/api/v1/server/webhook/deliveries?state=lost'), 400);
+});
+
+test('a failed attempt is reported coarsely: no libcurl text, no host, no port', async () => {
+  const site = newSite('we');
+  const a = await siteUser(site, 'ea');
+  const b = await siteUser(site, 'eb');
+  await site.req('POST', '/api/v1/server/friendships', { a: a.ext, b: b.ext });
+  // A port nobody listens on (the test stack allows internal addresses).
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const port = srv.address().port;
+  await new Promise((r) => srv.close(r));
+  const cases = [
+    [`http://127.0.0.1:${port}/closed`, 'connection failed'],
+    ['http://[::1/unclosed', 'invalid URL'],
+  ];
+  for (const [url, want] of cases) {
+    assert.equal((await site.req('PUT', '/api/v1/server/webhook', { url, events: ['message.offline'] })).status, 200);
+    await site.req('POST', '/api/v1/server/messages', { from: a.ext, to: b.ext, body: { text: url } });
+    let d;
+    await until(async () => {
+      d = (await site.req('GET', '/api/v1/server/webhook/deliveries')).json.deliveries[0];
+      return d && d.attempts >= 1 && d.last_error;
+    }, 10000, 'an attempt at ' + url);
+    assert.equal(d.last_error, want, url + ': ' + JSON.stringify(d));
+    assert.equal(d.last_status, null);
+    assert.equal(d.state, 'pending');
+  }
+  await site.req('DELETE', '/api/v1/server/webhook');
 });

@@ -57,5 +57,6 @@ void	test_log(void);
 void	test_nofile(void);
 void	test_db(void);
 void	test_poll_hub(void);
+void	test_webhooks_addr(void);
 
 #endif

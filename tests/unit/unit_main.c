@@ -77,6 +77,7 @@ main(void)
 	test_nofile();
 	test_db();
 	test_poll_hub();
+	test_webhooks_addr();
 
 	printf("# %d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
