@@ -38,6 +38,10 @@ export PARLEY_STUN_URIS="stun:127.0.0.1:$PARLEY_TURN_PORT"
 export PARLEY_WEBHOOK_BACKOFF_MS=300
 export PARLEY_WEBHOOK_POLL_MS=100
 export PARLEY_WEBHOOK_GIVE_UP=8
+# The tests' webhook receivers listen on 127.0.0.1: allow internal
+# addresses (refused by default; zz_webhooks_restart.test.js restarts the
+# dispatcher without this to prove the default refuses them).
+export PARLEY_WEBHOOK_PRIVATE=allow
 # The browser tests' host pages (embedding, hand-off, framing, the PHP
 # example) run on http://localhost:<random port>: they may frame the client.
 export PARLEY_FRAME_ANCESTORS=${PARLEY_FRAME_ANCESTORS:-"'self' http://localhost:*"}
