@@ -162,3 +162,28 @@ test('a supervisor whose script is changed under it (git pull) still ends cleanl
   }
   assert.match(statusLine('webhooks'), /^webhooks: running \(pid \d+\)/);
 });
+
+test('make start fails, and leaves nothing running, when a service exits at start', { skip, timeout: 120000 }, async () => {
+  // A stack of its own (var dir, port): calls refuses a TURN secret
+  // without TURN URIs, so `start` must fail instead of reporting it up.
+  const VAR2 = fs.mkdtempSync(path.join(path.dirname(VAR), 'startfail-'));
+  fs.chmodSync(VAR2, 0o755);
+  const env = Object.assign({}, process.env, {
+    PARLEY_VAR: VAR2, PORT: String(Number(new URL(process.env.PARLEY_URL).port) + 19),
+    PARLEY_TURN_SECRET: 'x', PARLEY_TURN_URIS: '',
+  });
+  try {
+    const r = spawnSync(path.join(ROOT, 'scripts/parley'), ['start'], { env, encoding: 'utf8' });
+    assert.notEqual(r.status, 0, 'start reported success');
+    assert.match(r.stderr, /calls exited at start/);
+    assert.match(r.stderr, /start failed/);
+    const st = spawnSync(path.join(ROOT, 'scripts/parley'), ['status'], { env, encoding: 'utf8' }).stdout;
+    for (const s of ['accounts', 'poll', 'calls', 'webhooks', 'nginx'])
+      assert.match(st, new RegExp(`^${s}: stopped$`, 'm'), st);
+    const left = spawnSync('pgrep', ['-f', VAR2], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(left, '', 'processes of the failed stack are left: ' + left);
+  } finally {
+    spawnSync(path.join(ROOT, 'scripts/parley'), ['stop'], { env });
+    fs.rmSync(VAR2, { recursive: true, force: true });
+  }
+});
