@@ -117,14 +117,39 @@ server_dispatch(const struct service *svc, struct http_req *r)
 	rt->handler(r);
 	if (handed_over)
 		return;		/* r may be gone already */
-	if (db_in_tx(r->db)) {
-		log_warn("%s %s left a transaction open", r->method, rt->pattern);
+	server_after_handler(r, rt->pattern);
+}
+
+void
+server_after_handler(struct http_req *r, const char *what)
+{
+	if (r->db != NULL && db_in_tx(r->db)) {
+		log_warn("%s %s left a transaction open", r->method, what);
 		db_rollback(r->db);
 	}
 	if (r->status == 0) {
-		log_warn("%s %s sent no reply", r->method, rt->pattern);
+		log_warn("%s %s sent no reply", r->method, what);
 		http_error(r, 500, "internal_error", "The server sent no reply.");
 	}
+}
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec	t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+void
+server_finish_handed(struct http_req *r, const struct timespec *t0)
+{
+	server_access_log(r, ms_since(t0));
+	FCGX_Finish_r(&r->fcgi);
+	http_body_free(r);
+	free(r);
 }
 
 /* FCGX_Accept_r failed with `rc` (-errno, or -9999 without one): EMFILE
@@ -158,7 +183,7 @@ worker_main(void *arg)
 {
 	struct worker	*w = arg;
 	struct http_req	*r;
-	struct timespec	 t0, t1;
+	struct timespec	 t0;
 	struct db	*db;
 	void		*ctx;
 	int		 rc, backoff = 0;
@@ -184,9 +209,7 @@ worker_main(void *arg)
 			r = req_new(db, ctx);
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		server_access_log(r, (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+		server_access_log(r, ms_since(&t0));
 		FCGX_Finish_r(&r->fcgi);
 	}
 	http_body_free(r);

@@ -4,6 +4,7 @@
 #define PARLEY_SERVER_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "router.h"
 
@@ -32,6 +33,15 @@ int	server_run(const struct service *);
  * (a parked long poll), which will reply, log and free it. Call it after
  * the hand-over: from then on the worker never touches the request. */
 void	server_handover(void);
+
+/* What the worker does after a handler, for an owner of a handed-over
+ * request too: rolls back a transaction left open and answers 500 when
+ * nothing was sent (`what` names the route in the warning). */
+void	server_after_handler(struct http_req *, const char *what);
+
+/* Ends a handed-over request once its owner replied: the access line
+ * (duration from t0, CLOCK_MONOTONIC), FCGX_Finish_r, and frees r. */
+void	server_finish_handed(struct http_req *, const struct timespec *t0);
 
 /* Writes the access-log line of a finished request (`ms` = duration). */
 void	server_access_log(const struct http_req *, double ms);

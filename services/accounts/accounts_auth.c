@@ -157,23 +157,8 @@ hand_over(struct pw_req *p)
 static void
 pw_req_finish(struct pw_req *p)
 {
-	struct http_req	*r = p->r;
-	struct timespec	 t1;
-
-	if (db_in_tx(r->db)) {
-		log_warn("%s %s left a transaction open", r->method, r->path);
-		db_rollback(r->db);
-	}
-	if (r->status == 0) {
-		log_warn("%s %s sent no reply", r->method, r->path);
-		http_error(r, 500, "internal_error", "The server sent no reply.");
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	server_access_log(r, (double)(t1.tv_sec - p->t0.tv_sec) * 1e3 +
-	    (double)(t1.tv_nsec - p->t0.tv_nsec) / 1e6);
-	FCGX_Finish_r(&r->fcgi);
-	http_body_free(r);
-	free(r);
+	server_after_handler(p->r, p->r->path);
+	server_finish_handed(p->r, &p->t0);
 	pw_req_free(p);
 }
 

@@ -40,14 +40,7 @@ poll_config_load(void)
 void
 poll_finish(struct waiter *w)
 {
-	struct timespec	t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	server_access_log(w->r, (double)(t1.tv_sec - w->t0.tv_sec) * 1e3 +
-	    (double)(t1.tv_nsec - w->t0.tv_nsec) / 1e6);
-	FCGX_Finish_r(&w->r->fcgi);
-	http_body_free(w->r);
-	free(w->r);
+	server_finish_handed(w->r, &w->t0);
 	free(w);
 }
 
