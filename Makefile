@@ -19,15 +19,27 @@ B	:= build/asan
 CFLAGS_MODE := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 LDFLAGS_MODE := -fsanitize=address,undefined
+# Kore itself is not instrumented: ASan's runtime must be preloaded.
+GATEWAY_PRELOAD := $(shell $(CC) -print-file-name=libasan.so)
 else
 B	:= build/release
 CFLAGS_MODE := -O2 -D_FORTIFY_SOURCE=2
 LDFLAGS_MODE :=
+GATEWAY_PRELOAD :=
 endif
 CFLAGS	:= $(CFLAGS_COMMON) $(CFLAGS_MODE)
 
 SHARED_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard shared/*.c))
 BINS	:= $(patsubst %,$(B)/bin/parley-%,$(SERVICES))
+# The WebSocket gateway is a Kore module (a shared object Kore loads), so
+# it and the few shared/ files it uses are compiled position-independent,
+# with the feature flags Debian's Kore was built with (they change struct
+# layouts in Kore's headers).
+GATEWAY	:= $(B)/lib/parley-gateway.so
+KORE_CFLAGS := $(shell cat /usr/share/kore/features 2>/dev/null)
+GATEWAY_SRC := $(wildcard services/gateway/*.c) shared/db.c shared/log.c \
+	   shared/config.c shared/token.c shared/nofile.c shared/stream.c
+GATEWAY_OBJ := $(patsubst %.c,$(B)/pic/%.o,$(GATEWAY_SRC))
 UNIT_BIN := $(B)/bin/unit-tests
 
 .PHONY: all build deps run start stop status test unit fuzz bench clean \
@@ -38,7 +50,27 @@ all: build
 deps:
 	@scripts/deps.sh
 
-build: $(BINS)
+build: $(BINS) $(GATEWAY) $(B)/bin/parley-gateway $(B)/lib/gateway.conf.in
+
+# Kore runs the module; this script starts Kore (see the script).
+$(B)/bin/parley-gateway: services/gateway/parley-gateway.in
+	@mkdir -p $(dir $@)
+	@sed -e 's|@PRELOAD@|$(GATEWAY_PRELOAD)|' $< >$@.tmp
+	@chmod 755 $@.tmp && mv $@.tmp $@
+
+$(B)/lib/gateway.conf.in: services/gateway/gateway.conf.in
+	@mkdir -p $(dir $@)
+	@cp $< $@
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "CC $< (PIC)"
+	@$(CC) $(CFLAGS) $(KORE_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(GATEWAY): $(GATEWAY_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(LDFLAGS_MODE) -shared -o $@ $^ -lpq -ljansson -lsodium
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -14,6 +14,11 @@
 #   PARLEY_BODY_LIMIT  the services' body limit (nginx allows at least 1 MiB)
 #   PARLEY_CONN_PER_ADDR  open connections per client address (default
 #                   1000; 0 = no limit); more get a JSON 429
+#   PARLEY_STREAM   on (default) or off: off refuses the WebSocket upgrade
+#                   at /api/v1/stream (503 stream_disabled), so clients
+#                   use long-polling
+#   PARLEY_GATEWAY_PING  the gateway's ping interval, s (default 25); the
+#                   proxy timeouts are twice that plus 10 s
 #   PARLEY_FRAME_ANCESTORS  who may frame the web client: 'self', 'none' or
 #                   a space-separated list of origins (scheme://host[:port],
 #                   "*." before the host and ":*" as the port allowed),
@@ -70,6 +75,14 @@ case $frame in
 "'none'") frame_options="add_header X-Frame-Options DENY always;" ;;
 *) frame_options="# X-Frame-Options: none (it cannot name other origins)" ;;
 esac
+case ${PARLEY_STREAM:-on} in
+on) stream_off="# WebSockets on (PARLEY_STREAM=on)" ;;
+off) stream_off="default_type application/json; return 503 '{\"error\":{\"code\":\"stream_disabled\",\"message\":\"WebSockets are off on this server; use GET /api/v1/events.\"}}';" ;;
+*) echo "PARLEY_STREAM must be on or off" >&2; exit 1 ;;
+esac
+ping=${PARLEY_GATEWAY_PING:-25}
+case $ping in ''|*[!0-9]*) echo "PARLEY_GATEWAY_PING must be a number" >&2; exit 1 ;; esac
+stream_timeout=$((ping * 2 + 10))
 mkdir -p "$NGINX_VAR/nginx/tmp" "$NGINX_VAR/log" "$NGINX_VAR/run"
 out="$NGINX_VAR/nginx/nginx.conf"
 sed -e "s|@USER_LINE@|${NGINX_USER:-}|" -e "s|@VAR@|$NGINX_VAR|g" \
@@ -77,7 +90,8 @@ sed -e "s|@USER_LINE@|${NGINX_USER:-}|" -e "s|@VAR@|$NGINX_VAR|g" \
     -e "s|@NGINX_BODY_LIMIT@|$limit|" -e "s|@NOFILE@|$nofile|" \
     -e "s|@CONNECTIONS@|$conns|" -e "s|@WORKERS@|$workers|" \
     -e "s|@LIMIT_CONN@|$limit_conn|" -e "s|@FRAME_ANCESTORS@|$frame|" \
-    -e "s|@FRAME_OPTIONS@|$frame_options|" "$here/parley.conf.in" >"$out.tmp"
+    -e "s|@FRAME_OPTIONS@|$frame_options|" \
+    -e "s|@STREAM_OFF@|$stream_off|" -e "s|@STREAM_TIMEOUT@|$stream_timeout|" "$here/parley.conf.in" >"$out.tmp"
 for s in $(sed -n 's/.*@UPSTREAM_\([a-z]*\)@.*/\1/p' "$here/parley.conf.in"); do
 	# shellcheck disable=SC2059
 	up=$(printf "$NGINX_UPSTREAM" "$s")

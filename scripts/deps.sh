@@ -12,7 +12,7 @@ set -euo pipefail
 pkgs=(gcc make libc6-dev curl ca-certificates
       libfcgi-dev libpq-dev libjansson-dev libsodium-dev libssl-dev
       libcurl4-openssl-dev
-      postgresql-15 postgresql-client-15 nginx iproute2 util-linux)
+      postgresql-15 postgresql-client-15 nginx iproute2 util-linux kore)
 if [ "${1:-}" = test ]; then
 	pkgs+=(clang libclang-rt-14-dev nodejs docker-compose coturn chromium
 	      fonts-dejavu-core php-cli php-curl openssl systemd)

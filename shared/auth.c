@@ -47,18 +47,6 @@ encode(const unsigned char *bin, size_t len, char *out, size_t outlen)
 }
 
 void
-auth_token_hash(const char *token, char hash[AUTH_HASH_HEX])
-{
-	unsigned char	h[32];
-
-	crypto_generichash(h, sizeof(h), (const unsigned char *)token,
-	    strlen(token), NULL, 0);
-	hash[0] = '\\';
-	hash[1] = 'x';
-	sodium_bin2hex(hash + 2, AUTH_HASH_HEX - 2, h, sizeof(h));
-}
-
-void
 auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[AUTH_HASH_HEX])
 {
 	unsigned char	raw[32];

@@ -81,7 +81,7 @@ void	janitor_start(void);
 void	janitor_stop(void);
 
 /* poll_sql.c */
-extern const struct db_stmt sql_state, sql_ack, sql_events, sql_presence_sweep,
+extern const struct db_stmt sql_presence_sweep,
 	    sql_prune, sql_touch_parked, sql_prune_stream_tokens;
 
 #endif

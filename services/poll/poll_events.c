@@ -11,6 +11,7 @@
 #include "notify.h"
 #include "poll.h"
 #include "server.h"
+#include "stream.h"
 
 #define LIMIT_DEFAULT	100
 #define LIMIT_MAX	500
@@ -79,7 +80,7 @@ poll_deliver(struct db *db, struct waiter *w, int final)
 	char		 u[24], s[24], l[24], sid[24];
 	PGresult	*res;
 
-	res = DB_EXEC(db, &sql_events, db_i64(u, w->user_id),
+	res = DB_EXEC(db, &stream_sql_events, db_i64(u, w->user_id),
 	    db_i64(s, w->since), db_i64(l, w->limit),
 	    db_i64(sid, w->r->session_id));
 	if (res == NULL) {
@@ -127,7 +128,7 @@ poll_events(struct http_req *r)
 	/* A device's poll time is refreshed at least 3 times per presence
 	 * window (the janitor's PARLEY_ONLINE_WINDOW), so a device that keeps
 	 * polling never looks offline: 20 s with the default 60 s window. */
-	if ((res = DB_EXEC(r->db, &sql_state, db_i64(sid, r->session_id),
+	if ((res = DB_EXEC(r->db, &stream_sql_state, db_i64(sid, r->session_id),
 	    db_i64(fresh, poll_config.online_window / 3))) == NULL) {
 		http_db_error(r);
 		return;
@@ -163,7 +164,7 @@ poll_events(struct http_req *r)
 	/* The poll acknowledges `since` for this device (delivery receipts)
 	 * and keeps the user online: a write only when something changed. */
 	if ((rc == 1 && since > acked) || stale) {
-		res = DB_EXEC(r->db, &sql_ack, sid, uid, since_s);
+		res = DB_EXEC(r->db, &stream_sql_ack, sid, uid, since_s);
 		if (res == NULL) {
 			http_db_error(r);
 			return;
@@ -187,7 +188,7 @@ poll_events(struct http_req *r)
 	db_i64(lim, limit);
 	for (tries = 0;; tries++) {
 		g0 = hub_generation();
-		res = DB_EXEC(db, &sql_events, uid, since_s, lim, sid);
+		res = DB_EXEC(db, &stream_sql_events, uid, since_s, lim, sid);
 		if (res == NULL) {
 			free(w);
 			r->db = db;

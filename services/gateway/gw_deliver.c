@@ -1,0 +1,248 @@
+/* gw_deliver: events out, acks in, closes, and the hints this worker sends.
+ *
+ * Flow control: a socket's events stay in PostgreSQL until its queue has
+ * room. Catching up (the tick) reads another batch only while fewer than
+ * LOW_WATER bytes wait to be written; a hint reads one batch at once, so
+ * live events are never late behind the tick. A client that reads nothing
+ * while events keep coming therefore fills its queue past
+ * PARLEY_GATEWAY_MAX_UNSENT and is dropped; it resumes from its cursor. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include "db.h"
+#include "gateway.h"
+#include "log.h"
+#include "stream.h"
+
+#define BATCH		100
+#define LOW_WATER	(64 * 1024)
+#define NOTIFY_MAX	7000	/* pg_notify payload limit is 7999 bytes */
+
+static const struct db_stmt sql_notify = { "gw_notify",
+	"SELECT pg_notify('parley_events', $1)" };
+
+static TAILQ_HEAD(, gw_sock) todo = TAILQ_HEAD_INITIALIZER(todo);
+static char	hints[NOTIFY_MAX + 32];
+static size_t	hints_len;
+
+size_t
+gw_unsent(const struct gw_sock *s)
+{
+	const struct netbuf	*nb;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(nb, &s->c->send_queue, list)
+		n += nb->b_len - nb->s_off;
+	return n;
+}
+
+void
+gw_send_text(struct gw_sock *s, const char *text, size_t len)
+{
+	kore_websocket_send(s->c, WEBSOCKET_OP_TEXT, text, len);
+}
+
+void
+gw_close(struct gw_sock *s, int status, const char *code, const char *message)
+{
+	struct connection	*c = s->c;
+	unsigned char		 frame[125];
+	size_t			 n = 0;
+
+	if (s->state == GW_CLOSING)
+		return;
+	if (code != NULL && message != NULL) {
+		json_t	*o = json_pack("{s:{s:s,s:s}}", "error", "code", code,
+			    "message", message);
+		char	*txt = json_dumps(o, JSON_COMPACT);
+
+		gw_send_text(s, txt, strlen(txt));
+		free(txt);
+		json_decref(o);
+	}
+	frame[0] = (unsigned char)(status >> 8);
+	frame[1] = (unsigned char)(status & 0xff);
+	if (code != NULL) {
+		n = strlen(code);
+		if (n > sizeof(frame) - 2)
+			n = sizeof(frame) - 2;
+		memcpy(frame + 2, code, n);
+	}
+	s->state = GW_CLOSING;
+	gw_untodo(s);
+	kore_websocket_send(c, WEBSOCKET_OP_CLOSE, frame, n + 2);
+	/* Kore sends no second close frame, and drops the connection once
+	 * the queue is written (or after 5 s, for a peer that reads
+	 * nothing). This may free `s`. */
+	c->flags |= CONN_WS_CLOSE_SENT | CONN_CLOSE_EMPTY;
+	c->idle_timer.length = 5000;
+	net_send_flush(c);
+}
+
+void
+gw_todo(struct gw_sock *s)
+{
+	if (!s->todo) {
+		s->todo = 1;
+		TAILQ_INSERT_TAIL(&todo, s, todo_link);
+	}
+}
+
+void
+gw_untodo(struct gw_sock *s)
+{
+	if (s->todo) {
+		s->todo = 0;
+		TAILQ_REMOVE(&todo, s, todo_link);
+	}
+}
+
+void
+gw_deliver(struct gw_sock *s, enum gw_deliver_mode mode)
+{
+	char		 u[24], cur[24], lim[24], sid[24], *frame;
+	const char	*events;
+	long long	 next;
+	size_t		 len;
+	PGresult	*res;
+	int		 sent_one = 0;
+
+	if (s->state != GW_LIVE)
+		return;
+	do {
+		res = DB_EXEC(gw_db, &stream_sql_events, db_i64(u, s->user_id),
+		    db_i64(cur, s->sent), db_i64(lim, BATCH),
+		    db_i64(sid, s->session_id));
+		if (res == NULL) {
+			gw_close(s, GW_CLOSE_UNAVAILABLE, "unavailable",
+			    "The database is unavailable; resume shortly.");
+			return;
+		}
+		/* Logged out or revoked: the revocation's own hint (sql/014)
+		 * brought us here, and nothing after it is read. */
+		if (!db_get_bool(res, 0, 2)) {
+			PQclear(res);
+			gw_close(s, GW_CLOSE_AUTH, "invalid_token",
+			    "The session has ended.");
+			return;
+		}
+		events = PQgetvalue(res, 0, 0);
+		next = db_get_i64(res, 0, 1);
+		if (next > s->sent || (mode == GW_DELIVER_FIRST && !sent_one)) {
+			len = strlen(events) + 48;
+			if ((frame = malloc(len)) == NULL)
+				log_fatal("malloc: out of memory");
+			len = (size_t)snprintf(frame, len,
+			    "{\"events\":%s,\"next\":%lld}", events, next);
+			gw_send_text(s, frame, len);
+			free(frame);
+			sent_one = 1;
+		}
+		/* seqs have no gaps: a full batch means more may wait. */
+		s->more = next - s->sent >= BATCH;
+		s->sent = next;
+		PQclear(res);
+		if (gw_unsent(s) > (size_t)gw_config.max_unsent) {
+			log_warn("user %lld session %lld: %zu bytes unsent, "
+			    "dropping the socket", (long long)s->user_id,
+			    (long long)s->session_id, gw_unsent(s));
+			/* A queue this full cannot take a close frame. */
+			s->state = GW_CLOSING;
+			gw_untodo(s);
+			kore_connection_disconnect(s->c);
+			return;
+		}
+	} while (mode != GW_DELIVER_HINT && s->more &&
+	    gw_unsent(s) < LOW_WATER);
+	if (s->more)
+		gw_todo(s);
+}
+
+void
+gw_ack_now(struct gw_sock *s)
+{
+	char		 sid[24], uid[24], cur[24];
+	PGresult	*res;
+
+	res = DB_EXEC(gw_db, &stream_sql_ack, db_i64(sid, s->session_id),
+	    db_i64(uid, s->user_id), db_i64(cur, s->ack_want));
+	if (res == NULL) {
+		log_warn("ack of session %lld failed; kept for the next tick",
+		    (long long)s->session_id);
+		return;
+	}
+	s->acked = s->ack_want;
+	gw_notify(db_get_str(res, 0, 0));
+	PQclear(res);
+}
+
+void
+gw_tick(uint64_t now)
+{
+	struct gw_sock	*s, *next;
+
+	for (s = TAILQ_FIRST(&todo); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, todo_link);
+		if (s->state == GW_AUTH) {
+			if (now - s->opened_ms > (uint64_t)gw_config.auth_ms)
+				gw_close(s, GW_CLOSE_AUTH_TIMEOUT,
+				    "auth_timeout",
+				    "Send {\"token\": …} first.");
+			continue;
+		}
+		if (s->state != GW_LIVE) {
+			gw_untodo(s);
+			continue;
+		}
+		if (s->ack_want > s->acked)
+			gw_ack_now(s);
+		if (s->more && gw_unsent(s) < LOW_WATER) {
+			gw_untodo(s);
+			gw_deliver(s, GW_DELIVER_CATCH_UP);	/* may free s */
+		} else if (!s->more && s->ack_want <= s->acked)
+			gw_untodo(s);
+	}
+}
+
+/* Hints for other users' streams (a delivery receipt, presence), sent as
+ * one pg_notify per tick outside any writing transaction, as
+ * shared/notify.c does for the FastCGI services. */
+void
+gw_notify(const char *pg_array)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (pg_array == NULL || pg_array[0] != '{' || pg_array[1] == '}')
+		return;
+	p = pg_array + 1;
+	n = strcspn(p, "}");
+	if (hints_len + n + 1 > NOTIFY_MAX)
+		gw_notify_flush();
+	if (n + 1 > NOTIFY_MAX)
+		return;		/* cannot happen: ids are few */
+	if (hints_len > 0)
+		hints[hints_len++] = ',';
+	memcpy(hints + hints_len, p, n);
+	hints_len += n;
+	hints[hints_len] = '\0';
+}
+
+void
+gw_notify_flush(void)
+{
+	PGresult	*res;
+
+	if (hints_len == 0)
+		return;
+	if ((res = DB_EXEC(gw_db, &sql_notify, hints)) == NULL)
+		log_warn("pg_notify failed: a hint is lost (the receivers "
+		    "still see the events at their next read)");
+	PQclear(res);
+	hints_len = 0;
+}
