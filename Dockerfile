@@ -2,7 +2,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
         --no-install-recommends gcc make libc6-dev libfcgi-dev libpq-dev \
-        libjansson-dev libsodium-dev libssl-dev libcurl4-openssl-dev && rm -rf /var/lib/apt/lists/*
+        libjansson-dev libsodium-dev libssl-dev libcurl4-openssl-dev kore && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
 COPY shared shared
@@ -11,11 +11,12 @@ RUN make build
 
 FROM debian:bookworm-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
-        --no-install-recommends libfcgi0ldbl libpq5 libjansson4 libsodium23 libssl3 libcurl4 \
+        --no-install-recommends libfcgi0ldbl libpq5 libjansson4 libsodium23 libssl3 libcurl4 kore \
         postgresql-client-15 && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /parley parley
 WORKDIR /parley
 COPY --from=build /src/build/release/bin/ /parley/bin/
+COPY --from=build /src/build/release/lib/ /parley/lib/
 COPY sql sql
 COPY scripts scripts
 USER parley

@@ -1,6 +1,9 @@
 # Parley: `make run` runs the stack, `make test` tests it. See README.md.
 
 SERVICES	:= accounts friends messages poll calls sites webhooks
+# Every process with a systemd unit: the FastCGI services, the webhook
+# dispatcher and the WebSocket gateway (a Kore module, built below).
+UNITS		:= $(SERVICES) gateway
 CC		?= cc
 SAN		?= 0
 

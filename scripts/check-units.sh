@@ -2,7 +2,7 @@
 # scripts/check-units.sh: checks the systemd units in dist/systemd/ (part
 # of `make test`, or `make check-units`). Prints "ok units" or, after the
 # reasons, "FAIL units"; exits 0 or 1.
-#   - every service in the Makefile's SERVICES has a unit, parley.target
+#   - every process in the Makefile's UNITS has a unit, parley.target
 #     wants it, and there is no unit for a service that does not exist;
 #   - each unit has the settings the README describes (user, restart,
 #     limits), and each upstream of nginx/parley.conf.in its socket;
@@ -29,10 +29,10 @@ for t in systemd-analyze systemd-sysusers; do
 	    { echo "units: $t is missing (Debian package systemd)"; echo "FAIL units"; exit 1; }
 done
 
-# shellcheck disable=SC2016 # $(SERVICES) is for make
-services=$(printf 'print-services:\n\t@echo $(SERVICES)\n' |
+# shellcheck disable=SC2016 # $(UNITS) is for make
+services=$(printf 'print-services:\n\t@echo $(UNITS)\n' |
     make -s --no-print-directory -f Makefile -f - print-services)
-[ -n "$services" ] || fail "cannot read SERVICES from the Makefile"
+[ -n "$services" ] || fail "cannot read UNITS from the Makefile"
 
 # Every service has a unit that the target wants; no unit is left over.
 wants=" $(sed -n 's/^Wants=//p' "$DIST/parley.target" | tr '\n' ' ') "
@@ -48,7 +48,7 @@ for f in "$DIST"/parley-*.service; do
 	s=${f##*/parley-}; s=${s%.service}
 	case " $services " in
 	*" $s "*) ;;
-	*) fail "$f: no service '$s' in the Makefile's SERVICES" ;;
+	*) fail "$f: no service '$s' in the Makefile's UNITS" ;;
 	esac
 done
 
@@ -132,9 +132,14 @@ else
 		level=$(systemd-analyze security --offline=yes --no-pager "$f" 2>&1 |
 		    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 		echo "units: ${f##*/} exposure ${level:-?}"
+		max=$MAX_EXPOSURE
+		# Kore lowers its workers' open-file limit with setrlimit (one
+		# call of @resources re-allowed: +0.2); the rest is the same.
+		[ "${f##*/}" = parley-gateway.service ] &&
+		    max=$(awk -v m="$MAX_EXPOSURE" 'BEGIN { print m + 0.2 }')
 		if [ -z "$level" ] ||
-		    ! awk -v l="$level" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(l <= m) }'; then
-			fail "${f##*/}: exposure ${level:-unknown} is above $MAX_EXPOSURE"
+		    ! awk -v l="$level" -v m="$max" 'BEGIN { exit !(l <= m) }'; then
+			fail "${f##*/}: exposure ${level:-unknown} is above $max"
 		fi
 	done
 fi

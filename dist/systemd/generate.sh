@@ -19,19 +19,24 @@ messages socket messages, conversations and groups service
 poll socket long-poll event delivery service
 calls socket call signaling and TURN credentials service
 sites socket server-to-server API for sites
+gateway kore WebSocket event stream gateway (Kore)
 webhooks worker webhook dispatcher'
 
 wants=
 echo "$units" | while read -r name kind desc; do
 	case $kind in
-	socket) keep=socket drop=worker ;;
-	worker) keep=worker drop=socket ;;
+	socket) keep=socket drop=worker kore=d ;;
+	worker) keep=worker drop=socket kore=d ;;
+	# A socket like the others, run by Kore (see @kore@ in the template).
+	kore) keep=socket drop=worker kore=s ;;
 	*) echo "generate.sh: bad kind '$kind' for $name" >&2; exit 1 ;;
 	esac
-	sed -e "/^@$drop@/d" -e "s|^@$keep@||" \
+	if [ "$kore" = d ]; then kore='/^@kore@/d'; else kore='s|^@kore@||'; fi
+	sed -e "/^@$drop@/d" -e "s|^@$keep@||" -e "$kore" \
 	    -e "s|@UNIT@|parley-$name.service|g" -e "s|@UNIT_BASE@|parley-$name|g" \
 	    -e "s|@NAME@|$name|g" -e "s|@DESCRIPTION@|$desc|g" \
-	    -e "s|@BINDIR@|$bindir|g" "$here/parley-service.in" \
+	    -e "s|@BINDIR@|$bindir|g" \
+	    "$here/parley-service.in" \
 	    >"$out/parley-$name.service"
 done
 wants=$(echo "$units" | while read -r name _; do printf ' parley-%s.service' "$name"; done)

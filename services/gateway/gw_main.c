@@ -2,7 +2,9 @@
  * (Kore's own configuration file holds only the socket and the route, see
  * services/gateway/gateway.conf.in); each worker opens its connections and
  * starts its timers. */
-#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +78,18 @@ kore_parent_configure(int argc, char **argv)
 	(void)argv;
 	config_load("gateway");
 	config_read();
+	/* Kore bound the socket while reading its configuration, under our
+	 * umask (0077 in the systemd unit); nginx reaches it as a member of
+	 * the socket's group, as for every FastCGI service. */
+	if (config.listen[0] == '/' && chmod(config.listen, 0660) == -1)
+		log_warn("chmod %s: %s", config.listen, strerror(errno));
 	files = nofile_set(config.max_files, &hard, &failed);
 	/* A socket costs the worker one descriptor; keep some for the
-	 * database, the listener and Kore's own pipes. */
-	worker_rlimit_nofiles = (u_int32_t)files;
+	 * database, the listener and Kore's own pipes. Kore adds the
+	 * descriptors a worker has open to worker_rlimit_nofiles and sets
+	 * that as soft and hard limit: asking for the limit minus a margin
+	 * makes that a small lowering, which needs no privilege. */
+	worker_rlimit_nofiles = (u_int32_t)(files > 128 ? files - 32 : files);
 	worker_max_connections = (u_int32_t)(files > 128 ? files - 64 : 64);
 	workers = config_env_long("PARLEY_GATEWAY_WORKERS", 2, 1, 64);
 	worker_count = (u_int8_t)workers;
