@@ -100,7 +100,21 @@ function codeRoutes(root = ROOT) {
     routes.push(...parseRouteTables(fs.readFileSync(main, 'utf8'),
       path.relative(root, main)));
   }
+  routes.push(...koreRoutes(root));
   return routes;
+}
+
+// The gateway's routes: `route PATH HANDLER` in its Kore configuration.
+// Kore routes name no method; the handler upgrades GET only. A client may
+// upgrade without a credential and send it in the first frame, so the
+// route is public at the HTTP level.
+function koreRoutes(root = ROOT) {
+  const file = path.join(root, 'services', 'gateway', 'gateway.conf.in');
+  const text = fs.readFileSync(file, 'utf8').replace(/#.*$/gm, '');
+  return [...text.matchAll(/^\s*route\s+(\S+)\s+(\w+)\s*$/gm)].map((m) => ({
+    method: 'GET', path: m[1], handler: m[2], auth: 'ROUTE_PUBLIC',
+    file: path.relative(root, file),
+  }));
 }
 
 // Operations of an OpenAPI document: [{ method, path, op, public }].
@@ -154,11 +168,13 @@ test('route table parser reads entries, comments and {params}', () => {
     'static const struct route routes[] = { { "GET", "/x", h }, };'), /cannot read/);
 });
 
-test('OpenAPI paths are exactly the routes in services/*/main.c', () => {
+test('OpenAPI paths are exactly the routes in services/*/main.c and the gateway', () => {
   const { spec } = loadSpec();
   const routes = codeRoutes();
   assert.ok(routes.some((r) => key(r) === 'GET /api/v1/health'),
     'route parsing found no GET /api/v1/health in services/accounts/main.c');
+  assert.ok(routes.some((r) => key(r) === 'GET /api/v1/stream'),
+    'route parsing found no GET /api/v1/stream in services/gateway/gateway.conf.in');
   const inCode = new Map();
   for (const r of routes) {
     assert.ok(!inCode.has(key(r)), `${key(r)} is routed twice (${inCode.get(key(r))?.file}, ${r.file})`);
