@@ -58,5 +58,6 @@ void	test_nofile(void);
 void	test_db(void);
 void	test_poll_hub(void);
 void	test_webhooks_addr(void);
+void	test_gw_frame(void);
 
 #endif

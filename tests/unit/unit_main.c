@@ -78,6 +78,7 @@ main(void)
 	test_db();
 	test_poll_hub();
 	test_webhooks_addr();
+	test_gw_frame();
 
 	printf("# %d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
