@@ -32,6 +32,7 @@ test('an expired session\'s socket is closed with 4401 without any event', async
   const t0 = Date.now();
   const timer = new Promise((r) => setTimeout(() => r('timeout'), (WINDOW / 3) * 1000 + 5000));
   const got = await Promise.race([s.closed, timer]);
+  if (got === 'timeout') s.ws.terminate();
   assert.notEqual(got, 'timeout', 'socket still open after ' + (Date.now() - t0) + ' ms');
   assert.equal(got.code, 4401);
   assert.equal(got.reason, 'invalid_token');
