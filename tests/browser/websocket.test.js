@@ -75,8 +75,6 @@ async function assertExactlyOnce(p) {
   }
 }
 
-const rowCount = () => document.querySelectorAll('#messages .msg-row[data-id]').length;
-
 test('the web client chats over the WebSocket, with no long poll while it is up', { timeout: 90000 }, async (t) => {
   const browser = await launch();
   t.after(() => closeBrowser(browser));
@@ -89,6 +87,7 @@ test('the web client chats over the WebSocket, with no long poll while it is up'
   const convId = await waitFor(A, 'the conversation', () => PA.state.view && PA.state.view.convId);
   await B.page.waitForSelector(convItem(convId));
   await openConvFromList(B, convId);
+  await waitFor(B, 'A\'s three', () => document.querySelectorAll('#messages .msg-row[data-id]').length >= 3);
   await sendText(B, 'and back');
   expected.push('and back');
   await waitFor(A, 'the answer', () => document.querySelectorAll('#messages .msg-row[data-id]').length >= 4);
@@ -147,6 +146,7 @@ test('with the upgrade refused at nginx the web client long-polls and chats', { 
     const convId = await waitFor(A, 'the conversation', () => PA.state.view && PA.state.view.convId);
     await B.page.waitForSelector(convItem(convId));
     await openConvFromList(B, convId);
+    await waitFor(B, 'A\'s two', () => document.querySelectorAll('#messages .msg-row[data-id]').length >= 2);
     await sendText(B, 'polled back');
     expected.push('polled back');
     await waitFor(A, 'the answer', () => document.querySelectorAll('#messages .msg-row[data-id]').length >= 3);
@@ -225,6 +225,8 @@ test('the gateway goes away mid-conversation: polls take over, the socket comes 
     if (!restored) await stackAsync('restart-service', 'gateway');
   }
   for (let i = 31; i <= 36; i++) await say(i);
+  // B answers once it has them all (A's sends go one at a time).
+  await waitFor(B, 'all 36', (n) => document.querySelectorAll('#messages .msg-row[data-id]').length >= n, 36, 30000);
   await sendText(B, 'got them all');
   expected.push('got them all');
   await waitFor(A, 'the answer', (n) => document.querySelectorAll('#messages .msg-row[data-id]').length >= n, expected.length, 30000);
