@@ -235,6 +235,10 @@ const ROWS = {
   },
 
   'GET /api/v1/events': { auth: 'stream', query: () => ({ timeout: 0 }) },
+  // The WebSocket: public at the HTTP level (a client may upgrade without
+  // a credential and send it in its first frame); its credentials are
+  // checked over real sockets in stream_ws.test.js.
+  'GET /api/v1/stream': { auth: 'public' },
 
   'POST /api/v1/calls': {
     auth: 'user', body: (f) => ({ to: f.B.user.id }),
