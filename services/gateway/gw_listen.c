@@ -113,7 +113,11 @@ static void
 listen_lost(void)
 {
 	log_warn("LISTEN connection lost: %s", PQerrorMessage(listen_conn));
-	kore_platform_disable_read(PQsocket(listen_conn));
+	/* libpq has closed the socket itself when it read the end of the
+	 * stream (PQsocket is -1 then; the kernel forgot its epoll entry);
+	 * Kore's disable_read is fatal on a bad descriptor. */
+	if (PQsocket(listen_conn) != -1)
+		kore_platform_disable_read(PQsocket(listen_conn));
 	PQfinish(listen_conn);
 	listen_conn = NULL;
 	retry_at = kore_time_ms() + RETRY_MS;

@@ -112,9 +112,11 @@ kore_worker_configure(void)
 void
 kore_worker_teardown(void)
 {
-	struct gw_sock	*s;
+	struct gw_sock	*s, *next;
 
-	TAILQ_FOREACH(s, &gw_all, all_link) {
+	/* gw_close() frees a socket whose queue it could write at once. */
+	for (s = TAILQ_FIRST(&gw_all); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, all_link);
 		if (s->ack_want > s->acked)
 			gw_ack_now(s);
 		if (s->state != GW_CLOSING)
