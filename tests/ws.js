@@ -55,8 +55,8 @@ class Stream {
       const left = end - Date.now();
       if (left <= 0) assert.fail(`no frame within ${ms} ms`);
       await new Promise((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, left);
+        const timer = setTimeout(resolve, left);
+        this.wake = () => { clearTimeout(timer); resolve(); };
       });
     }
     return this.frames[this.pos++];
@@ -117,8 +117,9 @@ function closeAll() {
 
 // Opens a socket. opts: token (sent as the subprotocol "token.<token>"),
 // protocols (the whole list instead), cookie (a parley_session value),
-// origin, headers, maxPayload. Resolves a Stream once open; a refused
-// upgrade rejects with an Error carrying {status, json, text}.
+// origin, headers, maxPayload, autoPong (false: pings go unanswered).
+// Resolves a Stream once open; a refused upgrade rejects with an Error
+// carrying {status, json, text}.
 function open(opts = {}) {
   const headers = Object.assign({}, opts.headers || {});
   if (opts.cookie !== undefined) headers.Cookie = `parley_session=${opts.cookie}`;
@@ -127,6 +128,7 @@ function open(opts = {}) {
   const wsOpts = { headers, handshakeTimeout: 10000, perMessageDeflate: false };
   if (opts.origin) wsOpts.origin = opts.origin;
   if (opts.maxPayload) wsOpts.maxPayload = opts.maxPayload;
+  if (opts.autoPong === false) wsOpts.autoPong = false;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(WS_URL, protocols || [], wsOpts);
     const s = new Stream(ws);

@@ -46,6 +46,7 @@ struct gw_sock {
 	int64_t			 acked;		/* acknowledged to the database */
 	int64_t			 ack_want;	/* highest ack received */
 	uint64_t		 opened_ms;
+	uint64_t		 heard_ms;	/* bytes last came from the peer */
 	uint64_t		 close_at;	/* GW_CLOSING: hang up then */
 	int			 counted;	/* holds a place in gw_limits */
 	int			 more;		/* a full batch went out */
@@ -82,6 +83,8 @@ int	gw_stream(struct http_request *);
 void	gw_ws_connect(struct connection *);
 void	gw_ws_message(struct connection *, uint8_t, const void *, size_t);
 void	gw_ws_disconnect(struct connection *);
+/* The peer answered no ping (nor sent anything) for this long: gone. */
+#define GW_DEAD_MS()	((uint64_t)gw_config.ping_ms * 2 + 5000)
 
 /* gw_deliver.c: sending events, acks, closing. */
 enum gw_deliver_mode {

@@ -31,6 +31,7 @@
 #define LINGER_MS	2000
 #define LINGER_BYTES	(1024 * 1024)
 #define LINGER_MAX	256
+#define ACK_RETRY_MS	1000
 
 /* A descriptor kept open after Kore let go of its connection (gw_linger). */
 struct lingerer {
@@ -50,6 +51,7 @@ static const struct db_stmt sql_session = { "gw_session",
 static TAILQ_HEAD(, gw_sock) todo = TAILQ_HEAD_INITIALIZER(todo);
 static LIST_HEAD(, lingerer) lingering = LIST_HEAD_INITIALIZER(lingering);
 static int	nlinger;
+static uint64_t	ack_retry_at;	/* acks failed: the next try, else 0 */
 static char	hints[NOTIFY_MAX + 32];
 static size_t	hints_len;
 
@@ -265,10 +267,19 @@ gw_ack_now(struct gw_sock *s)
 	res = DB_EXEC(gw_db, &stream_sql_ack, db_i64(sid, s->session_id),
 	    db_i64(uid, s->user_id), db_i64(cur, s->ack_want));
 	if (res == NULL) {
-		log_warn("ack of session %lld failed; kept for the next tick",
-		    (long long)s->session_id);
+		/* Kept on the tick's list; the tick tries again in a second,
+		 * not every 20 ms (nor a warning each time) while the
+		 * database is away. */
+		if (ack_retry_at == 0)
+			log_warn("ack of session %lld failed; acks are kept "
+			    "and retried every %d ms", (long long)s->session_id,
+			    ACK_RETRY_MS);
+		ack_retry_at = kore_time_ms() + ACK_RETRY_MS;
 		return;
 	}
+	if (ack_retry_at != 0)
+		log_info("acks are written again");
+	ack_retry_at = 0;
 	s->acked = s->ack_want;
 	gw_notify(db_get_str(res, 0, 0));
 	PQclear(res);
@@ -294,7 +305,8 @@ gw_tick(uint64_t now)
 			continue;
 		}
 		if (s->state == GW_AUTH) {
-			if (now - s->opened_ms > (uint64_t)gw_config.auth_ms)
+			if (now > s->opened_ms && now - s->opened_ms >
+			    (uint64_t)gw_config.auth_ms)
 				gw_close(s, GW_CLOSE_AUTH_TIMEOUT,
 				    "auth_timeout",
 				    "Send {\"token\": …} first.");
@@ -304,7 +316,7 @@ gw_tick(uint64_t now)
 			gw_untodo(s);
 			continue;
 		}
-		if (s->ack_want > s->acked)
+		if (s->ack_want > s->acked && now >= ack_retry_at)
 			gw_ack_now(s);
 		if (s->more && gw_unsent(s) < LOW_WATER) {
 			gw_untodo(s);

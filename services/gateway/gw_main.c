@@ -4,8 +4,10 @@
  * starts its timers. */
 #include <sys/resource.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kore/kore.h>
 #include <kore/http.h>
@@ -28,16 +30,21 @@ KORE_SECCOMP_FILTER("gateway",
 	KORE_SYSCALL_ALLOW(getsockopt),
 	KORE_SYSCALL_ALLOW(getpeername),
 	KORE_SYSCALL_ALLOW(getsockname),
+	KORE_SYSCALL_ALLOW(getppid),
 );
 
 struct gw_config	 gw_config;
 struct gw_sock_list	 gw_all = TAILQ_HEAD_INITIALIZER(gw_all);
 struct db		*gw_db;
 
+static pid_t		 parent;	/* Kore's parent, as the worker began */
+static int		 touch_failing;
+
 static void	config_read(void);
 static void	tick(void *, u_int64_t);
 static void	ping_all(void *, u_int64_t);
 static void	touch_all(void *, u_int64_t);
+static void	orphan_check(void *, u_int64_t);
 
 static void
 config_read(void)
@@ -83,8 +90,9 @@ kore_parent_configure(int argc, char **argv)
 	worker_max_connections = (u_int32_t)(files > 128 ? files - 64 : 64);
 	workers = config_env_long("PARLEY_GATEWAY_WORKERS", 2, 1, 64);
 	worker_count = (u_int8_t)workers;
-	/* A peer that answers no ping for two intervals is gone. */
-	kore_websocket_timeout = (u_int64_t)gw_config.ping_ms * 2 + 5000;
+	/* A peer that answers no ping for two intervals is gone (Kore's
+	 * idle timer; ping_all() checks what it cannot see). */
+	kore_websocket_timeout = GW_DEAD_MS();
 	/* Larger than any frame we accept, so an oversized one reaches
 	 * gw_ws_message and gets close code 1009 instead of a bare reset. */
 	kore_websocket_maxframe = (u_int64_t)gw_config.max_frame * 4;
@@ -107,6 +115,29 @@ kore_worker_configure(void)
 	 * times per presence window, so an open socket stays online. */
 	(void)kore_timer_add(touch_all,
 	    (u_int64_t)gw_config.online_window * 1000 / 3, NULL, 0);
+	parent = getppid();
+	(void)kore_timer_add(orphan_check, 500, NULL, 0);
+}
+
+/* Kore's workers learn of their parent's death from the end of their
+ * message socket, but each worker inherits the other end of every
+ * worker's pair, so that end never comes: after a kill -9 of the parent
+ * the workers would serve their sockets forever beside the gateway the
+ * supervisor starts anew. So a worker whose parent is gone shuts down
+ * the way the parent would have told it to (1001 to every socket). */
+static void
+orphan_check(void *arg, u_int64_t now)
+{
+	static int	told;
+
+	(void)arg;
+	(void)now;
+	if (!told && getppid() != parent) {
+		told = 1;
+		log_warn("Kore's parent (pid %d) is gone; shutting down",
+		    (int)parent);
+		(void)kill(getpid(), SIGQUIT);
+	}
 }
 
 void
@@ -140,13 +171,20 @@ tick(void *arg, u_int64_t now)
 static void
 ping_all(void *arg, u_int64_t now)
 {
-	struct gw_sock	*s;
+	struct gw_sock	*s, *next;
 
 	(void)arg;
-	(void)now;
-	TAILQ_FOREACH(s, &gw_all, all_link)
-		if (s->state != GW_CLOSING)
+	for (s = TAILQ_FIRST(&gw_all); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, all_link);
+		if (s->state == GW_CLOSING)
+			continue;
+		/* No pong (nor anything) for two pings: the peer is gone,
+		 * and would not read a close frame (frees s). */
+		if (now > s->heard_ms && now - s->heard_ms > GW_DEAD_MS())
+			kore_connection_disconnect(s->c);
+		else
 			kore_websocket_send(s->c, WEBSOCKET_OP_PING, NULL, 0);
+	}
 }
 
 static const struct db_stmt sql_touch = { "gw_touch",
@@ -176,9 +214,12 @@ touch_all(void *arg, u_int64_t now)
 	}
 	if (n > 0) {
 		arr = db_i64_array(ids, n);
-		if ((res = DB_EXEC(gw_db, &sql_touch, arr)) == NULL)
-			log_warn("presence refresh failed; next one in %ld s",
-			    gw_config.online_window / 3);
+		/* Logged once per outage: it runs every few seconds. */
+		if ((res = DB_EXEC(gw_db, &sql_touch, arr)) == NULL &&
+		    !touch_failing)
+			log_warn("presence refresh failed; retried every %ld ms",
+			    gw_config.online_window * 1000 / 3);
+		touch_failing = res == NULL;
 		PQclear(res);
 		free(arr);
 	}

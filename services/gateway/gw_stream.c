@@ -42,6 +42,7 @@ static int	origin_allowed(struct http_request *, const char *);
 static int	lookup(const char *, int64_t *, int64_t *);
 static int	authenticated(struct gw_sock *, int64_t, int64_t);
 static int	refused_too_big(struct connection *);
+static int	heard(struct connection *, size_t *);
 static void	subscribe(struct gw_sock *, json_t *);
 static void	on_ack(struct gw_sock *, json_t *);
 static int	only_keys(json_t *, const char *, const char *);
@@ -204,14 +205,34 @@ gw_ws_connect(struct connection *c)
 		log_fatal("calloc: out of memory");
 	s->c = c;
 	s->state = GW_AUTH;
-	s->opened_ms = kore_time_ms();
+	s->opened_ms = s->heard_ms = kore_time_ms();
 	c->hdlr_extra = s;
+	c->read = heard;
 	TAILQ_INSERT_TAIL(&gw_all, s, all_link);
 	if (handshake.user_id != 0)
 		(void)authenticated(s, handshake.session_id,
 		    handshake.user_id);
 	else
 		gw_todo(s);	/* the tick enforces the auth timeout */
+}
+
+/* Kore answers pings and swallows pongs by itself, and restarts its idle
+ * timer on every event of the socket, among them the socket becoming
+ * writable again once nginx has read our own ping: a peer that answers
+ * nothing would never time out. So every read notes the time, below
+ * Kore's frames, and ping_all() hangs up on peers silent for too long. */
+static int
+heard(struct connection *c, size_t *bytes)
+{
+	struct gw_sock	*s;
+	int		 rc;
+
+	*bytes = 0;	/* net_read leaves it alone on EAGAIN and EOF */
+	rc = net_read(c, bytes);
+	if (rc == KORE_RESULT_OK && *bytes > 0 &&
+	    (s = c->hdlr_extra) != NULL)
+		s->heard_ms = kore_time_ms();
+	return rc;
 }
 
 /* -1 when the socket was refused: it is closing, nothing more to do. */
