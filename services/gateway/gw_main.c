@@ -19,6 +19,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "nofile.h"
+#include "stream.h"
 
 /* libpq reads its service files and the socket directory (newfstatat,
  * getdents64) on Debian 12; Kore's default filter would kill the worker
@@ -187,9 +188,16 @@ ping_all(void *arg, u_int64_t now)
 	}
 }
 
+/* The sessions' poll time, and one session of each user whom a sweep
+ * took offline all the same (the database was away longer than the
+ * window, say): normally no row. */
 static const struct db_stmt sql_touch = { "gw_touch",
-	"UPDATE sessions SET last_poll_at = now() WHERE id = ANY ($1::bigint[])"
-	" AND revoked_at IS NULL" };
+	"WITH t AS (UPDATE sessions SET last_poll_at = now()"
+	" WHERE id = ANY ($1::bigint[]) AND revoked_at IS NULL"
+	" RETURNING id, user_id)"
+	" SELECT DISTINCT ON (t.user_id) t.id, t.user_id FROM t"
+	" LEFT JOIN presence p ON p.user_id = t.user_id"
+	" WHERE p.online IS NOT TRUE ORDER BY t.user_id, t.id" };
 
 static void
 touch_all(void *arg, u_int64_t now)
@@ -198,7 +206,8 @@ touch_all(void *arg, u_int64_t now)
 	int64_t		*ids;
 	size_t		 n = 0, cap = 64;
 	char		*arr;
-	PGresult	*res;
+	PGresult	*res, *ack;
+	int		 i;
 
 	(void)arg;
 	(void)now;
@@ -220,6 +229,16 @@ touch_all(void *arg, u_int64_t now)
 			log_warn("presence refresh failed; retried every %ld ms",
 			    gw_config.online_window * 1000 / 3);
 		touch_failing = res == NULL;
+		/* A socket, unlike a poll, never comes back to say it is
+		 * there: online again as a poll would make it (poll_ack with
+		 * cursor 0 acknowledges nothing). */
+		for (i = 0; res != NULL && i < PQntuples(res); i++) {
+			ack = DB_EXEC(gw_db, &stream_sql_ack, PQgetvalue(res, i,
+			    0), PQgetvalue(res, i, 1), "0");
+			if (ack != NULL)
+				gw_notify(db_get_str(ack, 0, 0));
+			PQclear(ack);
+		}
 		PQclear(res);
 		free(arr);
 	}

@@ -74,7 +74,9 @@ origin_allowed(struct http_request *req, const char *origin)
 	char		 own[300];
 	size_t		 n = strlen(origin);
 
-	if (http_request_header(req, "host", &host)) {
+	/* A Host too long for `own` matches nothing (not its prefix). */
+	if (http_request_header(req, "host", &host) &&
+	    strlen(host) < sizeof(own) - sizeof("https://")) {
 		snprintf(own, sizeof(own), "http://%s", host);
 		if (strcasecmp(origin, own) == 0)
 			return 1;

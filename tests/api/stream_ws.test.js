@@ -7,7 +7,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { api, register, befriend, assertError } = require('../lib.js');
+const { api, register, befriend, assertError, stack } = require('../lib.js');
 const { sendText, poll, head, drain, waitEvent, ofType } = require('../chat.js');
 const { ORIGIN, open, refused, subscribe, assertClosed, closeAll } = require('../ws.js');
 
@@ -20,6 +20,10 @@ const AUTH_TIMEOUT = Number(process.env.PARLEY_GATEWAY_AUTH_TIMEOUT || 10);
 const MAX_FRAME = Number(process.env.PARLEY_GATEWAY_MAX_FRAME || 4096);
 const PER_SESSION = Number(process.env.PARLEY_GATEWAY_MAX_PER_SESSION || 8);
 const PER_USER = Number(process.env.PARLEY_GATEWAY_MAX_PER_USER || 32);
+
+function psql(sql) {
+  return stack('psql', '-qAtX', '-v', 'ON_ERROR_STOP=1', '-c', sql).trim();
+}
 
 async function friends2(p) {
   const [a, b] = await Promise.all([register(p + 'a'), register(p + 'b')]);
@@ -464,10 +468,19 @@ test('presence: an open socket keeps its user online; closed, the user goes offl
   const still = await drain(a, on.next);
   assert.deepEqual(still.events.filter((e) => e.type === 'presence'), [], 'b stayed online');
   assert.equal((await friendsOf(a))[0].online, true);
+  // Taken offline all the same (as the first sweep after a database
+  // outage longer than the window does): the open socket brings b back
+  // within a refresh (a third of the window), as b's next poll would.
+  psql(`UPDATE presence SET online = false, since = now() WHERE user_id = ${b.user.id}`);
+  assert.equal((await friendsOf(a))[0].online, false);
+  const back = await waitEvent(a, still.next, ofType('presence', (d) => d.user_id === b.user.id),
+    (ONLINE_WINDOW / 3 + 4) * 1000);
+  assert.deepEqual(back.event.data, { user_id: b.user.id, online: true });
+  assert.equal((await friendsOf(a))[0].online, true);
   // Closed: offline once the window passed.
   await s.shut();
   const t0 = Date.now();
-  const off = await waitEvent(a, still.next, ofType('presence', (d) => d.user_id === b.user.id), (ONLINE_WINDOW + 8) * 1000);
+  const off = await waitEvent(a, back.next, ofType('presence', (d) => d.user_id === b.user.id), (ONLINE_WINDOW + 8) * 1000);
   assert.deepEqual(off.event.data, { user_id: b.user.id, online: false });
   assert.ok(Date.now() - t0 >= (ONLINE_WINDOW - 3) * 1000, `offline after ${Date.now() - t0} ms, not before the window`);
   assert.equal((await friendsOf(a))[0].online, false);
