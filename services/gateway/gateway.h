@@ -46,6 +46,8 @@ struct gw_sock {
 	int64_t			 acked;		/* acknowledged to the database */
 	int64_t			 ack_want;	/* highest ack received */
 	uint64_t		 opened_ms;
+	uint64_t		 heard_ms;	/* bytes last came from the peer */
+	uint64_t		 close_at;	/* GW_CLOSING: hang up then */
 	int			 counted;	/* holds a place in gw_limits */
 	int			 more;		/* a full batch went out */
 	int			 todo;		/* on the tick's list */
@@ -81,6 +83,8 @@ int	gw_stream(struct http_request *);
 void	gw_ws_connect(struct connection *);
 void	gw_ws_message(struct connection *, uint8_t, const void *, size_t);
 void	gw_ws_disconnect(struct connection *);
+/* The peer answered no ping (nor sent anything) for this long: gone. */
+#define GW_DEAD_MS()	((uint64_t)gw_config.ping_ms * 2 + 5000)
 
 /* gw_deliver.c: sending events, acks, closing. */
 enum gw_deliver_mode {
@@ -98,9 +102,13 @@ void	gw_untodo(struct gw_sock *);
 void	gw_tick(uint64_t now);
 /* Writes the socket's newest ack (poll_ack) and wakes whom it concerns. */
 void	gw_ack_now(struct gw_sock *);
-/* Sends {"error":{code,message}} (when `code`), then a close frame. */
+/* Sends {"error":{code,message}} (when both are given), then a close frame
+ * with `code` as its reason, and waits for the client's close frame (at
+ * most 3 s: gw_tick). Frames that arrive meanwhile are ignored. */
 void	gw_close(struct gw_sock *, int status, const char *code,
 	    const char *message);
+/* Keeps reading (and discarding) a socket Kore is about to close. */
+void	gw_linger(struct connection *);
 /* Sends a text frame. */
 void	gw_send_text(struct gw_sock *, const char *, size_t);
 /* Bytes queued on the socket and not yet written to the kernel. */

@@ -6,9 +6,14 @@
  * live events are never late behind the tick. A client that reads nothing
  * while events keep coming therefore fills its queue past
  * PARLEY_GATEWAY_MAX_UNSENT and is dropped; it resumes from its cursor. */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <kore/kore.h>
@@ -22,13 +27,36 @@
 #define BATCH		100
 #define LOW_WATER	(64 * 1024)
 #define NOTIFY_MAX	7000	/* pg_notify payload limit is 7999 bytes */
+#define CLOSE_WAIT_MS	3000	/* for the client's close frame */
+#define LINGER_MS	2000
+#define LINGER_BYTES	(1024 * 1024)
+#define LINGER_MAX	256
+#define ACK_RETRY_MS	1000
+
+/* A descriptor kept open after Kore let go of its connection (gw_linger). */
+struct lingerer {
+	struct kore_event	 evt;	/* first: epoll hands us this */
+	int			 fd;
+	size_t			 read;
+	uint64_t		 until;
+	LIST_ENTRY(lingerer)	 link;
+};
 
 static const struct db_stmt sql_notify = { "gw_notify",
 	"SELECT pg_notify('parley_events', $1)" };
+static const struct db_stmt sql_session = { "gw_session",
+	"SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL"
+	" AND expires_at > now()" };
 
 static TAILQ_HEAD(, gw_sock) todo = TAILQ_HEAD_INITIALIZER(todo);
+static LIST_HEAD(, lingerer) lingering = LIST_HEAD_INITIALIZER(lingering);
+static int	nlinger;
+static uint64_t	ack_retry_at;	/* acks failed: the next try, else 0 */
 static char	hints[NOTIFY_MAX + 32];
 static size_t	hints_len;
+
+static void	linger_event(void *, int);
+static void	linger_end(struct lingerer *);
 
 size_t
 gw_unsent(const struct gw_sock *s)
@@ -56,6 +84,10 @@ gw_close(struct gw_sock *s, int status, const char *code, const char *message)
 
 	if (s->state == GW_CLOSING)
 		return;
+	/* Acks of a session that ended are not written at the disconnect:
+	 * poll_ack() would make its user online again. */
+	if (status == GW_CLOSE_AUTH)
+		s->ack_want = s->acked;
 	if (code != NULL && message != NULL) {
 		json_t	*o = json_pack("{s:{s:s,s:s}}", "error", "code", code,
 			    "message", message);
@@ -74,14 +106,67 @@ gw_close(struct gw_sock *s, int status, const char *code, const char *message)
 		memcpy(frame + 2, code, n);
 	}
 	s->state = GW_CLOSING;
-	gw_untodo(s);
+	s->close_at = kore_time_ms() + CLOSE_WAIT_MS;
+	gw_todo(s);	/* gw_tick() enforces close_at */
+	/* The closing handshake (RFC 6455 7.1.1): Kore sends no second close
+	 * frame and drops the connection when the client's close frame
+	 * arrives. Hanging up at once instead would make nginx, still
+	 * forwarding what the client sent after the bad frame, fail to write
+	 * to us and drop our close frame unsent: the client would see 1006. */
+	c->flags |= CONN_WS_CLOSE_SENT;
 	kore_websocket_send(c, WEBSOCKET_OP_CLOSE, frame, n + 2);
-	/* Kore sends no second close frame, and drops the connection once
-	 * the queue is written (or after 5 s, for a peer that reads
-	 * nothing). This may free `s`. */
-	c->flags |= CONN_WS_CLOSE_SENT | CONN_CLOSE_EMPTY;
-	c->idle_timer.length = 5000;
-	net_send_flush(c);
+}
+
+/* Kore has refused a frame by itself and is about to close the socket
+ * with the frame's rest unread, which is the hang-up gw_close() avoids.
+ * So the socket's descriptor stays open a little longer, read and
+ * discarded, while our close frame (already written) travels on. */
+void
+gw_linger(struct connection *c)
+{
+	struct lingerer	*l;
+	int		 fd;
+
+	if (nlinger >= LINGER_MAX)
+		return;
+	/* An epoll entry lasts while any descriptor of the socket is open:
+	 * Kore's, naming the connection it frees, must go first. */
+	kore_platform_disable_read(c->fd);
+	if ((fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		log_fatal("calloc: out of memory");
+	l->fd = fd;
+	l->until = kore_time_ms() + LINGER_MS;
+	l->evt.type = KORE_TYPE_CONNECTION;
+	l->evt.handle = linger_event;
+	LIST_INSERT_HEAD(&lingering, l, link);
+	nlinger++;
+	kore_platform_event_level_read(fd, l);
+}
+
+static void
+linger_end(struct lingerer *l)
+{
+	LIST_REMOVE(l, link);
+	nlinger--;
+	close(l->fd);	/* and with it its epoll entry */
+	free(l);
+}
+
+static void
+linger_event(void *arg, int error)
+{
+	struct lingerer	*l = arg;
+	char		 buf[8192];
+	ssize_t		 n;
+
+	while ((n = recv(l->fd, buf, sizeof(buf), 0)) > 0 ||
+	    (n == -1 && errno == EINTR))
+		if (n > 0 && (l->read += (size_t)n) > LINGER_BYTES)
+			break;
+	if (error || n >= 0 || errno != EAGAIN)
+		linger_end(l);
 }
 
 void
@@ -112,6 +197,16 @@ gw_deliver(struct gw_sock *s, enum gw_deliver_mode mode)
 	PGresult	*res;
 	int		 sent_one = 0;
 
+	/* Authenticated, not subscribed: nothing to read, but a hint may be
+	 * its session's revocation, which closes it at once too. */
+	if (s->state == GW_HELLO && mode == GW_DELIVER_HINT) {
+		res = DB_EXEC(gw_db, &sql_session, db_i64(sid, s->session_id));
+		if (res != NULL && PQntuples(res) == 0)
+			gw_close(s, GW_CLOSE_AUTH, "invalid_token",
+			    "The session has ended.");
+		PQclear(res);	/* unavailable: subscribing checks again */
+		return;
+	}
 	if (s->state != GW_LIVE)
 		return;
 	do {
@@ -172,10 +267,19 @@ gw_ack_now(struct gw_sock *s)
 	res = DB_EXEC(gw_db, &stream_sql_ack, db_i64(sid, s->session_id),
 	    db_i64(uid, s->user_id), db_i64(cur, s->ack_want));
 	if (res == NULL) {
-		log_warn("ack of session %lld failed; kept for the next tick",
-		    (long long)s->session_id);
+		/* Kept on the tick's list; the tick tries again in a second,
+		 * not every 20 ms (nor a warning each time) while the
+		 * database is away. */
+		if (ack_retry_at == 0)
+			log_warn("ack of session %lld failed; acks are kept "
+			    "and retried every %d ms", (long long)s->session_id,
+			    ACK_RETRY_MS);
+		ack_retry_at = kore_time_ms() + ACK_RETRY_MS;
 		return;
 	}
+	if (ack_retry_at != 0)
+		log_info("acks are written again");
+	ack_retry_at = 0;
 	s->acked = s->ack_want;
 	gw_notify(db_get_str(res, 0, 0));
 	PQclear(res);
@@ -185,11 +289,24 @@ void
 gw_tick(uint64_t now)
 {
 	struct gw_sock	*s, *next;
+	struct lingerer	*l, *lnext;
 
+	for (l = LIST_FIRST(&lingering); l != NULL; l = lnext) {
+		lnext = LIST_NEXT(l, link);
+		if (now >= l->until)
+			linger_end(l);
+	}
 	for (s = TAILQ_FIRST(&todo); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, todo_link);
+		if (s->state == GW_CLOSING) {
+			/* No close frame came back: hang up (frees s). */
+			if (now >= s->close_at)
+				kore_connection_disconnect(s->c);
+			continue;
+		}
 		if (s->state == GW_AUTH) {
-			if (now - s->opened_ms > (uint64_t)gw_config.auth_ms)
+			if (now > s->opened_ms && now - s->opened_ms >
+			    (uint64_t)gw_config.auth_ms)
 				gw_close(s, GW_CLOSE_AUTH_TIMEOUT,
 				    "auth_timeout",
 				    "Send {\"token\": …} first.");
@@ -199,7 +316,7 @@ gw_tick(uint64_t now)
 			gw_untodo(s);
 			continue;
 		}
-		if (s->ack_want > s->acked)
+		if (s->ack_want > s->acked && now >= ack_retry_at)
 			gw_ack_now(s);
 		if (s->more && gw_unsent(s) < LOW_WATER) {
 			gw_untodo(s);

@@ -17,6 +17,7 @@
 static PGconn		*listen_conn;
 static struct kore_event listen_evt;
 static uint64_t		 retry_at;
+static int		 failing;	/* an outage was logged */
 static struct gw_user	*buckets[NBUCKETS];
 
 static void	listen_event(void *, int);
@@ -93,11 +94,15 @@ gw_listen_start(void)
 	listen_evt.handle = listen_event;
 	kore_platform_event_level_read(PQsocket(listen_conn), &listen_evt);
 	log_info("listening for event hints");
+	failing = 0;
 	wake_all();
 	return;
 fail:
-	log_warn("LISTEN connection failed: %s; retrying",
-	    PQerrorMessage(listen_conn));
+	/* Once per outage: it is retried every second. */
+	if (!failing)
+		log_warn("LISTEN connection failed: %s; retrying every %d ms",
+		    PQerrorMessage(listen_conn), RETRY_MS);
+	failing = 1;
 	PQfinish(listen_conn);
 	listen_conn = NULL;
 }
@@ -112,8 +117,16 @@ gw_listen_check(void)
 static void
 listen_lost(void)
 {
-	log_warn("LISTEN connection lost: %s", PQerrorMessage(listen_conn));
-	kore_platform_disable_read(PQsocket(listen_conn));
+	const char	*why = PQerrorMessage(listen_conn);
+
+	log_warn("LISTEN connection lost: %s", why[0] != '\0' ? why :
+	    "the server hung up");
+	failing = 1;
+	/* libpq has closed the socket itself when it read the end of the
+	 * stream (PQsocket is -1 then; the kernel forgot its epoll entry);
+	 * Kore's disable_read is fatal on a bad descriptor. */
+	if (PQsocket(listen_conn) != -1)
+		kore_platform_disable_read(PQsocket(listen_conn));
 	PQfinish(listen_conn);
 	listen_conn = NULL;
 	retry_at = kore_time_ms() + RETRY_MS;

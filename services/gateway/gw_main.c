@@ -6,8 +6,10 @@
 
 #include <errno.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kore/kore.h>
 #include <kore/http.h>
@@ -19,6 +21,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "nofile.h"
+#include "stream.h"
 
 /* libpq reads its service files and the socket directory (newfstatat,
  * getdents64) on Debian 12; Kore's default filter would kill the worker
@@ -30,16 +33,21 @@ KORE_SECCOMP_FILTER("gateway",
 	KORE_SYSCALL_ALLOW(getsockopt),
 	KORE_SYSCALL_ALLOW(getpeername),
 	KORE_SYSCALL_ALLOW(getsockname),
+	KORE_SYSCALL_ALLOW(getppid),
 );
 
 struct gw_config	 gw_config;
 struct gw_sock_list	 gw_all = TAILQ_HEAD_INITIALIZER(gw_all);
 struct db		*gw_db;
 
+static pid_t		 parent;	/* Kore's parent, as the worker began */
+static int		 touch_failing;
+
 static void	config_read(void);
 static void	tick(void *, u_int64_t);
 static void	ping_all(void *, u_int64_t);
 static void	touch_all(void *, u_int64_t);
+static void	orphan_check(void *, u_int64_t);
 
 static void
 config_read(void)
@@ -93,8 +101,9 @@ kore_parent_configure(int argc, char **argv)
 	worker_max_connections = (u_int32_t)(files > 128 ? files - 64 : 64);
 	workers = config_env_long("PARLEY_GATEWAY_WORKERS", 2, 1, 64);
 	worker_count = (u_int8_t)workers;
-	/* A peer that answers no ping for two intervals is gone. */
-	kore_websocket_timeout = (u_int64_t)gw_config.ping_ms * 2 + 5000;
+	/* A peer that answers no ping for two intervals is gone (Kore's
+	 * idle timer; ping_all() checks what it cannot see). */
+	kore_websocket_timeout = GW_DEAD_MS();
 	/* Larger than any frame we accept, so an oversized one reaches
 	 * gw_ws_message and gets close code 1009 instead of a bare reset. */
 	kore_websocket_maxframe = (u_int64_t)gw_config.max_frame * 4;
@@ -117,6 +126,29 @@ kore_worker_configure(void)
 	 * times per presence window, so an open socket stays online. */
 	(void)kore_timer_add(touch_all,
 	    (u_int64_t)gw_config.online_window * 1000 / 3, NULL, 0);
+	parent = getppid();
+	(void)kore_timer_add(orphan_check, 500, NULL, 0);
+}
+
+/* Kore's workers learn of their parent's death from the end of their
+ * message socket, but each worker inherits the other end of every
+ * worker's pair, so that end never comes: after a kill -9 of the parent
+ * the workers would serve their sockets forever beside the gateway the
+ * supervisor starts anew. So a worker whose parent is gone shuts down
+ * the way the parent would have told it to (1001 to every socket). */
+static void
+orphan_check(void *arg, u_int64_t now)
+{
+	static int	told;
+
+	(void)arg;
+	(void)now;
+	if (!told && getppid() != parent) {
+		told = 1;
+		log_warn("Kore's parent (pid %d) is gone; shutting down",
+		    (int)parent);
+		(void)kill(getpid(), SIGQUIT);
+	}
 }
 
 void
@@ -124,8 +156,7 @@ kore_worker_teardown(void)
 {
 	struct gw_sock	*s, *next;
 
-	/* gw_close() may free the socket (Kore disconnects at once when the
-	 * close frame could be written). */
+	/* gw_close() frees a socket whose queue it could write at once. */
 	for (s = TAILQ_FIRST(&gw_all); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, all_link);
 		if (s->ack_want > s->acked)
@@ -151,22 +182,34 @@ tick(void *arg, u_int64_t now)
 static void
 ping_all(void *arg, u_int64_t now)
 {
-	struct gw_sock	*s;
+	struct gw_sock	*s, *next;
 
 	(void)arg;
-	(void)now;
-	TAILQ_FOREACH(s, &gw_all, all_link)
-		if (s->state != GW_CLOSING)
+	for (s = TAILQ_FIRST(&gw_all); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, all_link);
+		if (s->state == GW_CLOSING)
+			continue;
+		/* No pong (nor anything) for two pings: the peer is gone,
+		 * and would not read a close frame (frees s). */
+		if (now > s->heard_ms && now - s->heard_ms > GW_DEAD_MS())
+			kore_connection_disconnect(s->c);
+		else
 			kore_websocket_send(s->c, WEBSOCKET_OP_PING, NULL, 0);
+	}
 }
 
-/* Refreshes the poll time of every subscribed session here and returns
- * those still live: a session that expired (or was revoked while its
- * hint was lost) is closed within a third of the presence window, even
- * when no event comes to show it. */
+/* Refreshes the poll time of every subscribed session here. Returns those
+ * still live, each with whether a sweep took its user offline all the
+ * same (the database was away longer than the window, say; normally
+ * never). A session missing from the answer expired (or was revoked while
+ * its hint was lost): its sockets are closed within a third of the
+ * presence window, even when no event comes to show it. */
 static const struct db_stmt sql_touch = { "gw_touch",
-	"UPDATE sessions SET last_poll_at = now() WHERE id = ANY ($1::bigint[])"
-	" AND revoked_at IS NULL AND expires_at > now() RETURNING id" };
+	"WITH t AS (UPDATE sessions SET last_poll_at = now()"
+	" WHERE id = ANY ($1::bigint[]) AND revoked_at IS NULL"
+	" AND expires_at > now() RETURNING id, user_id)"
+	" SELECT t.id, t.user_id, p.online IS NOT TRUE FROM t"
+	" LEFT JOIN presence p ON p.user_id = t.user_id ORDER BY t.id" };
 
 static int
 cmp_i64(const void *a, const void *b)
@@ -174,6 +217,28 @@ cmp_i64(const void *a, const void *b)
 	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* A socket, unlike a poll, never comes back to say it is there: a user a
+ * sweep took offline is made online again as a poll would (poll_ack with
+ * cursor 0 acknowledges nothing), once per user. */
+static void
+back_online(PGresult *res)
+{
+	PGresult	*ack;
+	int64_t		 done = -1;
+	int		 i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		if (!db_get_bool(res, i, 2) || db_get_i64(res, i, 1) == done)
+			continue;
+		done = db_get_i64(res, i, 1);
+		ack = DB_EXEC(gw_db, &stream_sql_ack, PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1), "0");
+		if (ack != NULL)
+			gw_notify(db_get_str(ack, 0, 0));
+		PQclear(ack);
+	}
 }
 
 static void
@@ -205,19 +270,21 @@ touch_all(void *arg, u_int64_t now)
 	free(ids);
 	res = DB_EXEC(gw_db, &sql_touch, arr);
 	free(arr);
-	if (res == NULL) {
-		log_warn("presence refresh failed; next one in %ld s",
-		    gw_config.online_window / 3);
+	/* Logged once per outage: it runs every few seconds. */
+	if (res == NULL && !touch_failing)
+		log_warn("presence refresh failed; retried every %ld ms",
+		    gw_config.online_window * 1000 / 3);
+	touch_failing = res == NULL;
+	if (res == NULL)
 		return;
-	}
+	back_online(res);
 	nlive = (size_t)PQntuples(res);
 	if (nlive > 0 && (live = malloc(nlive * sizeof(*live))) == NULL)
 		log_fatal("malloc: out of memory");
 	for (i = 0; i < nlive; i++)
 		live[i] = db_get_i64(res, (int)i, 0);
 	PQclear(res);
-	if (nlive > 0)
-		qsort(live, nlive, sizeof(*live), cmp_i64);
+	/* Ordered by id already (ORDER BY t.id): bsearch needs no sort. */
 	for (s = TAILQ_FIRST(&gw_all); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, all_link);
 		id = s->session_id;

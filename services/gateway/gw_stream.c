@@ -40,7 +40,9 @@ static void	http_json_error(struct http_request *, int, const char *,
 		    const char *);
 static int	origin_allowed(struct http_request *, const char *);
 static int	lookup(const char *, int64_t *, int64_t *);
-static void	authenticated(struct gw_sock *, int64_t, int64_t);
+static int	authenticated(struct gw_sock *, int64_t, int64_t);
+static int	refused_too_big(struct connection *);
+static int	heard(struct connection *, size_t *);
 static void	subscribe(struct gw_sock *, json_t *);
 static void	on_ack(struct gw_sock *, json_t *);
 static int	only_keys(json_t *, const char *, const char *);
@@ -72,7 +74,9 @@ origin_allowed(struct http_request *req, const char *origin)
 	char		 own[300];
 	size_t		 n = strlen(origin);
 
-	if (http_request_header(req, "host", &host)) {
+	/* A Host too long for `own` matches nothing (not its prefix). */
+	if (http_request_header(req, "host", &host) &&
+	    strlen(host) < sizeof(own) - sizeof("https://")) {
 		snprintf(own, sizeof(own), "http://%s", host);
 		if (strcasecmp(origin, own) == 0)
 			return 1;
@@ -203,16 +207,38 @@ gw_ws_connect(struct connection *c)
 		log_fatal("calloc: out of memory");
 	s->c = c;
 	s->state = GW_AUTH;
-	s->opened_ms = kore_time_ms();
+	s->opened_ms = s->heard_ms = kore_time_ms();
 	c->hdlr_extra = s;
+	c->read = heard;
 	TAILQ_INSERT_TAIL(&gw_all, s, all_link);
 	if (handshake.user_id != 0)
-		authenticated(s, handshake.session_id, handshake.user_id);
+		(void)authenticated(s, handshake.session_id,
+		    handshake.user_id);
 	else
 		gw_todo(s);	/* the tick enforces the auth timeout */
 }
 
-static void
+/* Kore answers pings and swallows pongs by itself, and restarts its idle
+ * timer on every event of the socket, among them the socket becoming
+ * writable again once nginx has read our own ping: a peer that answers
+ * nothing would never time out. So every read notes the time, below
+ * Kore's frames, and ping_all() hangs up on peers silent for too long. */
+static int
+heard(struct connection *c, size_t *bytes)
+{
+	struct gw_sock	*s;
+	int		 rc;
+
+	*bytes = 0;	/* net_read leaves it alone on EAGAIN and EOF */
+	rc = net_read(c, bytes);
+	if (rc == KORE_RESULT_OK && *bytes > 0 &&
+	    (s = c->hdlr_extra) != NULL)
+		s->heard_ms = kore_time_ms();
+	return rc;
+}
+
+/* -1 when the socket was refused: it is closing, nothing more to do. */
+static int
 authenticated(struct gw_sock *s, int64_t session_id, int64_t user_id)
 {
 	s->session_id = session_id;
@@ -223,9 +249,10 @@ authenticated(struct gw_sock *s, int64_t session_id, int64_t user_id)
 	if (gw_limits_take(session_id, user_id) == -1) {
 		gw_close(s, GW_CLOSE_TOO_MANY, "too_many_sockets",
 		    "Too many sockets for this session or user; close one.");
-		return;
+		return -1;
 	}
 	s->counted = 1;
+	return 0;
 }
 
 void
@@ -235,6 +262,12 @@ gw_ws_disconnect(struct connection *c)
 
 	if (s == NULL)
 		return;
+	/* Before Kore's own close frame (it sends none after ours). */
+	if (s->state != GW_CLOSING && refused_too_big(c)) {
+		gw_close(s, GW_CLOSE_TOO_BIG, "frame_too_large",
+		    "Frames are limited in size (PARLEY_GATEWAY_MAX_FRAME).");
+		gw_linger(c);
+	}
 	c->hdlr_extra = NULL;	/* Kore would kore_free() it */
 	if (s->ack_want > s->acked)
 		gw_ack_now(s);
@@ -247,6 +280,41 @@ gw_ws_disconnect(struct connection *c)
 	if (s->counted)
 		gw_limits_give(s->session_id, s->user_id);
 	free(s);
+}
+
+/* Kore refuses a frame longer than kore_websocket_maxframe as soon as its
+ * header is in, and drops the connection with a close frame without a
+ * code. That is the one way a socket ends with a complete header declaring
+ * such a length as all there is in its receive buffer: the client gets
+ * our 1009 instead. (RFC 6455's header: 126 or 127 in the second byte,
+ * a 2 or 8 byte length, the 4 byte mask; Kore 4.1 reads that many bytes
+ * more than the header before it looks at the length.) */
+static int
+refused_too_big(struct connection *c)
+{
+	const struct netbuf	*nb = c->rnb;
+	uint64_t		 len = 0;
+	size_t			 ext, hdr, i;
+
+	if (nb == NULL || nb->buf == NULL || nb->b_len < 2 ||
+	    nb->s_off != nb->b_len)
+		return 0;
+	switch (nb->buf[1] & 0x7f) {
+	case 126:
+		ext = 2;
+		break;
+	case 127:
+		ext = 8;
+		break;
+	default:
+		return 0;
+	}
+	hdr = 2 + ext + 4;
+	if (nb->b_len != hdr && nb->b_len != hdr + (nb->buf[1] & 0x7f))
+		return 0;
+	for (i = 0; i < ext; i++)
+		len = len << 8 | nb->buf[2 + i];
+	return len > kore_websocket_maxframe;
 }
 
 /* 1 when every key of `o` is one of the (up to two) names given. */
@@ -312,8 +380,8 @@ gw_ws_message(struct connection *c, uint8_t op, const void *data, size_t len)
 			break;
 		}
 		gw_untodo(s);
-		authenticated(s, sid, uid);
-		if (s->state == GW_HELLO && json_object_get(o, "since"))
+		if (authenticated(s, sid, uid) == 0 &&
+		    json_object_get(o, "since") != NULL)
 			subscribe(s, o);
 		break;
 	case GW_HELLO:
@@ -391,7 +459,8 @@ subscribe(struct gw_sock *s, json_t *o)
 		gw_send_text(s, txt, strlen(txt));
 		free(txt);
 		json_decref(e);
-		gw_close(s, GW_CLOSE_EXPIRED, NULL, NULL);
+		/* The frame above is the error frame: the reason only. */
+		gw_close(s, GW_CLOSE_EXPIRED, "cursor_expired", NULL);
 		return;
 	}
 	/* Subscribing acknowledges `since` for this device and makes the
