@@ -199,7 +199,7 @@ gw_tick(uint64_t now)
 			gw_untodo(s);
 			continue;
 		}
-		if (s->ack_want > s->acked)
+		if (s->ack_want > s->acked && gw_async_ack(s) == -1)
 			gw_ack_now(s);
 		if (s->more && gw_unsent(s) < LOW_WATER) {
 			gw_untodo(s);
@@ -240,6 +240,10 @@ gw_notify_flush(void)
 
 	if (hints_len == 0)
 		return;
+	if (gw_async_notify(hints) == 0) {
+		hints_len = 0;
+		return;
+	}
 	if ((res = DB_EXEC(gw_db, &sql_notify, hints)) == NULL)
 		log_warn("pg_notify failed: a hint is lost (the receivers "
 		    "still see the events at their next read)");

@@ -101,6 +101,7 @@ kore_worker_configure(void)
 	gw_db = db_new();
 	gw_limits_worker(worker->id);
 	gw_listen_start();
+	gw_async_start();
 	(void)kore_timer_add(tick, 20, NULL, 0);
 	(void)kore_timer_add(ping_all, (u_int64_t)gw_config.ping_ms, NULL, 0);
 	/* As the poll service: a session's poll time is refreshed three
@@ -114,6 +115,7 @@ kore_worker_teardown(void)
 {
 	struct gw_sock	*s;
 
+	gw_async_stop();
 	TAILQ_FOREACH(s, &gw_all, all_link) {
 		if (s->ack_want > s->acked)
 			gw_ack_now(s);
@@ -133,6 +135,7 @@ tick(void *arg, u_int64_t now)
 	gw_tick(now);
 	gw_notify_flush();
 	gw_listen_check();
+	gw_async_check();
 }
 
 static void

@@ -238,6 +238,7 @@ gw_ws_disconnect(struct connection *c)
 	c->hdlr_extra = NULL;	/* Kore would kore_free() it */
 	if (s->ack_want > s->acked)
 		gw_ack_now(s);
+	gw_async_forget(s);
 	gw_untodo(s);
 	TAILQ_REMOVE(&gw_all, s, all_link);
 	if (s->user != NULL) {
