@@ -148,7 +148,7 @@ pct(const int64_t *v, size_t n, double p)
 	return (double)v[i] / 1000.0;
 }
 
-static void
+void
 print_dist(const char *name, int64_t *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), cmp_i64);

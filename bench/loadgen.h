@@ -23,6 +23,8 @@ void		*xcalloc(size_t, size_t);	/* dies when out of memory */
 int		 read_lines(const char *, char ***);
 const char	*field(const char *, int, char *, size_t);
 long		 count_fds(const char *);	/* "pid,pid,..." */
+/* name_n, _p50_ms, _p90_ms, _p99_ms, _max_ms of n values in us (sorts). */
+void		 print_dist(const char *, int64_t *, size_t);
 void		 loop_once(int);		/* one epoll_wait and dispatch */
 
 /* ------------------------------------------------------------ ws.c */

@@ -436,8 +436,10 @@ ws_event(struct ws *w, uint32_t ev)
 
 static struct ws	*hw;
 static char		**hw_tokens;
-static int		 hw_nchan, hw_nsrc;
-static long		 hw_live, hw_closes, hw_early;
+static int		 hw_nchan, hw_nsrc, hw_n;
+static long		 hw_live, hw_closes, hw_early, hw_refused;
+static int64_t		*hw_sub;	/* connect() -> first frame, us */
+static size_t		 hw_nsub;
 
 static void
 hold_open(struct ws *w)
@@ -446,6 +448,8 @@ hold_open(struct ws *w)
 	if (hw_nchan) {
 		w->live = 1;
 		hw_live++;
+		if (hw_nsub < (size_t)hw_n * 4)
+			hw_sub[hw_nsub++] = now_us() - w->t_open;
 	} else
 		ws_send_text(w, "{\"since\":null}", 14);
 }
@@ -457,6 +461,8 @@ hold_text(struct ws *w, char *text, size_t len)
 	if (!w->live && !hw_nchan && strncmp(text, "{\"events\":", 10) == 0) {
 		w->live = 1;
 		hw_live++;
+		if (hw_nsub < (size_t)hw_n * 4)
+			hw_sub[hw_nsub++] = now_us() - w->t_open;
 	} else if (hw_early++ < 5)
 		fprintf(stderr, "loadgen: wshold %d: %.200s\n", w->idx, text);
 }
@@ -466,6 +472,8 @@ hold_close(struct ws *w, int code)
 {
 	if (w->live)
 		hw_live--;
+	else if (code < 0)
+		hw_refused++;	/* the upgrade itself was refused */
 	w->live = 0;
 	if (++hw_closes <= 5)
 		fprintf(stderr, "loadgen: wshold %d: closed (%d)\n", w->idx,
@@ -510,6 +518,7 @@ mode_wshold(void)
 	FILE		*f;
 
 	hw_nchan = strcmp(opt("kind", "parley"), "nchan") == 0;
+	hw_n = n;
 	hw_nsrc = (int)optn("srcs", 4);
 	snprintf(buf, sizeof(buf), "%s", opt("stages", ""));
 	for (p = strtok_r(buf, ",", &sv); p != NULL && nst < 15;
@@ -525,6 +534,8 @@ mode_wshold(void)
 			    sizeof(tok)));
 	}
 	hw = xcalloc((size_t)n, sizeof(*hw));
+	/* Every subscription counts, reconnections too. */
+	hw_sub = xcalloc((size_t)n * 4, sizeof(*hw_sub));
 	for (i = 0; i < n; i++) {
 		hw[i].fd = -1;
 		hw[i].idx = i;
@@ -588,9 +599,10 @@ mode_wshold(void)
 	}
 	held = count_fds(pids) - base;
 	printf("kind=%s\nsockets=%d\nstill_live=%ld\nheld_fds_end=%ld\n"
-	    "closes=%ld\nunexpected_texts=%ld\npings=%ld\npongs=%ld\n",
-	    hw_nchan ? "nchan" : "parley", n, hw_live, held, hw_closes,
-	    hw_early, ws_pings, ws_pongs);
+	    "closes=%ld\nrefused=%ld\nunexpected_texts=%ld\npings=%ld\n"
+	    "pongs=%ld\n", hw_nchan ? "nchan" : "parley", n, hw_live, held,
+	    hw_closes, hw_refused, hw_early, ws_pings, ws_pongs);
+	print_dist("subscribe", hw_sub, hw_nsub);
 	ws_on_close = NULL;
 	for (i = 0; i < n; i++)
 		ws_close(&hw[i]);
