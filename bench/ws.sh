@@ -209,6 +209,10 @@ ws_defs() {
        workers $wp_nginx_nofile); Kore workers hold $wp_fds, nginx's
        workers $wp_edge_fds (two per socket), the load generator
        $WSCONNS; Nchan's workers $wn_fds. Closed meanwhile: Parley $(val "$h" closes), Nchan $(val "$g" closes).
+     Opening: connect() -> subscribed (Parley: the first frame; Nchan: the
+       101) p50 $(val "$h" subscribe_p50_ms) ms, p99 $(val "$h" subscribe_p99_ms) ms; Nchan p50 $(val "$g" subscribe_p50_ms) ms, p99 $(val "$g" subscribe_p99_ms) ms;
+       $WSCONNS subscribed after $(val "$h" stage1_ready_s) s (Nchan $(val "$g" stage1_ready_s) s: the stage from $WSSTAGE1);
+       upgrades refused $(val "$h" refused) (Nchan $(val "$g" refused)).
      Kernel: slab memory grew by $wp_slab KiB (the whole machine, the load
        generator's sockets included): about $kern KiB per socket.
      One host: at $per KiB in the processes plus $kern KiB in the kernel per
