@@ -130,7 +130,7 @@ ws_hold_phase() {
 }
 
 ws_rows() {
-	local l50 l99 lp50w lp99w n50 n99 w50 w99 pw pr nw nr cpu ncpu
+	local l50 l99 lp50w lp99w n50 n99 w50 w99 pw pr nw nr cpu ncpu wheld nheld
 	l50=$(val "$W/lat_ws.out" lat_p50_ms); l99=$(val "$W/lat_ws.out" lat_p99_ms)
 	lp50w=$(val "$W/lat_parley.out" lat_p50_ms); lp99w=$(val "$W/lat_parley.out" lat_p99_ms)
 	n50=$(val "$W/lat_nchan.out" lat_p50_ms); n99=$(val "$W/lat_nchan.out" lat_p99_ms)
