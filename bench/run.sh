@@ -331,12 +331,15 @@ rss_kib() {
 	done
 	echo "$s"
 }
+# Other roles' backends show in pg_stat_activity only to a superuser
+# (the owner role sees its own alone): the cluster's bootstrap role.
+qa() { psql "postgresql://parley_admin@/parley?host=$BV/pg/sock" -qXAt -v ON_ERROR_STOP=1 "$@"; }
 pg_backends() {
-	q -c "SELECT count(*) - 1 FROM pg_stat_activity
+	qa -c "SELECT count(*) - 1 FROM pg_stat_activity
 	    WHERE backend_type = 'client backend'"
 }
 pg_by_app() {
-	q -c "SELECT string_agg(application_name || ':' || n, ' ' ORDER BY 1)
+	qa -c "SELECT string_agg(application_name || ':' || n, ' ' ORDER BY 1)
 	    FROM (SELECT application_name, count(*) n FROM pg_stat_activity
 	    WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
 	    GROUP BY 1) a"

@@ -183,6 +183,10 @@ ws_defs() {
      Parley: $(val "$f" delivered)/$(val "$f" messages) delivered, p90 $(val "$f" lat_p90_ms) ms, max $(val "$f" lat_max_ms) ms, lost $(val "$f" lost),
        duplicates $(val "$f" duplicates), stray $(val "$f" stray), sockets closed $(val "$f" ws_closes); from the 201:
        p50 $(val "$f" ack_to_deliv_p50_ms) ms, p99 $(val "$f" ack_to_deliv_p99_ms) ms; the send request itself p50 $(val "$f" send_req_p50_ms) ms, p99 $(val "$f" send_req_p99_ms) ms.
+       The senders fell behind the schedule by at most $(val "$f" max_send_lag_ms) ms (figure 2:
+       $(val "$W/lat_parley.out" max_send_lag_ms) ms; more than a few ms means the send path could not keep
+       $RATE/s and the last messages went out late: "lost" counts those not
+       read 5 s after the schedule ended).
      Nchan's websocket subscriber, the same way ($POLLERS channels, one socket
      each): p50 $(val "$W/lat_nchanws.out" lat_p50_ms) ms, p99 $(val "$W/lat_nchanws.out" lat_p99_ms) ms ($(val "$W/lat_nchanws.out" delivered)/$(val "$W/lat_nchanws.out" messages) delivered); Parley over
      WebSocket is $(calc %.1f "$(val "$f" lat_p50_ms) / $(val "$W/lat_nchanws.out" lat_p50_ms)")x / $(calc %.1f "$(val "$f" lat_p99_ms) / $(val "$W/lat_nchanws.out" lat_p99_ms)")x of it (p50 / p99).
