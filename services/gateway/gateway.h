@@ -118,6 +118,7 @@ void	gw_async_stop(void);	/* writes what is queued, then inline */
 /* Queue the socket's ack (poll_ack of ack_want) or a hint; -1 when the
  * connection is down or the queue full: the caller writes it inline. */
 int	gw_async_ack(struct gw_sock *);
+int	gw_async_ack_at(struct gw_sock *, int64_t seq);	/* even if acked */
 int	gw_async_notify(const char *ids);
 void	gw_async_forget(struct gw_sock *);	/* before freeing it */
 

@@ -111,6 +111,12 @@ push(struct job *j)
 int
 gw_async_ack(struct gw_sock *s)
 {
+	return gw_async_ack_at(s, s->ack_want);
+}
+
+int
+gw_async_ack_at(struct gw_sock *s, int64_t seq)
+{
 	struct job j;
 
 	if (s->ack_busy)
@@ -120,7 +126,7 @@ gw_async_ack(struct gw_sock *s)
 	j.s = s;
 	j.session_id = s->session_id;
 	j.user_id = s->user_id;
-	j.seq = s->ack_want;
+	j.seq = seq;
 	if (push(&j) == -1)
 		return -1;
 	s->ack_busy = 1;

@@ -397,7 +397,8 @@ subscribe(struct gw_sock *s, json_t *o)
 	}
 	/* Subscribing acknowledges `since` for this device and makes the
 	 * user online, as a poll does. */
-	if ((since != -1 && since > acked) || stale) {
+	if (((since != -1 && since > acked) || stale) &&
+	    gw_async_ack_at(s, since == -1 ? 0 : since) == -1) {
 		res = DB_EXEC(gw_db, &stream_sql_ack, sid,
 		    db_i64(uid, s->user_id), db_i64(cur, since == -1 ? 0 :
 		    since));
