@@ -18,8 +18,7 @@
 # limit: figure 7 climbs to it), BENCH_WS_CONNS (15000 WebSockets held in
 # figure 9), BENCH_WS_IDLE (25: seconds of idle CPU measured, one ping
 # interval), BENCH_WS_SRCS (4 source addresses, 127.0.0.2...),
-# BENCH_WS_OPENRATE (500 sockets opened per second: at 1,000 the
-# gateway, 4 queries per upgrade, refused some on this machine),
+# BENCH_WS_OPENRATE (1000 sockets opened per second),
 # BENCH_ONLY (empty: everything; "maxpolls": only figure 7, the most long
 # polls the stack holds; "calls": only figure 5, the call setup,
 # with its own short table; "sites": only figure 6, the webhook trigger's
@@ -57,7 +56,7 @@ WSCONNS=${BENCH_WS_CONNS:-15000}
 WSSTAGE1=$((WSCONNS / 10))
 WSIDLE=${BENCH_WS_IDLE:-25}
 WSSRCS=${BENCH_WS_SRCS:-4}
-WSRATE=${BENCH_WS_OPENRATE:-500}
+WSRATE=${BENCH_WS_OPENRATE:-1000}
 CLK=$(getconf CLK_TCK)
 # Figure 7's target: what the hard open-file limit allows the stack
 # (scripts/parley's own formula: the poll service keeps 128 descriptors
