@@ -39,6 +39,24 @@ cpu_ticks() {
 	done
 	echo "$s"
 }
+# Waits (up to 120 s) until the gateway's async connections (gw_async.c)
+# have been idle for a second: the subscriptions' acks are written after
+# the sockets are up, and the idle CPU must not count them. Prints the
+# seconds waited.
+async_drained() {
+	local t0=$SECONDS quiet=0
+	while [ $((SECONDS - t0)) -lt 120 ] && [ $quiet -lt 10 ]; do
+		if [ "$(qa -c "SELECT count(*) FROM pg_stat_activity
+		    WHERE application_name = 'parley-gateway-async'
+		    AND state <> 'idle'")" = 0 ]; then
+			quiet=$((quiet + 1))
+		else
+			quiet=0
+		fi
+		sleep 0.1
+	done
+	echo $((SECONDS - t0))
+}
 slab_kib() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 # "pid:descriptors" for each process given.
 fds_each() {
@@ -95,6 +113,7 @@ ws_hold() {
 	r1=$(rss_kib $mp); s1=$(pss_kib $mp)
 	hold_next 0
 	hold_wait 1
+	[ "$kind" != parley ] || eval "${tag}_drain=$(async_drained)"
 	sleep 1
 	r2=$(rss_kib $mp); s2=$(pss_kib $mp); k1=$(slab_kib)
 	eval "${tag}_fds=\"$(fds_each $fp)\" ${tag}_edge_fds=\"$(fds_each $edge)\""
@@ -204,8 +223,9 @@ ws_defs() {
        nchan_websocket_ping_interval 25): PSS $wn_s0 -> $wn_s1 -> $wn_s2 KiB,
        RSS $wn_r0 -> $wn_r2 KiB.
      CPU = user + system time of the same processes over $WSIDLE s with all
-       sockets held (PARLEY_GATEWAY_PING: a ping per socket per 25 s;
-       the load generator answered $(val "$h" stage1_pings) pings while held): Parley
+       sockets held, from when the subscriptions' acks were written
+       (${wp_drain:-?} s after the last socket was up; PARLEY_GATEWAY_PING:
+       a ping per socket per 25 s; the load generator answered $(val "$h" stage1_pings) pings while held): Parley
        $wp_cpu ticks ($CLK/s), Nchan $wn_cpu; PostgreSQL meanwhile
        $(( ${wp_pg1:-0} - ${wp_pg0:-0} )) ticks (the presence refresh of every open socket's
        session, every 20 s).
