@@ -7,9 +7,11 @@
  *                     shared/auth.c stores it)
  *   send              closed-loop POST /api/v1/messages on --conns
  *                     connections for --warm + --secs seconds
- *   latency           --n long pollers (parley or nchan), messages at
- *                     --rate per second round-robin to them; per message:
- *                     send issued -> the poller's response fully read
+ *   latency           --n long pollers (--kind parley or nchan) or
+ *                     WebSocket clients (ws: Parley's gateway, nchanws:
+ *                     Nchan's), messages at --rate per second round-robin
+ *                     to them; per message: send issued -> the poller's
+ *                     response (the socket's frame) fully read
  *   hold              --n long polls held open; waits until the server
  *                     processes (--fdpids) hold --n more descriptors, then
  *                     writes --ready and waits for --done
@@ -21,6 +23,7 @@
  *                     callee's poll -> accept -> call.accepted in the
  *                     caller's poll), each followed by the same round
  *                     trip made of two messages as the reference
+ *   wshold            --n idle WebSockets held (ws.c), in stages as hold
  *
  * Results go to stdout as "key=value" lines for bench/run.sh.
  */
@@ -45,6 +48,8 @@
 
 #include <sodium.h>
 
+#include "loadgen.h"
+
 enum { ST_IDLE, ST_CONNECTING, ST_WRITING, ST_READING };
 
 struct conn;
@@ -64,15 +69,15 @@ struct conn {
 	char		 etag[128], lastmod[64];
 };
 
-static int			 epfd;
-static struct sockaddr_in	 addr;
+int				 epfd;
+struct sockaddr_in		 addr;
 static int			 nopts;
 static char			*optk[64], *optv[64];
 static int64_t			 t_base;
 
 /* ---------------------------------------------------------------- util */
 
-static void
+void
 die(const char *fmt, ...)
 {
 	va_list	ap;
@@ -85,7 +90,7 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-static int64_t
+int64_t
 now_us(void)
 {
 	struct timespec	ts;
@@ -94,7 +99,7 @@ now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static const char *
+const char *
 opt(const char *k, const char *def)
 {
 	int	i;
@@ -105,7 +110,7 @@ opt(const char *k, const char *def)
 	return def;
 }
 
-static double
+double
 optn(const char *k, double def)
 {
 	const char	*s = opt(k, NULL);
@@ -113,7 +118,7 @@ optn(const char *k, double def)
 	return s != NULL ? atof(s) : def;
 }
 
-static void *
+void *
 xcalloc(size_t n, size_t sz)
 {
 	void	*p = calloc(n == 0 ? 1 : n, sz);
@@ -143,7 +148,7 @@ pct(const int64_t *v, size_t n, double p)
 	return (double)v[i] / 1000.0;
 }
 
-static void
+void
 print_dist(const char *name, int64_t *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), cmp_i64);
@@ -155,7 +160,7 @@ print_dist(const char *name, int64_t *v, size_t n)
 }
 
 /* Lines of whitespace-separated fields; returns the count. */
-static int
+int
 read_lines(const char *path, char ***lines)
 {
 	FILE	*f = fopen(path, "r");
@@ -183,7 +188,7 @@ read_lines(const char *path, char ***lines)
 }
 
 /* Field i (0-based) of a whitespace-separated line, copied into out. */
-static const char *
+const char *
 field(const char *line, int i, char *out, size_t len)
 {
 	const char	*p = line;
@@ -204,7 +209,7 @@ field(const char *line, int i, char *out, size_t len)
 }
 
 /* Descriptors open in the given processes ("pid,pid,..."). */
-static long
+long
 count_fds(const char *pids)
 {
 	char		 path[64], buf[512], *p, *save = NULL;
@@ -487,7 +492,7 @@ conn_event(struct conn *c, uint32_t ev)
 		conn_read(c);
 }
 
-static void
+void
 loop_once(int timeout_ms)
 {
 	struct epoll_event	ev[1024];
@@ -496,8 +501,13 @@ loop_once(int timeout_ms)
 	n = epoll_wait(epfd, ev, 1024, timeout_ms);
 	if (n == -1 && errno != EINTR)
 		die("epoll_wait: %s", strerror(errno));
+	/* ws.c tags its sockets with the low bit (loadgen.h). */
 	for (i = 0; i < n; i++)
-		conn_event(ev[i].data.ptr, ev[i].events);
+		if (ev[i].data.u64 & 1)
+			ws_event((struct ws *)(uintptr_t)(ev[i].data.u64 &
+			    ~(uint64_t)1), ev[i].events);
+		else
+			conn_event(ev[i].data.ptr, ev[i].events);
 }
 
 static struct conn *
@@ -869,16 +879,15 @@ struct msg {
 static struct msg	*msgs;
 static long		 nmsgs, msgs_dups, msgs_stray;
 
+/* Message k read by recipient `to`. */
 static void
-lat_marker(int kind, long k, void *arg)
+lat_mark(int kind, long k, int to)
 {
-	struct conn	*c = arg;
-
 	if (kind != 'm' || k < 0 || k >= nmsgs) {
 		msgs_stray++;
 		return;
 	}
-	if (msgs[k].to != c->idx)
+	if (msgs[k].to != to)
 		msgs_stray++;
 	else if (msgs[k].t_deliv != 0)
 		msgs_dups++;
@@ -886,7 +895,14 @@ lat_marker(int kind, long k, void *arg)
 		msgs[k].t_deliv = now_us();
 }
 
-static long	send_errors;
+static void
+lat_marker(int kind, long k, void *arg)
+{
+	lat_mark(kind, k, ((struct conn *)arg)->idx);
+}
+
+static long		 send_errors;
+static const char	*nchan_pub = "ch";	/* Nchan channel prefix */
 
 static void
 lat_send_done(struct conn *c, int status, char *body, size_t len)
@@ -908,12 +924,129 @@ lat_send(struct conn *c, long k)
 	snprintf(text, sizeof(text), "m%ld", k);
 	c->a = k;
 	if (nchan) {
-		snprintf(path, sizeof(path), "/pub/ch%d", msgs[k].to);
+		snprintf(path, sizeof(path), "/pub/%s%d", nchan_pub,
+		    msgs[k].to);
 		req_post(c, path, NULL, "text/plain", text);
 	} else
 		req_message(c, p->sender, "to", p->user, text);
 	conn_send(c);
 	msgs[k].t_issue = c->t_issue;
+}
+
+/* The same over WebSockets (--kind ws: Parley's gateway; nchanws:
+ * Nchan's websocket subscriber): the same recipients, senders, messages
+ * and clock, each recipient holding one socket instead of a poll. */
+static struct ws	*lws;
+static long		 lws_closes;
+static int		 lws_ack = 1;	/* --ack 0: never acknowledge */
+
+static void
+lat_ws_marker(int kind, long k, void *arg)
+{
+	lat_mark(kind, k, ((struct ws *)arg)->idx);
+}
+
+static void
+lat_ws_issue(struct ws *w)
+{
+	char	path[64];
+
+	if (nchan)
+		snprintf(path, sizeof(path), "/ws/wch%d", w->idx);
+	else
+		snprintf(path, sizeof(path), "/api/v1/stream");
+	ws_connect(w, 0, path, nchan ? NULL : pollers[w->idx].token);
+}
+
+static void
+lat_ws_open(struct ws *w)
+{
+	if (nchan)
+		w->live = 1;	/* subscribed by the upgrade itself */
+	else
+		ws_send_text(w, "{\"since\":null}", 14);
+}
+
+static void
+lat_ws_text(struct ws *w, char *text, size_t len)
+{
+	char		ack[48];
+	long long	next;
+	int		n;
+
+	markers(text, len, lat_ws_marker, w);
+	if (nchan)
+		return;
+	if ((next = next_cursor(text)) < 0) {
+		if (++poll_errors <= 5)
+			fprintf(stderr, "loadgen: ws %d: %.200s\n", w->idx,
+			    text);
+		return;
+	}
+	w->live = 1;
+	/* Acknowledged at once, as a client that has shown the events
+	 * does; a long poller's next since= does the same. */
+	if (next > w->next && lws_ack) {
+		n = snprintf(ack, sizeof(ack), "{\"ack\":%lld}", next);
+		ws_send_text(w, ack, (size_t)n);
+	}
+	w->next = next;
+}
+
+static void
+lat_ws_close(struct ws *w, int code)
+{
+	w->live = 0;
+	if (++lws_closes <= 5)
+		fprintf(stderr, "loadgen: ws %d: closed (%d)\n", w->idx, code);
+	w->retry_at = now_us() + 100000;
+}
+
+static void
+lat_ws_retry(void)
+{
+	int64_t	t = now_us();
+	int	i;
+
+	for (i = 0; i < npollers; i++)
+		if (lws[i].retry_at > 0 && lws[i].retry_at <= t) {
+			lws[i].retry_at = 0;
+			lat_ws_issue(&lws[i]);
+		}
+}
+
+/* As pollers_start(): every socket subscribed, the last `settle_us` ago. */
+static void
+lat_ws_start(double rate, int64_t settle_us)
+{
+	int64_t	t0 = now_us(), last = 0, t;
+	int	started = 0, live, i;
+
+	lws = xcalloc((size_t)npollers, sizeof(*lws));
+	for (i = 0; i < npollers; i++) {
+		lws[i].fd = -1;
+		lws[i].idx = i;
+	}
+	ws_on_open = lat_ws_open;
+	ws_on_text = lat_ws_text;
+	ws_on_close = lat_ws_close;
+	for (;;) {
+		t = now_us();
+		while (started < npollers && (double)(t - t0) * rate / 1e6 >=
+		    started)
+			lat_ws_issue(&lws[started++]);
+		lat_ws_retry();
+		for (live = 0, i = 0; i < npollers; i++)
+			live += lws[i].live;
+		if (live < npollers)
+			last = t;
+		else if (t - last >= settle_us)
+			return;
+		if (t - t0 > 60000000)
+			die("sockets not subscribed after 60 s (%d of %d)", live,
+			    npollers);
+		loop_once(1);
+	}
 }
 
 static int
@@ -928,7 +1061,13 @@ mode_latency(void)
 	size_t		 nl = 0, na = 0;
 	int		 j;
 
-	nchan = strcmp(opt("kind", "parley"), "nchan") == 0;
+	const char	*kind = opt("kind", "parley");
+	int		 sock = strcmp(kind, "ws") == 0 ||
+			    strcmp(kind, "nchanws") == 0;
+
+	nchan = strcmp(kind, "nchan") == 0 || strcmp(kind, "nchanws") == 0;
+	if (sock && nchan)
+		nchan_pub = "wch";	/* not the long pollers' channels */
 	pollers_load(opt("file", "pollers.txt"), n);
 	on_marker = lat_marker;
 	nwarm = (long)(warm * rate);
@@ -937,7 +1076,11 @@ mode_latency(void)
 	for (i = 0; i < nmsgs; i++)
 		msgs[i].to = (int)(i % n);
 	sc = conns_new(ns, lat_send_done);
-	pollers_start(optn("openrate", 2000), 1000000, NULL);
+	lws_ack = optn("ack", 1) > 0;
+	if (sock)
+		lat_ws_start(optn("openrate", 2000), 1000000);
+	else
+		pollers_start(optn("openrate", 2000), 1000000, NULL);
 	t0 = now_us();
 	for (;;) {
 		t = now_us();
@@ -952,7 +1095,10 @@ mode_latency(void)
 				maxlag = lag;
 			lat_send(&sc[j], k++);
 		}
-		pollers_retry();
+		if (sock)
+			lat_ws_retry();
+		else
+			pollers_retry();
 		if (k == nmsgs) {
 			for (i = nwarm; i < nmsgs; i++)
 				if (msgs[i].t_deliv == 0)
@@ -979,8 +1125,10 @@ mode_latency(void)
 		}
 		nl++;
 	}
-	printf("kind=%s\npollers=%d\nrate=%.0f\nsecs=%.1f\n", nchan ?
-	    "nchan" : "parley", n, rate, secs);
+	printf("kind=%s\npollers=%d\nrate=%.0f\nsecs=%.1f\n", kind, n, rate,
+	    secs);
+	if (sock)
+		printf("ws_closes=%ld\nws_pings=%ld\n", lws_closes, ws_pings);
 	printf("messages=%ld\ndelivered=%ld\nlost=%ld\nduplicates=%ld\n"
 	    "stray=%ld\nsend_errors=%ld\npoll_errors=%ld\n", nmsgs - nwarm,
 	    delivered, lost, msgs_dups, msgs_stray, send_errors, poll_errors);
@@ -1764,8 +1912,8 @@ main(int argc, char **argv)
 	int		 i;
 
 	if (argc < 2)
-		die("usage: loadgen tokens|send|latency|hold|fanout|calls "
-		    "[--key value]...");
+		die("usage: loadgen tokens|send|latency|hold|fanout|calls|"
+		    "wshold [--key value]...");
 	mode = argv[1];
 	for (i = 2; i + 1 < argc && nopts < 64; i += 2) {
 		if (strncmp(argv[i], "--", 2) != 0)
@@ -1797,6 +1945,8 @@ main(int argc, char **argv)
 		return mode_fanout();
 	if (strcmp(mode, "calls") == 0)
 		return mode_calls();
+	if (strcmp(mode, "wshold") == 0)
+		return mode_wshold();
 	die("unknown mode %s", mode);
 	return 1;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh: `make bench`. Starts a private Parley stack (var/bench,
-# port 18200) and an Nchan nginx (port 18201), measures the five figures
-# of the benchmark on loopback, each beside a yardstick measured in the
+# port 18200) and an Nchan nginx (port 18201), measures the figures of
+# the benchmark on loopback (8 and 9, the WebSocket gateway's, are in
+# bench/ws.sh), each beside a yardstick measured in the
 # same run, prints a table and stops everything it started (also on
 # failure or Ctrl-C). Expects `make build` to have run (the Makefile's
 # bench target does that). Needs root or sudo for `ulimit -n` and for
@@ -14,11 +15,18 @@
 # BENCH_ROUNDS (10 fan-out rounds), BENCH_CALLS (400 counted call setups),
 # BENCH_CALL_PAIRS (4 caller/callee pairs, one call at a time each),
 # BENCH_MAXPOLLS (the capacity scripts/parley computes from the open-file
-# limit: figure 7 climbs to it),
+# limit: figure 7 climbs to it), BENCH_WS_CONNS (15000 WebSockets held in
+# figure 9), BENCH_WS_IDLE (25: seconds of idle CPU measured, one ping
+# interval), BENCH_WS_SRCS (4 source addresses, 127.0.0.2...),
+# BENCH_WS_OPENRATE (1000 sockets opened per second),
 # BENCH_ONLY (empty: everything; "maxpolls": only figure 7, the most long
 # polls the stack holds; "calls": only figure 5, the call setup,
 # with its own short table; "sites": only figure 6, the webhook trigger's
-# cost on send_message(); the stack and data are set up as usual).
+# cost on send_message(); "ws": only figures 8 and 9, the WebSocket
+# gateway, with figure 2 measured beside 8; the stack and data are set up
+# as usual), BENCH_PAUSE (1: once the stack and data are set up, wait
+# until $BENCH_VAR/resume exists, for running build/bench/loadgen by
+# hand or profiling; a development aid).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,13 +52,21 @@ ROUNDS=${BENCH_ROUNDS:-10}
 CALLS=${BENCH_CALLS:-400}
 CPAIRS=${BENCH_CALL_PAIRS:-4}
 ONLY=${BENCH_ONLY:-}
+WSCONNS=${BENCH_WS_CONNS:-15000}
+WSSTAGE1=$((WSCONNS / 10))
+WSIDLE=${BENCH_WS_IDLE:-25}
+WSSRCS=${BENCH_WS_SRCS:-4}
+WSRATE=${BENCH_WS_OPENRATE:-1000}
+CLK=$(getconf CLK_TCK)
 # Figure 7's target: what the hard open-file limit allows the stack
 # (scripts/parley's own formula: the poll service keeps 128 descriptors
 # for itself, nginx's workers two per poll), and the load generator too.
 HARDN=$(ulimit -Hn); [ "$HARDN" = unlimited ] && HARDN=65536
 [ "$HARDN" -gt 65536 ] && HARDN=65536
 MAXPOLLS=${BENCH_MAXPOLLS:-$((HARDN - 128))}
-XTRA=$((MAXPOLLS > WAITERS ? MAXPOLLS - WAITERS : 0))
+# Users who only hold: figure 3's WAITERS, then more for figures 7 and 9.
+HOLDERS=$((MAXPOLLS > WSCONNS ? MAXPOLLS : WSCONNS))
+XTRA=$((HOLDERS > WAITERS ? HOLDERS - WAITERS : 0))
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 NV=$BV/nchan
 W=$BV/work
@@ -95,14 +111,15 @@ trap 'exit 130' INT TERM
 [ -x "$ROOT/build/release/bin/parley-poll" ] || die "run make build first"
 [ -x "$ROOT/build/release/bin/parley-calls" ] || die "run make build first"
 case $ONLY in
-'' | calls | sites | maxpolls) ;;
-*) die "BENCH_ONLY: only \"calls\", \"sites\", \"maxpolls\" (or nothing) is known" ;;
+'' | calls | sites | maxpolls | ws) ;;
+*) die "BENCH_ONLY: only \"calls\", \"sites\", \"maxpolls\", \"ws\" (or nothing) is known" ;;
 esac
 [ -n "$PGBIN" ] && [ -x "$PGBIN/pgbench" ] || die "pgbench not found"
 
-# 10,000 held polls need as many descriptors in the poll service, the
-# load generator and (twice) nginx; children inherit this limit.
-need=$((WAITERS + 4096))
+# 10,000 held polls (15,000 WebSockets) need as many descriptors in the
+# poll service (the gateway), the load generator and (twice, across its
+# workers) nginx; children inherit this limit.
+need=$(((WAITERS > WSCONNS ? WAITERS : WSCONNS) + 4096))
 if [ "$(ulimit -n)" -lt "$need" ]; then
 	ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 	[ "$(ulimit -n)" -ge "$need" ] ||
@@ -121,7 +138,8 @@ fi
 
 say "building the load generator"
 mkdir -p build/bench
-cc -std=c11 -O2 -g -Wall -Wextra -Werror -o "$LG" bench/loadgen.c -lsodium
+cc -std=c11 -O2 -g -Wall -Wextra -Werror -o "$LG" bench/loadgen.c bench/ws.c \
+    -lsodium -lcrypto
 
 # A fresh stack every run: a leftover one (a killed run) is stopped first.
 scripts/parley stop >/dev/null 2>&1 || true
@@ -163,6 +181,13 @@ http {
         location ~ ^/pub/(\w+)$ {
             nchan_publisher;
             nchan_channel_id \$1;
+        }
+        # Figures 8 and 9: Nchan's websocket subscriber, pinging as
+        # often as the gateway does (PARLEY_GATEWAY_PING).
+        location ~ ^/ws/(\w+)$ {
+            nchan_subscriber websocket;
+            nchan_channel_id \$1;
+            nchan_websocket_ping_interval 25;
         }
     }
 }
@@ -270,6 +295,12 @@ code=$(curl -s -o "$W/group.json" -w '%{http_code}' -X POST \
 gid=$(q -c "SELECT id FROM conversations WHERE kind = 'group' AND
     name = 'bench-fanout'")
 
+if [ "${BENCH_PAUSE:-0}" = 1 ]; then
+	rm -f "$BV/resume"
+	say "paused: the stack is up; touch $BV/resume to go on"
+	while [ ! -f "$BV/resume" ]; do sleep 1; done
+fi
+
 # --------------------------------------------------------------- helpers
 
 pidof_svc() { cut -d' ' -f1 "$BV/run/$1.pid"; }
@@ -299,12 +330,15 @@ rss_kib() {
 	done
 	echo "$s"
 }
+# Other roles' backends show in pg_stat_activity only to a superuser
+# (the owner role sees its own alone): the cluster's bootstrap role.
+qa() { psql "postgresql://parley_admin@/parley?host=$BV/pg/sock" -qXAt -v ON_ERROR_STOP=1 "$@"; }
 pg_backends() {
-	q -c "SELECT count(*) - 1 FROM pg_stat_activity
+	qa -c "SELECT count(*) - 1 FROM pg_stat_activity
 	    WHERE backend_type = 'client backend'"
 }
 pg_by_app() {
-	q -c "SELECT string_agg(application_name || ':' || n, ' ' ORDER BY 1)
+	qa -c "SELECT string_agg(application_name || ':' || n, ' ' ORDER BY 1)
 	    FROM (SELECT application_name, count(*) n FROM pg_stat_activity
 	    WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
 	    GROUP BY 1) a"
@@ -498,6 +532,28 @@ sites_defs() {
 EOF
 }
 
+# shellcheck source=bench/ws.sh
+. "$ROOT/bench/ws.sh"
+
+if [ "$ONLY" = ws ]; then
+	warm
+	sleep 1
+	ws_latency_phase
+	quiet
+	ws_hold_phase
+	{
+	echo
+	echo "Parley benchmark, WebSocket gateway only ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, loopback; ratio = Parley / yardstick)"
+	echo
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' figure Parley yardstick ratio target met?
+	ws_rows
+	echo
+	echo "Definitions and detail (figure 2 as in the full run):"
+	ws_defs
+	} | tee "$BV/report.txt"
+	exit 0
+fi
+
 if [ "$ONLY" = sites ]; then
 	sites_phase
 	{
@@ -637,9 +693,15 @@ say "2. Nchan: $POLLERS long-poll subscribers, $RATE publishes/s, $SECS s"
 lg "$W/lat_nchan.out" latency --kind nchan --port "$NPORT" --n "$POLLERS" \
     --rate "$RATE" --secs "$SECS" --warm 2
 
-# ------------------------------------------------------ 5. call setup
+# ------------------------------------------- 8, 9. WebSockets (ws.sh)
 
 quiet
+ws_latency_phase
+quiet
+ws_hold_phase
+
+# ------------------------------------------------------ 5. call setup
+
 calls_phase
 
 # ------------------------------------------------------ 4. group fan-out
@@ -729,6 +791,7 @@ printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
 calls_rows
 sites_rows
 maxpolls_rows
+ws_rows
 echo
 cat <<EOF
 Definitions and detail:
@@ -770,4 +833,5 @@ EOF
 calls_defs
 sites_defs
 maxpolls_defs
+ws_defs
 } | tee "$BV/report.txt"

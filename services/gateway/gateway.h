@@ -51,6 +51,7 @@ struct gw_sock {
 	int			 counted;	/* holds a place in gw_limits */
 	int			 more;		/* a full batch went out */
 	int			 todo;		/* on the tick's list */
+	int			 ack_busy;	/* an ack of it is in gw_async */
 	TAILQ_ENTRY(gw_sock)	 user_link;	/* this user's sockets */
 	TAILQ_ENTRY(gw_sock)	 all_link;	/* this worker's sockets */
 	TAILQ_ENTRY(gw_sock)	 todo_link;	/* the tick's list */
@@ -116,6 +117,18 @@ size_t	gw_unsent(const struct gw_sock *);
 /* Queues the user ids of a bigint[] text ("{1,2}") as a wake-up hint. */
 void	gw_notify(const char *pg_array);
 void	gw_notify_flush(void);
+
+/* gw_async.c: acks and hints written on a connection of their own,
+ * without waiting, so the event loop never stalls on their commits. */
+void	gw_async_start(void);
+void	gw_async_check(void);	/* reconnects; the tick calls it */
+void	gw_async_stop(void);	/* writes what is queued, then inline */
+/* Queue the socket's ack (poll_ack of ack_want) or a hint; -1 when the
+ * connection is down or the queue full: the caller writes it inline. */
+int	gw_async_ack(struct gw_sock *);
+int	gw_async_ack_at(struct gw_sock *, int64_t seq);	/* even if acked */
+int	gw_async_notify(const char *ids);
+void	gw_async_forget(struct gw_sock *);	/* before freeing it */
 
 /* gw_listen.c: hints and this worker's users. */
 void	gw_listen_start(void);

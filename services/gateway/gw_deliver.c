@@ -316,7 +316,8 @@ gw_tick(uint64_t now)
 			gw_untodo(s);
 			continue;
 		}
-		if (s->ack_want > s->acked && now >= ack_retry_at)
+		if (s->ack_want > s->acked && now >= ack_retry_at &&
+		    gw_async_ack(s) == -1)
 			gw_ack_now(s);
 		if (s->more && gw_unsent(s) < LOW_WATER) {
 			gw_untodo(s);
@@ -357,6 +358,10 @@ gw_notify_flush(void)
 
 	if (hints_len == 0)
 		return;
+	if (gw_async_notify(hints) == 0) {
+		hints_len = 0;
+		return;
+	}
 	if ((res = DB_EXEC(gw_db, &sql_notify, hints)) == NULL)
 		log_warn("pg_notify failed: a hint is lost (the receivers "
 		    "still see the events at their next read)");

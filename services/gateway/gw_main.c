@@ -120,6 +120,7 @@ kore_worker_configure(void)
 	gw_db = db_new();
 	gw_limits_worker(worker->id);
 	gw_listen_start();
+	gw_async_start();
 	(void)kore_timer_add(tick, 20, NULL, 0);
 	(void)kore_timer_add(ping_all, (u_int64_t)gw_config.ping_ms, NULL, 0);
 	/* As the poll service: a session's poll time is refreshed three
@@ -156,6 +157,7 @@ kore_worker_teardown(void)
 {
 	struct gw_sock	*s, *next;
 
+	gw_async_stop();
 	/* gw_close() frees a socket whose queue it could write at once. */
 	for (s = TAILQ_FIRST(&gw_all); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, all_link);
@@ -177,6 +179,7 @@ tick(void *arg, u_int64_t now)
 	gw_tick(now);
 	gw_notify_flush();
 	gw_listen_check();
+	gw_async_check();
 }
 
 static void

@@ -271,6 +271,7 @@ gw_ws_disconnect(struct connection *c)
 	c->hdlr_extra = NULL;	/* Kore would kore_free() it */
 	if (s->ack_want > s->acked)
 		gw_ack_now(s);
+	gw_async_forget(s);
 	gw_untodo(s);
 	TAILQ_REMOVE(&gw_all, s, all_link);
 	if (s->user != NULL) {
@@ -465,7 +466,8 @@ subscribe(struct gw_sock *s, json_t *o)
 	}
 	/* Subscribing acknowledges `since` for this device and makes the
 	 * user online, as a poll does. */
-	if ((since != -1 && since > acked) || stale) {
+	if (((since != -1 && since > acked) || stale) &&
+	    gw_async_ack_at(s, since == -1 ? 0 : since) == -1) {
 		res = DB_EXEC(gw_db, &stream_sql_ack, sid,
 		    db_i64(uid, s->user_id), db_i64(cur, since == -1 ? 0 :
 		    since));
