@@ -127,10 +127,14 @@ gw_protocol_parse(const char *header, char *token, size_t size)
 			n--;
 		if (n == sizeof(PROTOCOL) - 1 && memcmp(p, PROTOCOL, n) == 0)
 			offered = 1;
-		else if (n > plen && memcmp(p, TOKEN_PREFIX, plen) == 0 &&
-		    n - plen < size && n - plen <= GW_TOKEN_MAX) {
-			memcpy(token, p + plen, n - plen);
-			token[n - plen] = '\0';
+		else if (n >= plen && memcmp(p, TOKEN_PREFIX, plen) == 0) {
+			/* Too long (or empty) is no token of ours, but still a
+			 * credential offered: "" is refused, as a wrong one. */
+			token[0] = '\0';
+			if (n - plen < size && n - plen <= GW_TOKEN_MAX) {
+				memcpy(token, p + plen, n - plen);
+				token[n - plen] = '\0';
+			}
 			found = 1;
 		}
 	}

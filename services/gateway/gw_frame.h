@@ -31,7 +31,8 @@ int	gw_frame_parse(const void *data, size_t len, size_t max,
 
 /* Reads "parley, token.<token>". Returns -1 when protocols are offered
  * but not "parley", 1 with the token copied into `token` (`size` bytes,
- * at least GW_TOKEN_MAX + 1), 0 when there is none. */
+ * at least GW_TOKEN_MAX + 1; "" when it was empty or too long, which no
+ * session has), 0 when there is none. */
 int	gw_protocol_parse(const char *header, char *token, size_t size);
 
 /* 1 when `origin` is one of the space- or comma-separated origins in

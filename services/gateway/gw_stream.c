@@ -14,12 +14,11 @@
 #include "auth.h"
 #include "db.h"
 #include "gateway.h"
+#include "gw_frame.h"
 #include "log.h"
 #include "stream.h"
 
-#define TOKEN_MAX	128
 #define PROTOCOL	"parley"
-#define TOKEN_PREFIX	"token."
 
 /* A session token or a stream token (st_…), both stored hashed. */
 static const struct db_stmt sql_auth = { "gw_auth",
@@ -43,9 +42,8 @@ static int	lookup(const char *, int64_t *, int64_t *);
 static int	authenticated(struct gw_sock *, int64_t, int64_t);
 static int	refused_too_big(struct connection *);
 static int	heard(struct connection *, size_t *);
-static void	subscribe(struct gw_sock *, json_t *);
-static void	on_ack(struct gw_sock *, json_t *);
-static int	only_keys(json_t *, const char *, const char *);
+static void	subscribe(struct gw_sock *, int64_t);
+static void	on_ack(struct gw_sock *, int64_t);
 
 static void
 http_json_error(struct http_request *req, int status, const char *code,
@@ -70,9 +68,8 @@ http_json_error(struct http_request *req, int status, const char *code,
 static int
 origin_allowed(struct http_request *req, const char *origin)
 {
-	const char	*host, *p, *end;
+	const char	*host;
 	char		 own[300];
-	size_t		 n = strlen(origin);
 
 	/* A Host too long for `own` matches nothing (not its prefix). */
 	if (http_request_header(req, "host", &host) &&
@@ -84,16 +81,7 @@ origin_allowed(struct http_request *req, const char *origin)
 		if (strcasecmp(origin, own) == 0)
 			return 1;
 	}
-	for (p = gw_config.origins; *p != '\0'; p = end) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		for (end = p; *end != '\0' && *end != ' ' && *end != ','; end++)
-			;
-		if ((size_t)(end - p) == n && n > 0 &&
-		    strncasecmp(p, origin, n) == 0)
-			return 1;
-	}
-	return 0;
+	return gw_origin_listed(gw_config.origins, origin);
 }
 
 /* 1 found, 0 unknown, -1 database unavailable. */
@@ -104,7 +92,7 @@ lookup(const char *token, int64_t *session_id, int64_t *user_id)
 	PGresult	*res;
 	int		 found;
 
-	if (strlen(token) > TOKEN_MAX)
+	if (token[0] == '\0' || strlen(token) > GW_TOKEN_MAX)
 		return 0;
 	auth_token_hash(token, hash);
 	if ((res = DB_EXEC(gw_db, &sql_auth, hash)) == NULL)
@@ -121,7 +109,7 @@ int
 gw_stream(struct http_request *req)
 {
 	const char	*v, *origin;
-	char		*cookie = NULL, list[512], *p, *item, token[TOKEN_MAX + 1];
+	char		*cookie = NULL, token[GW_TOKEN_MAX + 1];
 	int		 offered = 0, have = 0, rc;
 
 	handshake.user_id = handshake.session_id = 0;
@@ -139,23 +127,23 @@ gw_stream(struct http_request *req)
 		    "/api/v1/events.");
 		return KORE_RESULT_OK;
 	}
+	/* Kore answers a bad handshake with an empty 400: say why, in JSON
+	 * like every other refusal. */
+	if (!http_request_header(req, "sec-websocket-key", &v) ||
+	    !http_request_header(req, "sec-websocket-version", &v) ||
+	    strcmp(v, "13") != 0) {
+		http_response_header(req, "sec-websocket-version", "13");
+		http_json_error(req, 400, "bad_handshake",
+		    "A WebSocket handshake needs Sec-WebSocket-Key and "
+		    "Sec-WebSocket-Version: 13.");
+		return KORE_RESULT_OK;
+	}
 	/* "parley, token.<token>": the one header a browser lets a page set
 	 * on a WebSocket, and never logged (a URL would be). */
 	if (http_request_header(req, "sec-websocket-protocol", &v)) {
-		snprintf(list, sizeof(list), "%s", v);
-		token[0] = '\0';
-		for (p = list; (item = strsep(&p, ",")) != NULL;) {
-			item += strspn(item, " \t");
-			item[strcspn(item, " \t")] = '\0';
-			if (strcmp(item, PROTOCOL) == 0)
-				offered = 1;
-			else if (strncmp(item, TOKEN_PREFIX,
-			    sizeof(TOKEN_PREFIX) - 1) == 0) {
-				snprintf(token, sizeof(token), "%s",
-				    item + sizeof(TOKEN_PREFIX) - 1);
-				have = 1;
-			}
-		}
+		rc = gw_protocol_parse(v, token, sizeof(token));
+		have = rc == 1;
+		offered = rc != -1;
 		if (!offered) {
 			http_json_error(req, 400, "bad_protocol",
 			    "Offer the subprotocol \"parley\".");
@@ -318,58 +306,34 @@ refused_too_big(struct connection *c)
 	return len > kore_websocket_maxframe;
 }
 
-/* 1 when every key of `o` is one of the (up to two) names given. */
-static int
-only_keys(json_t *o, const char *a, const char *b)
-{
-	const char	*k;
-	json_t		*v;
-
-	json_object_foreach(o, k, v) {
-		(void)v;
-		if (strcmp(k, a) != 0 && (b == NULL || strcmp(k, b) != 0))
-			return 0;
-	}
-	return 1;
-}
-
 void
 gw_ws_message(struct connection *c, uint8_t op, const void *data, size_t len)
 {
+	static const enum gw_expect expect[] = {
+		[GW_AUTH] = GW_EXPECT_TOKEN, [GW_HELLO] = GW_EXPECT_SINCE,
+		[GW_LIVE] = GW_EXPECT_ACK, [GW_CLOSING] = GW_EXPECT_ACK };
 	struct gw_sock	*s = c->hdlr_extra;
-	json_t		*o, *t;
-	json_error_t	 err;
+	struct gw_frame	 f;
+	const char	*code, *message;
 	int64_t		 sid, uid;
 	int		 rc;
 
 	if (s == NULL || s->state == GW_CLOSING)
 		return;
-	if (len > (size_t)gw_config.max_frame) {
-		gw_close(s, GW_CLOSE_TOO_BIG, "frame_too_large",
-		    "Frames are limited in size (PARLEY_GATEWAY_MAX_FRAME).");
-		return;
-	}
 	if (op != WEBSOCKET_OP_TEXT) {
 		gw_close(s, GW_CLOSE_BAD_FRAME, "bad_frame",
 		    "Frames are JSON text.");
 		return;
 	}
-	o = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
-	if (o == NULL || !json_is_object(o)) {
-		json_decref(o);
-		gw_close(s, GW_CLOSE_BAD_FRAME, "bad_frame",
-		    "A frame is one JSON object.");
+	if ((rc = gw_frame_parse(data, len, (size_t)gw_config.max_frame,
+	    expect[s->state], &f, &code, &message)) != 0) {
+		gw_close(s, rc, code, message);
 		return;
 	}
 	switch (s->state) {
 	case GW_AUTH:
-		t = json_object_get(o, "token");
-		if (!only_keys(o, "token", "since") || !json_is_string(t)) {
-			gw_close(s, GW_CLOSE_BAD_FRAME, "bad_frame",
-			    "The first frame is {\"token\": …, \"since\": N}.");
-			break;
-		}
-		rc = lookup(json_string_value(t), &sid, &uid);
+		rc = lookup(f.token, &sid, &uid);
+		explicit_bzero(f.token, sizeof(f.token));
 		if (rc == -1) {
 			gw_close(s, GW_CLOSE_UNAVAILABLE, "unavailable",
 			    "The database is unavailable; try again shortly.");
@@ -381,54 +345,31 @@ gw_ws_message(struct connection *c, uint8_t op, const void *data, size_t len)
 			break;
 		}
 		gw_untodo(s);
-		if (authenticated(s, sid, uid) == 0 &&
-		    json_object_get(o, "since") != NULL)
-			subscribe(s, o);
+		/* authenticated() may have closed (and freed) the socket. */
+		if (authenticated(s, sid, uid) == 0 && f.has_since)
+			subscribe(s, f.since);
 		break;
 	case GW_HELLO:
-		if (!only_keys(o, "since", NULL) ||
-		    json_object_get(o, "since") == NULL) {
-			gw_close(s, GW_CLOSE_BAD_FRAME, "bad_frame",
-			    "Subscribe first: {\"since\": N} (or null for the "
-			    "head).");
-			break;
-		}
-		subscribe(s, o);
+		subscribe(s, f.since);
 		break;
 	case GW_LIVE:
-		if (!only_keys(o, "ack", NULL)) {
-			gw_close(s, GW_CLOSE_BAD_FRAME, "bad_frame",
-			    "After subscribing a client sends only "
-			    "{\"ack\": seq}.");
-			break;
-		}
-		on_ack(s, o);
+		on_ack(s, f.ack);
 		break;
 	case GW_CLOSING:
 		break;
 	}
-	json_decref(o);
 }
 
 /* {"since": N} or {"since": null}: as GET /api/v1/events?since=N, with
  * the same answers (cursor_expired; the ack of N; presence). */
 static void
-subscribe(struct gw_sock *s, json_t *o)
+subscribe(struct gw_sock *s, int64_t since)
 {
 	char		 sid[24], uid[24], cur[24], fresh[24];
-	json_t		*v = json_object_get(o, "since");
-	json_int_t	 since = -1;
 	long long	 head, floor, acked;
 	int		 stale;
 	PGresult	*res;
 
-	if (json_is_integer(v) && json_integer_value(v) >= 0)
-		since = json_integer_value(v);
-	else if (!json_is_null(v)) {
-		gw_close(s, GW_CLOSE_BAD_FRAME, "bad_frame",
-		    "since is a non-negative integer or null.");
-		return;
-	}
 	res = DB_EXEC(gw_db, &stream_sql_state, db_i64(sid, s->session_id),
 	    db_i64(fresh, gw_config.online_window / 3));
 	if (res == NULL) {
@@ -488,16 +429,8 @@ subscribe(struct gw_sock *s, json_t *o)
 /* {"ack": seq}: the client has processed everything up to seq. Written
  * on the next tick (gw_flush_acks), once per tick however many came. */
 static void
-on_ack(struct gw_sock *s, json_t *o)
+on_ack(struct gw_sock *s, int64_t n)
 {
-	json_t		*v = json_object_get(o, "ack");
-	json_int_t	 n;
-
-	if (!json_is_integer(v) || (n = json_integer_value(v)) < 0) {
-		gw_close(s, GW_CLOSE_BAD_FRAME, "bad_frame",
-		    "ack is a non-negative integer.");
-		return;
-	}
 	if (n > s->sent) {
 		gw_close(s, GW_CLOSE_BAD_FRAME, "ack_ahead",
 		    "ack is beyond the last event sent.");

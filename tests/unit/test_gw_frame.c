@@ -80,7 +80,18 @@ t_protocol(void)
 	CHECK_STR(tok, "");
 	CHECK_EQ(gw_protocol_parse("parleyx, chat", tok, sizeof(tok)), -1);
 	CHECK_EQ(gw_protocol_parse("", tok, sizeof(tok)), -1);
-	CHECK_EQ(gw_protocol_parse("parley, token.", tok, sizeof(tok)), 0);
+	/* Offered but empty or too long: a credential no session has. */
+	CHECK_EQ(gw_protocol_parse("parley, token.", tok, sizeof(tok)), 1);
+	CHECK_STR(tok, "");
+	{
+		char	h[300];
+
+		memset(h, 'y', sizeof(h) - 1);
+		h[sizeof(h) - 1] = '\0';
+		memcpy(h, "parley, token.", 14);
+		CHECK_EQ(gw_protocol_parse(h, tok, sizeof(tok)), 1);
+		CHECK_STR(tok, "");
+	}
 	return NULL;
 }
 
