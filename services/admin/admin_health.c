@@ -43,6 +43,7 @@ static int	 read_small(const char *, const char *, char *, size_t);
 static long long pid_alive(const char *);
 static const char *socket_state(const char *);
 static json_t	*process_json(const char *, json_t *);
+static json_int_t connections(const char *, json_t *);
 
 void
 admin_health_config(void)
@@ -160,22 +161,41 @@ socket_state(const char *name)
 	return rc == 0 || err == EAGAIN || err == EINPROGRESS ? "up" : "down";
 }
 
+/* The database connections of process `name`: those named after it, with
+ * the gateway's "parley-" in front or a "-listen" behind (the LISTEN
+ * connections of the poll service and the gateway). */
+static json_int_t
+connections(const char *name, json_t *apps)
+{
+	const char	*key, *k;
+	json_t		*v;
+	json_int_t	 n = 0;
+	size_t		 len = strlen(name), klen;
+
+	json_object_foreach(apps, key, v) {
+		k = strncmp(key, "parley-", 7) == 0 ? key + 7 : key;
+		klen = strlen(k);
+		if (klen >= 7 && strcmp(k + klen - 7, "-listen") == 0)
+			klen -= 7;
+		if (klen == len && strncmp(k, name, len) == 0)
+			n += json_integer_value(v);
+	}
+	return n;
+}
+
 /* One process: {"name","up","checked_by","socket","db_connections",
  * "supervisor":{"state","restarts","pid"}|null}. */
 static json_t *
 process_json(const char *name, json_t *apps)
 {
-	char		 state[128], restarts[32], app[NAME_MAX_LEN + 8];
+	char		 state[128], restarts[32];
 	const char	*sock = socket_state(name), *by;
 	json_t		*o, *sup = json_null();
 	json_int_t	 conns;
 	long long	 pid = 0;
 	int		 up;
 
-	/* The gateway names its connections parley-gateway. */
-	snprintf(app, sizeof(app), "parley-%s", name);
-	conns = json_integer_value(json_object_get(apps, name)) +
-	    json_integer_value(json_object_get(apps, app));
+	conns = connections(name, apps);
 	if (read_small(name, "state", state, sizeof(state)) == 0) {
 		for (char *c = state; *c != '\0'; c++)
 			if (!isprint((unsigned char)*c))
