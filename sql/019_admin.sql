@@ -33,7 +33,7 @@ CREATE TABLE admin_audit (
     target_type text NOT NULL CHECK (target_type IN ('user', 'group', 'message')),
     target_id   bigint NOT NULL,
     detail      jsonb NOT NULL DEFAULT '{}'
-                CHECK (jsonb_typeof(detail) = 'object' AND length(detail::text) <= 8192)
+                CHECK (jsonb_typeof(detail) = 'object' AND length(detail::text) <= 65536)
 );
 CREATE INDEX admin_audit_target ON admin_audit (target_type, target_id, id);
 
@@ -61,21 +61,29 @@ CREATE TRIGGER sessions_transport BEFORE UPDATE OF last_poll_at ON sessions
     EXECUTE FUNCTION sessions_transport();
 
 -- One audit row, written by the action's own transaction. Takes no lock
--- but the foreign-key check on the admin's users row.
+-- but the foreign-key check on the admin's users row. An admin whose
+-- account is gone fails the whole action: nothing happens unlogged.
 CREATE FUNCTION admin_log(p_admin bigint, p_action text, p_type text,
     p_target bigint, p_detail jsonb) RETURNS bigint
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+    got bigint;
+BEGIN
     INSERT INTO admin_audit (admin_id, actor, action, target_type, target_id, detail)
     SELECT p_admin, u.username, p_action, p_type, p_target,
            jsonb_strip_nulls(coalesce(p_detail, '{}'))
     FROM users u WHERE u.id = p_admin
-    RETURNING id
-$$;
+    RETURNING id INTO got;
+    IF got IS NULL THEN
+        RAISE EXCEPTION 'admin % does not exist', p_admin;
+    END IF;
+    RETURN got;
+END $$;
 
 -- Ends every live session of p_user (their parked polls wake through the
 -- trigger of sql/014 and answer 401; the gateway closes sockets with
--- 4401), and takes the user offline at once unless another session still
--- polls, instead of after the online window. Lock order: session rows in
+-- 4401), and takes the user offline at once instead of after the online
+-- window: no session of theirs is left to poll. Lock order: session rows in
 -- id order, then the presence row. `offline`: tell the friends, with
 -- admin_offline_emit() (the streams come last, after the audit row).
 CREATE FUNCTION admin_end_sessions(p_user bigint, OUT ended integer,

@@ -9,7 +9,7 @@
 #include "notify.h"
 
 #define LIST_MAX	200	/* groups per page */
-#define FIND_MAX	64	/* a group name is at most 64 characters */
+#define FIND_BYTES	256	/* a group name: 64 characters, 4 bytes each */
 
 static const struct http_outcome group_outcomes[] = {
 	{ "ok", 204, NULL, NULL },
@@ -50,7 +50,7 @@ run_action(struct http_req *r, const struct db_stmt *st, int n,
 void
 admin_groups(struct http_req *r)
 {
-	char		 q[FIND_MAX * 4 + 8], lim[24], bef[24];
+	char		 q[FIND_BYTES + 1], lim[24], bef[24];
 	long long	 limit = 50, before = 0;
 	PGresult	*res;
 	int		 rc;
@@ -58,7 +58,7 @@ admin_groups(struct http_req *r)
 	/* Any text: it is only compared with names, never parsed. */
 	if ((rc = http_query_find(r->query, "q", q, sizeof(q))) == -1) {
 		http_error(r, 400, "invalid_parameter", "Query parameter 'q' "
-		    "must be UTF-8 text of at most %d bytes.", FIND_MAX * 4);
+		    "must be UTF-8 text of at most %d bytes.", FIND_BYTES);
 		return;
 	}
 	if (rc == 0)

@@ -428,15 +428,18 @@ test('a suspended site user cannot trade a login ticket; the ticket stays unused
 
 test('a login while a suspension is committing makes no session', async () => {
   const u = await register('adzr');
-  // What admin_suspend() does, held open for 2 s: the users row, then the
+  // What admin_suspend() does, held open for 5 s: the users row, then the
   // sessions. A login in that time must wait for it and then see the
   // suspension; before the fix it made a session the suspension had
   // already missed.
+  const mark = 'adzr-' + crypto.randomBytes(6).toString('hex');
   const suspending = stackAsync('psql', '-qAtX', '-v', 'ON_ERROR_STOP=1', '-c',
     `BEGIN; UPDATE users SET suspended_at = now() WHERE id = ${u.user.id};
      UPDATE sessions SET revoked_at = now() WHERE user_id = ${u.user.id} AND revoked_at IS NULL;
-     SELECT pg_sleep(2); COMMIT;`);
-  await sleep(700);
+     SELECT pg_sleep(5), '${mark}'; COMMIT;`);
+  // Log in only once that transaction sleeps, its rows changed.
+  await until('the suspension to hold its rows', () => psql(`SELECT count(*) FROM pg_stat_activity
+    WHERE query LIKE '%${mark}%' AND wait_event = 'PgSleep' AND pid <> pg_backend_pid()`) === '1', 15000);
   const t0 = Date.now();
   const r = await login(u);
   await suspending;
