@@ -38,6 +38,14 @@ async function login(u, password = u.password) {
   return api.post('/api/v1/auth/login', { json: { username: u.user.username, password } });
 }
 
+// One after the other: registrations share a small password-hashing
+// pool with every other test file running beside this one.
+async function inTurn(...makers) {
+  const out = [];
+  for (const make of makers) out.push(await make());
+  return out;
+}
+
 // A user made admin through the command line, as an operator would.
 async function newAdmin(prefix = 'adm') {
   const a = await register(prefix);
@@ -85,7 +93,7 @@ function auditRows(type, id) {
 
 test('every admin route is refused to non-admins exactly as a path no service has', async (t) => {
   assert.ok(ADMIN_ROUTES.length >= 12, `admin routes found: ${ADMIN_ROUTES.map((r) => r.path).join(', ')}`);
-  const [admin, plain, susp, gone] = await Promise.all([newAdmin('adr'), register('adn'), newAdmin('ads'), newAdmin('adg')]);
+  const [admin, plain, susp, gone] = await inTurn(() => newAdmin('adr'), () => register('adn'), () => newAdmin('ads'), () => newAdmin('adg'));
   // An admin suspended behind the service's back (no session revoked):
   // the session lookup itself refuses suspended users.
   psql(`UPDATE users SET suspended_at = now() WHERE id = ${susp.user.id}`);
@@ -268,7 +276,7 @@ async function onlineEntry(admin, userId) {
 }
 
 test('the online list shows users with live sessions, their last poll and transport, and drops them when kicked', async () => {
-  const [admin, p, w] = await Promise.all([newAdmin('ado'), register('adp'), register('adw')]);
+  const [admin, p, w] = await inTurn(() => newAdmin('ado'), () => register('adp'), () => register('adw'));
   assert.equal(await onlineEntry(admin, p.user.id), undefined, 'not online before polling');
   // p long-polls; w holds a WebSocket.
   const since = await head(p);
@@ -301,7 +309,7 @@ test('the online list shows users with live sessions, their last poll and transp
 // --- kick, suspend, restore ------------------------------------------------------
 
 test('kick ends every session of the user at once: a parked poll answers 401, the friends see them offline', async () => {
-  const [admin, v, f] = await Promise.all([newAdmin('adk'), register('adv'), register('adf')]);
+  const [admin, v, f] = await inTurn(() => newAdmin('adk'), () => register('adv'), () => register('adf'));
   await befriend(v, f);
   const second = (await login(v)).json;
   const fSince = await head(f);
@@ -346,7 +354,7 @@ test('kick ends every session of the user at once: a parked poll answers 401, th
 });
 
 test('a suspended user cannot log in (by password or ticket) and loses every session; their messages stay; restore lets them in', async () => {
-  const [admin, s, f] = await Promise.all([newAdmin('adx'), register('ads'), register('adt')]);
+  const [admin, s, f] = await inTurn(() => newAdmin('adx'), () => register('ads'), () => register('adt'));
   await befriend(s, f);
   const m = await sendText(s, f, 'a message that stays');
   const since = await head(s);
@@ -458,7 +466,7 @@ async function group(owner, name, members) {
 }
 
 test('groups: search by name, view, remove a member (members get group.member_removed), delete a group', async () => {
-  const [admin, o, a, b] = await Promise.all([newAdmin('adgr'), register('ado'), register('ada'), register('adb')]);
+  const [admin, o, a, b] = await inTurn(() => newAdmin('adgr'), () => register('ado'), () => register('ada'), () => register('adb'));
   await Promise.all([befriend(o, a), befriend(o, b)]);
   const tag = crypto.randomBytes(4).toString('hex');
   const g = await group(o, `Knitting ${tag} Club`, [a, b]);
@@ -518,7 +526,7 @@ test('groups: search by name, view, remove a member (members get group.member_re
 });
 
 test('a message deleted for everyone: members get message.recalled, the body is gone from replies and from the database', async () => {
-  const [admin, a, b] = await Promise.all([newAdmin('adm'), register('adma'), register('admb')]);
+  const [admin, a, b] = await inTurn(() => newAdmin('adm'), () => register('adma'), () => register('admb'));
   await befriend(a, b);
   const [sa, sb] = await Promise.all([head(a), head(b)]);
   const m = await sendText(a, b, 'something awful');
@@ -574,7 +582,7 @@ test('health: every process of the stack is up, checked through its socket or it
 });
 
 test('the audit log lists actions newest first, filtered by target', async () => {
-  const [admin, u] = await Promise.all([newAdmin('ada'), register('adl')]);
+  const [admin, u] = await inTurn(() => newAdmin('ada'), () => register('adl'));
   for (const p of ['kick', 'suspend', 'restore'])
     assert.equal((await api.post(`/api/v1/admin/users/${u.user.id}/${p}`, { token: admin.token })).status, 200);
   const r = await api.get(`/api/v1/admin/audit?target_type=user&target_id=${u.user.id}`, { token: admin.token });
