@@ -1,6 +1,6 @@
 # Parley: `make run` runs the stack, `make test` tests it. See README.md.
 
-SERVICES	:= accounts friends messages poll calls sites webhooks
+SERVICES	:= accounts friends messages poll calls sites admin webhooks
 # Every process with a systemd unit: the FastCGI services, the webhook
 # dispatcher and the WebSocket gateway (a Kore module, built below).
 UNITS		:= $(SERVICES) gateway

@@ -12,22 +12,40 @@
 #include "http.h"
 #include "log.h"
 
+/* A suspended user's sessions are revoked when they are suspended; the
+ * join makes sure none is taken even if one slipped through. */
 static const struct db_stmt st_lookup = { "auth_lookup",
-	"SELECT id, user_id, last_seen_at < now() - interval '60 seconds'"
-	" FROM sessions WHERE token_hash = $1::bytea AND revoked_at IS NULL"
-	" AND expires_at > now()" };
+	"SELECT s.id, s.user_id, s.last_seen_at < now() - interval '60 seconds'"
+	" FROM sessions s JOIN users u ON u.id = s.user_id"
+	" WHERE s.token_hash = $1::bytea AND s.revoked_at IS NULL"
+	" AND s.expires_at > now() AND u.suspended_at IS NULL" };
 /* A stream token (GET /api/v1/events only) stands for its session while
  * both are live: a revoked or expired session takes its tokens along. */
 static const struct db_stmt st_stream_lookup = { "auth_stream_lookup",
 	"SELECT s.id, s.user_id, s.last_seen_at < now() - interval '60 seconds'"
 	" FROM stream_tokens t JOIN sessions s ON s.id = t.session_id"
+	" JOIN users u ON u.id = s.user_id"
 	" WHERE t.token_hash = $1::bytea AND t.expires_at > now()"
-	" AND s.revoked_at IS NULL AND s.expires_at > now()" };
+	" AND s.revoked_at IS NULL AND s.expires_at > now()"
+	" AND u.suspended_at IS NULL" };
+/* The admin service's lookup: the same, for a user in admins only
+ * (sql/019_admin.sql). */
+static const struct db_stmt st_admin_lookup = { "auth_admin_lookup",
+	"SELECT s.id, s.user_id, s.last_seen_at < now() - interval '60 seconds'"
+	" FROM sessions s JOIN users u ON u.id = s.user_id"
+	" JOIN admins a ON a.user_id = s.user_id"
+	" WHERE s.token_hash = $1::bytea AND s.revoked_at IS NULL"
+	" AND s.expires_at > now() AND u.suspended_at IS NULL" };
 static const struct db_stmt st_touch = { "auth_touch",
 	"UPDATE sessions SET last_seen_at = now() WHERE id = $1" };
+/* Only for a user who is not suspended. FOR SHARE waits for a suspension
+ * in progress (admin_suspend() holds the users row) and then sees it, so
+ * a login racing a suspension either ends before it (and its session is
+ * revoked with the others) or makes no session. */
 static const struct db_stmt st_create = { "auth_create",
-	"INSERT INTO sessions (user_id, token_hash, expires_at, user_agent,"
-	" ip) VALUES ($1, $2::bytea, now() + make_interval(secs => $3), $4, $5)"
+	"INSERT INTO sessions (user_id, token_hash, expires_at, user_agent, ip)"
+	" SELECT u.id, $2::bytea, now() + make_interval(secs => $3), $4, $5"
+	" FROM users u WHERE u.id = $1 AND u.suspended_at IS NULL FOR SHARE"
 	" RETURNING id" };
 
 static void	encode(const unsigned char *, size_t, char *, size_t);
@@ -112,18 +130,38 @@ find_token(struct http_req *r, int stream, char *tok, size_t len)
 	return -1;
 }
 
-int
-auth_request(struct http_req *r, int stream)
+/* Why authenticate() refused; auth_request() answers each as documented,
+ * auth_admin() answers none of them. */
+enum auth_fail {
+	AUTH_OK,
+	AUTH_NONE,		/* 401 unauthorized: no usable credential */
+	AUTH_SESSION_IN_URL,	/* 401 invalid_token: a session token in
+				 * ?access_token= */
+	AUTH_CSRF,		/* 403 csrf_failed */
+	AUTH_INVALID,		/* 401 invalid_token: unknown, expired,
+				 * revoked (or, for `admin`, no admin's) */
+	AUTH_DB,		/* the lookup failed: http_db_error() */
+};
+
+/* Finds and checks the credential as auth_request() describes; with
+ * `admin`, only an admin's session token (header, or cookie + CSRF on
+ * every method but GET and HEAD). Sets r->user_id and r->session_id on
+ * AUTH_OK. Replies nothing. */
+static enum auth_fail
+authenticate(struct http_req *r, int stream, int admin)
 {
 	char		 tok[AUTH_STREAM_LEN + 8], hash[AUTH_HASH_HEX];
 	char		 csrf[AUTH_TOKEN_LEN + 1], buf[24];
 	const char	*given;
+	const struct db_stmt *st;
 	PGresult	*res;
 	size_t		 len;
 	int		 stale, is_stream, from;
 
-	if ((from = find_token(r, stream, tok, sizeof(tok))) == -1)
-		goto unauthorized;
+	if ((from = find_token(r, stream, tok, sizeof(tok))) == -1) {
+		sodium_memzero(tok, sizeof(tok));
+		return AUTH_NONE;
+	}
 	len = strlen(tok);
 	/* Session tokens are 43 characters, so no session token is ever
 	 * taken for a stream token. */
@@ -133,16 +171,14 @@ auth_request(struct http_req *r, int stream)
 	 * a stream token, never the session token. */
 	if (from == FROM_QUERY && !is_stream) {
 		sodium_memzero(tok, sizeof(tok));
-		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
-		http_error(r, 401, "invalid_token", "access_token takes a stream "
-		    "token (POST /api/v1/auth/stream-token), never a session "
-		    "token.");
-		return -1;
+		return AUTH_SESSION_IN_URL;
 	}
 	/* A stream token only reads the event stream, and never by cookie. */
 	if (len != AUTH_TOKEN_LEN && !(is_stream && stream &&
-	    from != FROM_COOKIE))
-		goto unauthorized;
+	    from != FROM_COOKIE)) {
+		sodium_memzero(tok, sizeof(tok));
+		return AUTH_NONE;
+	}
 	/* The event stream has side effects even on GET (receipts, presence):
 	 * by cookie it needs the CSRF proof too. */
 	if (r->cookie_auth && (stream || (strcmp(r->method, "GET") != 0 &&
@@ -152,25 +188,18 @@ auth_request(struct http_req *r, int stream)
 		if (given == NULL || strlen(given) != AUTH_TOKEN_LEN ||
 		    sodium_memcmp(given, csrf, AUTH_TOKEN_LEN) != 0) {
 			sodium_memzero(tok, sizeof(tok));
-			http_error(r, 403, "csrf_failed", "Requests "
-			    "authenticated by cookie must carry the "
-			    "X-CSRF-Token header.");
-			return -1;
+			return AUTH_CSRF;
 		}
 	}
 	auth_token_hash(tok, hash);
 	sodium_memzero(tok, sizeof(tok));
-	if ((res = DB_EXEC(r->db, is_stream ? &st_stream_lookup : &st_lookup,
-	    hash)) == NULL) {
-		http_db_error(r);
-		return -1;
-	}
+	st = admin ? &st_admin_lookup : is_stream ? &st_stream_lookup :
+	    &st_lookup;
+	if ((res = DB_EXEC(r->db, st, hash)) == NULL)
+		return AUTH_DB;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
-		http_error(r, 401, "invalid_token",
-		    "The access token is unknown, expired or revoked.");
-		return -1;
+		return AUTH_INVALID;
 	}
 	r->session_id = db_get_i64(res, 0, 0);
 	r->user_id = db_get_i64(res, 0, 1);
@@ -180,12 +209,51 @@ auth_request(struct http_req *r, int stream)
 	if (stale && (res = DB_EXEC(r->db, &st_touch,
 	    db_i64(buf, r->session_id))) != NULL)
 		PQclear(res);
-	return 0;
-unauthorized:
-	sodium_memzero(tok, sizeof(tok));
-	http_header(r, "WWW-Authenticate: Bearer");
-	http_error(r, 401, "unauthorized", "A valid access token is "
-	    "required (Authorization: Bearer <token>).");
+	return AUTH_OK;
+}
+
+int
+auth_request(struct http_req *r, int stream)
+{
+	switch (authenticate(r, stream, 0)) {
+	case AUTH_OK:
+		return 0;
+	case AUTH_NONE:
+		http_header(r, "WWW-Authenticate: Bearer");
+		http_error(r, 401, "unauthorized", "A valid access token is "
+		    "required (Authorization: Bearer <token>).");
+		break;
+	case AUTH_SESSION_IN_URL:
+		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
+		http_error(r, 401, "invalid_token", "access_token takes a stream "
+		    "token (POST /api/v1/auth/stream-token), never a session "
+		    "token.");
+		break;
+	case AUTH_CSRF:
+		http_error(r, 403, "csrf_failed", "Requests authenticated by "
+		    "cookie must carry the X-CSRF-Token header.");
+		break;
+	case AUTH_INVALID:
+		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
+		http_error(r, 401, "invalid_token",
+		    "The access token is unknown, expired or revoked.");
+		break;
+	case AUTH_DB:
+		http_db_error(r);
+		break;
+	}
+	return -1;
+}
+
+int
+auth_admin(struct http_req *r)
+{
+	if (authenticate(r, 0, 1) == AUTH_OK)
+		return 0;
+	/* Nothing of a refused attempt stays on the request. */
+	r->user_id = 0;
+	r->session_id = 0;
+	r->cookie_auth = 0;
 	return -1;
 }
 
@@ -208,6 +276,14 @@ auth_session_start(struct http_req *r, int64_t user_id, json_t *reply)
 	    db_i64(ttl, config.session_ttl), ua, r->remote_addr);
 	if (res == NULL) {
 		http_db_error(r);
+		return -1;
+	}
+	/* The password (or ticket) was right, so the account's state is
+	 * theirs to know. */
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		http_error(r, 403, "account_suspended", "This account is "
+		    "suspended.");
 		return -1;
 	}
 	r->session_id = db_get_i64(res, 0, 0);

@@ -38,10 +38,17 @@ void	auth_csrf_for(const char *token, char out[AUTH_TOKEN_LEN + 1]);
  * r->session_id (a stream token's session) and returns 0, or replies
  * 401/403/503 and returns -1. */
 int	auth_request(struct http_req *, int stream);
+/* For the admin service (ROUTE_ADMIN): a session token of a user in the
+ * admins table who is not suspended, in the header or as the cookie (with
+ * X-CSRF-Token unless GET or HEAD). Sets r->user_id / r->session_id and
+ * returns 0, or returns -1 without replying: the caller answers every
+ * refusal alike (http_reply_missing), a failed lookup included. */
+int	auth_admin(struct http_req *);
 
 /* Creates a session for `user_id` and adds "token", "csrf_token",
  * "expires_in" and "session_id" to `reply`. Returns 0, or -1 after
- * replying. Sets no cookie: the session may still be rolled back. */
+ * replying (403 account_suspended for a suspended user). Sets no cookie:
+ * the session may still be rolled back. */
 int	auth_session_start(struct http_req *, int64_t user_id, json_t *reply);
 /* Adds the Set-Cookie lines (parley_session, parley_csrf) for the session
  * auth_session_start put in `reply`. Call it only once that session is

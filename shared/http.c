@@ -45,8 +45,11 @@ http_env(const struct http_req *r, const char *name)
 	return FCGX_GetParam(name, r->fcgi.envp);
 }
 
-int
-http_begin(struct http_req *r)
+/* http_begin without the reply: 0, or why the request line is unusable. */
+enum begin_fail { BEGIN_OK, BEGIN_NO_URI, BEGIN_TOO_LONG };
+
+static enum begin_fail
+begin(struct http_req *r)
 {
 	const char	*uri, *q;
 	size_t		 len;
@@ -73,19 +76,37 @@ http_begin(struct http_req *r)
 	if (r->query == NULL)
 		r->query = "";
 	uri = http_env(r, "REQUEST_URI");
-	if (uri == NULL || uri[0] != '/') {
-		http_error(r, 400, "bad_request", "The request URI is missing.");
-		return -1;
-	}
+	if (uri == NULL || uri[0] != '/')
+		return BEGIN_NO_URI;
 	q = strchr(uri, '?');
 	len = q != NULL ? (size_t)(q - uri) : strlen(uri);
-	if (len >= sizeof(r->path)) {
-		http_error(r, 400, "uri_too_long", "The request path is too long.");
-		return -1;
-	}
+	if (len >= sizeof(r->path))
+		return BEGIN_TOO_LONG;
 	memcpy(r->path, uri, len);
 	r->path[len] = '\0';
-	return 0;
+	return BEGIN_OK;
+}
+
+int
+http_begin(struct http_req *r)
+{
+	switch (begin(r)) {
+	case BEGIN_OK:
+		return 0;
+	case BEGIN_NO_URI:
+		http_error(r, 400, "bad_request", "The request URI is missing.");
+		break;
+	case BEGIN_TOO_LONG:
+		http_error(r, 400, "uri_too_long", "The request path is too long.");
+		break;
+	}
+	return -1;
+}
+
+int
+http_begin_quiet(struct http_req *r)
+{
+	return begin(r) == BEGIN_OK ? 0 : -1;
 }
 
 int
@@ -145,6 +166,31 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 	if (body != NULL && len > 0)
 		FCGX_PutStr(body, (int)len, r->fcgi.out);
 	free(wrapped);
+}
+
+void
+http_reply_missing(struct http_req *r)
+{
+	static const char	 body[] = HTTP_MISSING_BODY;
+	char			 head[192];
+	int			 n;
+
+	if (r->status != 0) {
+		log_warn("second reply to %s %s ignored", r->method, r->path);
+		return;
+	}
+	r->status = 404;
+	/* Not http_reply_raw: nginx copies an upstream's Cache-Control to
+	 * the redirected reply, and the headers collected so far (an
+	 * authentication attempt's) must not leave either. */
+	n = snprintf(head, sizeof(head), "Status: 404 Not Found\r\n"
+	    "X-Accel-Redirect: @not_found\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n", sizeof(body) - 1);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		log_fatal("response head does not fit");
+	FCGX_PutStr(head, n, r->fcgi.out);
+	FCGX_PutStr(body, (int)sizeof(body) - 1, r->fcgi.out);
 }
 
 char *

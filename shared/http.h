@@ -41,6 +41,8 @@ struct http_req {
 /* Resets per-request state after FCGX_Accept_r filled `fcgi`. Returns -1
  * (and replies 400) when the request line is unusable. */
 int	 http_begin(struct http_req *);
+/* The same without replying: -1 when the request line is unusable. */
+int	 http_begin_quiet(struct http_req *);
 
 /* Value of a FastCGI parameter such as "HTTP_USER_AGENT", or NULL. */
 const char *http_env(const struct http_req *, const char *name);
@@ -58,6 +60,15 @@ void	 http_reply_raw(struct http_req *, int status, const char *ctype,
  * builds it), without parsing it again. */
 void	 http_reply_wrap(struct http_req *, int status, const char *key,
 	    const char *json);
+/* nginx's answer to a path no location serves (nginx/parley.conf.in,
+ * location @not_found), byte for byte. */
+#define HTTP_MISSING_BODY \
+	"{\"error\":{\"code\":\"not_found\",\"message\":\"No such endpoint.\"}}\n"
+/* Answers exactly as a path no service has: 404 with X-Accel-Redirect to
+ * nginx's @not_found, so behind nginx the status, headers and body are
+ * the ones nginx sends for any unknown /api/ path; without nginx, the
+ * same status and body. Sends no header collected on the request. */
+void	 http_reply_missing(struct http_req *);
 /* Sends {"error":{"code":code,"message":...}}. */
 void	 http_error(struct http_req *, int status, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

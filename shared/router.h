@@ -13,6 +13,10 @@ enum route_auth {
 			   * token (never a session token) as
 			   * ?access_token=; no cookie with callback= */
 	ROUTE_SITE,	/* a site's backend: a signed request (shared/site.h) */
+	ROUTE_ADMIN,	/* an admin's session (auth_admin); only in a service
+			 * with admin_only set, which checks it before
+			 * routing and answers everyone else exactly as a
+			 * path no service has (http_reply_missing) */
 };
 
 struct route {

@@ -86,7 +86,12 @@ server_dispatch(const struct service *svc, struct http_req *r)
 	const struct route	*rt;
 	enum router_result	 res;
 
-	if (http_begin(r) == -1)
+	if (svc->admin_only) {
+		if (http_begin_quiet(r) == -1 || auth_admin(r) == -1) {
+			http_reply_missing(r);
+			return;
+		}
+	} else if (http_begin(r) == -1)
 		return;
 	res = router_match(svc->routes, svc->nroutes, r->method, r->path,
 	    r->params, HTTP_MAX_PARAMS, &r->nparams, &rt);
@@ -108,7 +113,13 @@ server_dispatch(const struct service *svc, struct http_req *r)
 	}
 	if (rt->auth == ROUTE_USER_JSONP && http_jsonp(r) == -1)
 		return;
-	if (rt->auth == ROUTE_SITE) {
+	if (rt->auth == ROUTE_ADMIN) {
+		/* Checked before routing; server_run makes sure of it. */
+		if (!svc->admin_only) {
+			http_reply_missing(r);
+			return;
+		}
+	} else if (rt->auth == ROUTE_SITE) {
 		if (site_auth_request(r) == -1)
 			return;
 	} else if (rt->auth != ROUTE_PUBLIC &&
@@ -248,6 +259,11 @@ server_run(const struct service *svc)
 	int		 i, sig;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	for (i = 0; (size_t)i < svc->nroutes; i++)
+		if ((svc->routes[i].auth == ROUTE_ADMIN) != (svc->admin_only != 0))
+			log_fatal("route %s %s: ROUTE_ADMIN routes belong to an "
+			    "admin_only service, and only they do",
+			    svc->routes[i].method, svc->routes[i].pattern);
 	config_load(svc->name);
 	nofile_apply(config.max_files);
 	db_configure(config.database_url, svc->name);

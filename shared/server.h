@@ -23,6 +23,12 @@ struct service {
 	 * stopped. Threads they create inherit the mask. */
 	void			 (*on_start)(void);
 	void			 (*on_stop)(void);
+	/* Every request must come from an admin (auth_admin), checked
+	 * before routing: anyone else gets http_reply_missing() whatever
+	 * the path, method or ids, so they cannot even tell which routes
+	 * exist. Every route of such a service is ROUTE_ADMIN, and no
+	 * other service has one (server_run refuses to start otherwise). */
+	int			 admin_only;
 };
 
 /* Loads config, opens the socket and serves until SIGTERM/SIGINT. Returns

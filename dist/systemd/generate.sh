@@ -19,6 +19,7 @@ messages socket messages, conversations and groups service
 poll socket long-poll event delivery service
 calls socket call signaling and TURN credentials service
 sites socket server-to-server API for sites
+admin socket operator console API (admin sessions only)
 gateway kore WebSocket event stream gateway (Kore)
 webhooks worker webhook dispatcher'
 

@@ -235,9 +235,9 @@ const ROWS = {
   },
 
   'GET /api/v1/events': { auth: 'stream', query: () => ({ timeout: 0 }) },
-  // The WebSocket: public at the HTTP level (a client may upgrade without
-  // a credential and send it in its first frame); its credentials are
-  // checked over real sockets in stream_ws.test.js.
+  // The WebSocket upgrade (the gateway): public at the HTTP level, since a
+  // client may send its credential in the first frame; a plain GET gets
+  // 426 whatever it carries. Its credentials: tests/api/stream*.test.js.
   'GET /api/v1/stream': { auth: 'public' },
 
   'POST /api/v1/calls': {
@@ -355,6 +355,22 @@ const ROWS = {
   'PUT /api/v1/server/webhook': { auth: 'site', body: () => ({}) },
   'DELETE /api/v1/server/webhook': { auth: 'site' },
   'GET /api/v1/server/webhook/deliveries': { auth: 'site' },
+
+  // The operator console: to anyone but an admin, exactly what a path no
+  // service has gets. The ids are A's, so a credential wrongly taken
+  // would act on real things.
+  'GET /api/v1/admin/online': { auth: 'admin' },
+  'GET /api/v1/admin/users': { auth: 'admin', query: (f) => ({ q: f.A.user.username }) },
+  'POST /api/v1/admin/users/{id}/kick': { auth: 'admin', params: (f) => ({ id: f.A.user.id }) },
+  'POST /api/v1/admin/users/{id}/suspend': { auth: 'admin', params: (f) => ({ id: f.A.user.id }) },
+  'POST /api/v1/admin/users/{id}/restore': { auth: 'admin', params: (f) => ({ id: f.A.user.id }) },
+  'GET /api/v1/admin/groups': { auth: 'admin' },
+  'GET /api/v1/admin/groups/{id}': { auth: 'admin', params: (f) => ({ id: f.group }) },
+  'DELETE /api/v1/admin/groups/{id}': { auth: 'admin', params: (f) => ({ id: f.group }) },
+  'DELETE /api/v1/admin/groups/{id}/members/{user_id}': { auth: 'admin', params: (f) => ({ id: f.group, user_id: f.B.user.id }) },
+  'DELETE /api/v1/admin/messages/{id}': { auth: 'admin', params: (f) => ({ id: f.msg }) },
+  'GET /api/v1/admin/health': { auth: 'admin' },
+  'GET /api/v1/admin/audit': { auth: 'admin' },
 };
 
 // --- the description ------------------------------------------------------
@@ -394,7 +410,7 @@ function tableProblems(ops, rows) {
     const desc = o.op.description || '';
     const resp = o.op.responses || {};
     const want = o.public ? 'public' : o.schemes.includes('siteSignature') ? 'site'
-      : o.schemes.includes('accessTokenQuery') ? 'stream' : 'user';
+      : o.schemes.includes('accessTokenQuery') ? 'stream' : o.op['x-parley-admin'] === true ? 'admin' : 'user';
     if (row.auth !== want) out.push(`${o.key}: row says ${row.auth}, the description's security says ${want}`);
     if ((want === 'site') !== o.path.startsWith('/api/v1/server/'))
       out.push(`${o.key}: site signing and /api/v1/server/ must go together`);
@@ -406,8 +422,13 @@ function tableProblems(ops, rows) {
     }
     if (want === 'site' && (!resp['401'] || resp['401'].$ref !== '#/components/responses/SiteUnauthorized'))
       out.push(`${o.key}: 401 is not the documented SiteUnauthorized response`);
+    if (want === 'admin' && (!resp['404'] || resp['404'].$ref !== '#/components/responses/AdminNotFound'))
+      out.push(`${o.key}: 404 is not the documented AdminNotFound response`);
+    if ((want === 'admin') !== o.path.startsWith('/api/v1/admin/'))
+      out.push(`${o.key}: admin only and /api/v1/admin/ must go together`);
     const probes = row.probes || [];
-    for (const p of pathParams(o.path))
+    // An admin may name anyone's ids: there is no other user's id to try.
+    if (want !== 'admin') for (const p of pathParams(o.path))
       if (!probes.some((pr) => pr.param === p)) out.push(`${o.key}: no probe with another user's {${p}}`);
     for (const pr of probes.concat(row.refusals || [])) {
       const [status, code] = pr.want;
@@ -891,6 +912,43 @@ test('every /server/ operation refuses unsigned, badly signed, user-token, other
     }
   }
   report(t, 'wrong signatures on /server/ operations', checks, await runChecks(checks));
+});
+
+// --- admin operations --------------------------------------------------------------
+
+test('every admin operation refuses every non-admin credential exactly as a path no service has', async (t) => {
+  const f = await fx();
+  const others = USER_CREDS.concat([
+    { name: "user A's session token", headers: (x) => ({ Authorization: `Bearer ${x.A.token}` }) },
+    { name: "user A's cookie and CSRF token", cookie: true, headers: (x) => ({ Cookie: cookie(x.A.token), 'X-CSRF-Token': x.A.csrf }) },
+  ]);
+  const checks = [];
+  for (const [key, row] of Object.entries(ROWS)) {
+    if (row.auth !== 'admin') continue;
+    const base = userRequest(row, key, f);
+    for (const cred of others) {
+      if (cred.jsonpOnly) continue;
+      checks.push({ what: `${key} with ${cred.name}`, run: async () => {
+        const spec = Object.assign({}, base, { headers: cred.headers ? cred.headers(f) : {} });
+        spec.query = Object.assign({}, spec.query, cred.query ? cred.query(f) : {});
+        const missing = Object.assign({}, spec, { path: '/api/v1/zz-missing' + base.path.slice('/api/v1/admin'.length) });
+        let res, ref;
+        if (cred.site) {
+          [res, ref] = await Promise.all([signed(f.siteA, spec.method, urlFor(spec.path, spec.params, spec.query), spec.body),
+            signed(f.siteA, spec.method, urlFor(missing.path, missing.params, missing.query), spec.body)]);
+        } else {
+          [res, ref] = await Promise.all([send(spec), send(missing)]);
+        }
+        const why = `\n  got ${res.status} ${res.text}\n  ref ${ref.status} ${ref.text}`;
+        assert.equal(ref.status, 404, why);
+        assert.equal(res.status, 404, why);
+        assert.equal(res.text, ref.text, why);
+        assert.deepEqual(headerList(res), headerList(ref), why);
+      } });
+    }
+  }
+  report(t, 'non-admin credentials on admin operations', checks, await runChecks(checks));
+  await assertUntouched(f);
 });
 
 test('summary', (t) => {

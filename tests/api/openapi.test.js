@@ -194,18 +194,21 @@ test('OpenAPI paths are exactly the routes in services/*/main.c and the gateway'
     `\n  in docs/openapi.json, missing from the route tables (${unrouted.length}):\n` +
     unrouted.map((k) => `    ${k}`).join('\n'));
 
-  // Public in code <=> security: [] in the document.
+  // Public in code <=> security: [] in the document; admin-only in code
+  // (ROUTE_ADMIN) <=> x-parley-admin: true.
   const wrong = [];
   for (const [k, r] of inCode) {
     const pub = r.auth === 'ROUTE_PUBLIC';
     if (pub !== inSpec.get(k).public)
       wrong.push(`${k}: ${r.auth} in ${r.file}, but the document says ` +
         (inSpec.get(k).public ? 'security: []' : 'authentication required'));
+    if ((r.auth === 'ROUTE_ADMIN') !== (inSpec.get(k).op['x-parley-admin'] === true))
+      wrong.push(`${k}: ${r.auth} in ${r.file}, but x-parley-admin is ${inSpec.get(k).op['x-parley-admin']}`);
   }
   assert.deepEqual(wrong, [], wrong.join('\n'));
 });
 
-test('every operation has a unique operationId; protected ones document 401', () => {
+test('every operation has a unique operationId; protected ones document 401 (admin ones their 404)', () => {
   const { spec } = loadSpec();
   const seen = new Map();
   const problems = [];
@@ -217,7 +220,14 @@ test('every operation has a unique operationId; protected ones document 401', ()
       problems.push(`${key(o)}: operationId '${id}' also used by ${seen.get(id)}`);
     else
       seen.set(id, key(o));
-    if (!o.public && !(o.op.responses && o.op.responses['401']))
+    // An admin operation refuses everyone else as a missing path: 404.
+    if (o.op['x-parley-admin'] === true) {
+      if (!(o.op.responses && o.op.responses['404'] &&
+          o.op.responses['404'].$ref === '#/components/responses/AdminNotFound'))
+        problems.push(`${key(o)}: admin only, but its 404 is not AdminNotFound`);
+      if (o.op.responses && o.op.responses['401'])
+        problems.push(`${key(o)}: admin only, so it never answers 401`);
+    } else if (!o.public && !(o.op.responses && o.op.responses['401']))
       problems.push(`${key(o)}: requires authentication but documents no 401`);
   }
   assert.deepEqual(problems, [], problems.join('\n'));

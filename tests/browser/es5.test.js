@@ -1,5 +1,5 @@
 // The shipped browser code must run in old engines (IE8/9-era): every file
-// under web/js/ and web/embed.js (loaded by other sites) parses as ECMAScript 5 (no let/const, arrow functions,
+// under web/js/ and web/admin/ (the operator console), and web/embed.js (loaded by other sites), parses as ECMAScript 5 (no let/const, arrow functions,
 // template strings, classes, ...), uses neither fetch() (except behind a
 // feature test, with a fallback for old engines) nor Promise, and
 // avoids what ES5-capable parsers accept but IE8 does not (trailing commas
@@ -25,7 +25,7 @@ function jsFiles(dir) {
   return out.sort();
 }
 
-const FILES = jsFiles(path.join(WEB, 'js')).concat([path.join(WEB, 'embed.js')]);
+const FILES = jsFiles(path.join(WEB, 'js')).concat(jsFiles(path.join(WEB, 'admin')), [path.join(WEB, 'embed.js')]);
 const rel = (f) => path.relative(path.resolve(WEB, '..'), f);
 
 // Words IE8 refuses as `obj.word` or `{word: ...}`.
@@ -118,7 +118,7 @@ for (const file of FILES) {
     });
 
     // The client's own files: nothing IE8 lacks, except behind a check.
-    if (/^(app(-[a-z]+)?|embed)\.js$/.test(path.basename(file))) {
+    if (/^(app(-[a-z]+)?|embed|admin)\.js$/.test(path.basename(file))) {
       walk(ast, (node, ancestors) => {
         if (node.type === 'CallExpression' && node.callee.type === 'MemberExpression' && !node.callee.computed &&
             IE8_MISSING.includes(node.callee.property.name)) {
@@ -139,7 +139,9 @@ for (const file of FILES) {
 }
 
 test('web/index.html loads scripts that exist and has no inline script that is not ES5', () => {
-  for (const name of fs.readdirSync(WEB).filter((n) => n.endsWith('.html'))) {
+  const pages = fs.readdirSync(WEB).filter((n) => n.endsWith('.html'))
+    .concat(fs.readdirSync(path.join(WEB, 'admin')).filter((n) => n.endsWith('.html')).map((n) => 'admin/' + n));
+  for (const name of pages) {
     const html = fs.readFileSync(path.join(WEB, name), 'utf8');
     const re = /<script\b([^>]*)>([\s\S]*?)<\/script>/gi;
     let m;

@@ -20,6 +20,7 @@ static const char	*t_body_refused(void);
 static const char	*t_query_long(void);
 static const char	*t_param_id(void);
 static const char	*t_dispatch(void);
+static const char	*t_admin_gate(void);
 static const char	*t_jsonp_separators(void);
 static void		 h_ok(struct http_req *);
 static void		 start(const char *, ...);
@@ -301,6 +302,95 @@ t_dispatch(void)
 	return NULL;
 }
 
+static const struct route admin_routes[] = {
+	{ "GET",    "/api/v1/admin/things/{id}",	h_ok, ROUTE_ADMIN },
+	{ "POST",   "/api/v1/admin/things/{id}/zap",	h_ok, ROUTE_ADMIN },
+};
+
+static const struct service admin_svc = {
+	.name = "unit-admin", .routes = admin_routes, .nroutes = 2,
+	.admin_only = 1,
+};
+
+/* The same ROUTE_ADMIN route in a service that does not check first. */
+static const struct service admin_unguarded_svc = {
+	.name = "unit-unguarded", .routes = admin_routes, .nroutes = 2,
+};
+
+/* An admin-only service answers every request without an admin's
+ * credential with the same bytes, whatever its path, method or ids:
+ * nginx's 404 for an unknown path (by X-Accel-Redirect), nothing of the
+ * authentication attempt (no WWW-Authenticate), no Cache-Control (nginx
+ * would copy it). No database is needed to refuse these. */
+static const char *
+t_admin_gate(void)
+{
+	static const char	 want[] = "Status: 404 Not Found\r\n"
+	    "X-Accel-Redirect: @not_found\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: 61\r\n\r\n"
+	    "{\"error\":{\"code\":\"not_found\",\"message\":"
+	    "\"No such endpoint.\"}}\n";
+	static char		 longpath[1200], why[256];
+	static const struct {
+		const char	*method, *uri, *auth, *cookie;
+	} rows[] = {
+		{ "GET", "/api/v1/admin/things/1", NULL, NULL },
+		{ "POST", "/api/v1/admin/things/1/zap", NULL, NULL },
+		{ "PUT", "/api/v1/admin/things/1", NULL, NULL },
+		{ "GET", "/api/v1/admin/nothing", NULL, NULL },
+		{ "GET", "/api/v1/admin/things/%ff", NULL, NULL },
+		{ "GET", "/api/v1/admin/things/1", "Bearer abc", NULL },
+		{ "GET", "/api/v1/admin/things/1", "Basic YTpi", NULL },
+		{ "GET", "/api/v1/admin/things/1?access_token=st_x", NULL, NULL },
+		/* A well-formed cookie on POST without X-CSRF-Token. */
+		{ "POST", "/api/v1/admin/things/1/zap", NULL,
+		    "parley_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+		{ "GET", "", NULL, NULL },
+		{ "GET", longpath, NULL, NULL },
+	};
+	const struct service	*svc;
+	const char		*out;
+	size_t			 i, len;
+	int			 pass;
+
+	memcpy(longpath, "/api/v1/admin/", 14);
+	memset(longpath + 14, 'a', sizeof(longpath) - 15);
+	for (pass = 0; pass < 2; pass++) {
+		svc = pass == 0 ? &admin_svc : &admin_unguarded_svc;
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			/* The unguarded service routes first: only its
+			 * routes' rows reach the ROUTE_ADMIN check there. */
+			if (pass == 1 && i > 1)
+				break;
+			start(NULL, "REQUEST_METHOD", rows[i].method,
+			    "REQUEST_URI", rows[i].uri, NULL);
+			if (rows[i].auth != NULL)
+				fcgi_mem_setenv(&mem, "HTTP_AUTHORIZATION",
+				    rows[i].auth);
+			if (rows[i].cookie != NULL)
+				fcgi_mem_setenv(&mem, "HTTP_COOKIE",
+				    rows[i].cookie);
+			req.db = db_new();
+			server_dispatch(svc, &req);
+			out = fcgi_mem_output(&mem, &len);
+			db_free(req.db);
+			if (len != sizeof(want) - 1 ||
+			    memcmp(out, want, len) != 0) {
+				snprintf(why, sizeof(why), "%s row %zu (%s): "
+				    "%.*s", svc->name, i, rows[i].method,
+				    (int)(len < 160 ? len : 160), out);
+				fcgi_mem_cleanup(&mem);
+				return why;
+			}
+			CHECK_EQ(req.status, 404);
+			CHECK_EQ(req.user_id, 0);
+		}
+	}
+	fcgi_mem_cleanup(&mem);
+	return NULL;
+}
+
 /* U+2028/U+2029 end a line in ES5, so a raw one in a string makes the
  * whole script fail: every JSONP body has them escaped, and only them. */
 static const char *
@@ -346,6 +436,7 @@ test_reply(void)
 	unit_run("http_query_long", t_query_long);
 	unit_run("http_param_id", t_param_id);
 	unit_run("server_dispatch/errors", t_dispatch);
+	unit_run("server_dispatch/admin_gate", t_admin_gate);
 	unit_run("http_jsonp_wrap/separators", t_jsonp_separators);
 	fcgi_mem_cleanup(&mem);
 }

@@ -1,0 +1,46 @@
+/* admin: the operator console (issue 17). Every action is one database
+ * function of sql/019_admin.sql that also writes the audit row; the
+ * handlers read input, run it and reply. */
+#ifndef PARLEY_ADMIN_H
+#define PARLEY_ADMIN_H
+
+#include "db.h"
+
+struct http_req;
+
+#define ADMIN_REASON_MAX	500	/* characters of an optional "reason" */
+
+/* admin_users.c */
+void	admin_online(struct http_req *);
+void	admin_users(struct http_req *);
+void	admin_kick(struct http_req *);
+void	admin_suspend(struct http_req *);
+void	admin_restore(struct http_req *);
+
+/* admin_groups.c: groups and messages (content) */
+void	admin_groups(struct http_req *);
+void	admin_group_get(struct http_req *);
+void	admin_group_delete(struct http_req *);
+void	admin_group_remove(struct http_req *);
+void	admin_message_delete(struct http_req *);
+
+/* admin_audit.c */
+void	admin_audit(struct http_req *);
+
+/* admin_health.c */
+void	admin_health(struct http_req *);
+/* Reads PARLEY_ADMIN_WATCH (a bad value stops the process) and finds the
+ * run directory. */
+void	admin_health_config(void);
+
+/* admin_users.c: process hooks (the notifier, the health settings). */
+void	admin_start(void);
+void	admin_stop(void);
+
+/* admin_sql.c */
+extern const struct db_stmt sql_online, sql_users, sql_user_get, sql_kick,
+	    sql_suspend, sql_groups, sql_group_get, sql_group_remove,
+	    sql_group_delete, sql_message_delete, sql_audit, sql_health_db,
+	    sql_health_queues;
+
+#endif
