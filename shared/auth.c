@@ -112,8 +112,44 @@ find_token(struct http_req *r, int stream, char *tok, size_t len)
 	return -1;
 }
 
+static int	authenticate(struct http_req *, int, int);
+
 int
 auth_request(struct http_req *r, int stream)
+{
+	return authenticate(r, stream, 0);
+}
+
+int
+auth_request_form(struct http_req *r)
+{
+	return authenticate(r, 0, 1);
+}
+
+static void
+csrf_refuse(struct http_req *r)
+{
+	http_error(r, 403, "csrf_failed", "Requests authenticated by cookie "
+	    "must carry the X-CSRF-Token header.");
+}
+
+int
+auth_csrf_check(struct http_req *r, const char *given)
+{
+	if (!r->csrf_pending)
+		return 0;
+	if (given == NULL || strlen(given) != AUTH_TOKEN_LEN ||
+	    sodium_memcmp(given, r->csrf_want, AUTH_TOKEN_LEN) != 0) {
+		csrf_refuse(r);
+		return -1;
+	}
+	r->csrf_pending = 0;
+	return 0;
+}
+
+/* `form`: a form route (auth_request_form). */
+static int
+authenticate(struct http_req *r, int stream, int form)
 {
 	char		 tok[AUTH_STREAM_LEN + 8], hash[AUTH_HASH_HEX];
 	char		 csrf[AUTH_TOKEN_LEN + 1], buf[24];
@@ -149,12 +185,14 @@ auth_request(struct http_req *r, int stream)
 	    strcmp(r->method, "HEAD") != 0))) {
 		auth_csrf_for(tok, csrf);
 		given = http_env(r, "HTTP_X_CSRF_TOKEN");
-		if (given == NULL || strlen(given) != AUTH_TOKEN_LEN ||
+		if (form && given == NULL) {
+			/* The form's body carries it: the handler checks. */
+			memcpy(r->csrf_want, csrf, sizeof(csrf));
+			r->csrf_pending = 1;
+		} else if (given == NULL || strlen(given) != AUTH_TOKEN_LEN ||
 		    sodium_memcmp(given, csrf, AUTH_TOKEN_LEN) != 0) {
 			sodium_memzero(tok, sizeof(tok));
-			http_error(r, 403, "csrf_failed", "Requests "
-			    "authenticated by cookie must carry the "
-			    "X-CSRF-Token header.");
+			csrf_refuse(r);
 			return -1;
 		}
 	}

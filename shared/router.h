@@ -13,6 +13,12 @@ enum route_auth {
 			   * token (never a session token) as
 			   * ?access_token=; no cookie with callback= */
 	ROUTE_SITE,	/* a site's backend: a signed request (shared/site.h) */
+	ROUTE_USER_FORM, /* ROUTE_USER for a form an old browser posts (an
+			  * upload through a hidden iframe): by cookie
+			  * without X-CSRF-Token, the token may come in the
+			  * body, which the handler checks (auth_csrf_check)
+			  * before acting; ?iframe=1 wraps every reply for
+			  * the frame (http.h, r->iframe) */
 };
 
 struct route {
