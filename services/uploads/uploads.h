@@ -64,8 +64,8 @@ int	 upload_file_link(struct upload_file *);
 void	 upload_file_close(struct upload_file *);
 /* The path of blob `hex` into buf: "<dir>/blobs/ab/<hex>". */
 void	 upload_blob_path(const char *hex, char *buf, size_t len);
-/* Removes a blob (missing is fine). */
-void	 upload_blob_unlink(const char *hex);
+/* Removes a blob (missing is fine): 0, or -1 (logged). */
+int	 upload_blob_unlink(const char *hex);
 
 /* uploads_sniff.c */
 struct upload_type {

@@ -113,10 +113,8 @@ orphans_batch(struct db *db, char *arr, size_t len)
 		snprintf(one, sizeof(one), "{%s}", hex);
 		PQclear(DB_EXEC(db, &sql_blob_lock, hex));
 		if ((again = DB_EXEC(db, &sql_orphans, one)) != NULL &&
-		    PQntuples(again) == 1) {
-			upload_blob_unlink(hex);
+		    PQntuples(again) == 1 && upload_blob_unlink(hex) == 0)
 			log_info("removed orphan file %s", hex);
-		}
 		PQclear(again);
 		db_commit(db);
 	}

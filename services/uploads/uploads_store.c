@@ -166,12 +166,15 @@ upload_file_close(struct upload_file *f)
 	f->fd = -1;
 }
 
-void
+int
 upload_blob_unlink(const char *hex)
 {
 	char	path[PATH_MAX];
 
 	upload_blob_path(hex, path, sizeof(path));
-	if (unlink(path) == -1 && errno != ENOENT)
+	if (unlink(path) == -1 && errno != ENOENT) {
 		log_warn("unlink %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
