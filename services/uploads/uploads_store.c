@@ -16,11 +16,19 @@
 static void	hexify(const unsigned char *, char *);
 static void	mkdir_or_die(const char *);
 
+/* Modes are set explicitly: the services run with umask 077 (systemd's
+ * UMask=, scripts/parley), and nginx reads the files as a member of the
+ * group (production) or as the same user (scripts/parley as root). */
+#define DIR_MODE	0750
+#define FILE_MODE	0640
+
 static void
 mkdir_or_die(const char *path)
 {
-	if (mkdir(path, 0750) == -1 && errno != EEXIST)
+	if (mkdir(path, DIR_MODE) == -1 && errno != EEXIST)
 		log_fatal("mkdir %s: %s", path, strerror(errno));
+	if (chmod(path, DIR_MODE) == -1)
+		log_fatal("chmod %s: %s", path, strerror(errno));
 }
 
 void
@@ -35,7 +43,7 @@ upload_store_init(void)
 	snprintf(path, sizeof(path), "%s/blobs", uploads_config.dir);
 	mkdir_or_die(path);
 	snprintf(path, sizeof(path), "%s/tmp", uploads_config.dir);
-	if ((fd = open(path, O_TMPFILE | O_RDWR, 0640)) == -1)
+	if ((fd = open(path, O_TMPFILE | O_RDWR, FILE_MODE)) == -1)
 		log_fatal("%s: cannot make an unnamed temporary file there "
 		    "(O_TMPFILE: %s); PARLEY_UPLOAD_DIR must be on a local "
 		    "file system such as ext4, xfs, btrfs or tmpfs", path,
@@ -50,8 +58,14 @@ upload_file_open(struct upload_file *f)
 
 	memset(f, 0, sizeof(*f));
 	snprintf(path, sizeof(path), "%s/tmp", uploads_config.dir);
-	if ((f->fd = open(path, O_TMPFILE | O_RDWR, 0640)) == -1) {
+	if ((f->fd = open(path, O_TMPFILE | O_RDWR, FILE_MODE)) == -1) {
 		log_warn("open O_TMPFILE in %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fchmod(f->fd, FILE_MODE) == -1) {
+		log_warn("fchmod upload: %s", strerror(errno));
+		close(f->fd);
+		f->fd = -1;
 		return -1;
 	}
 	crypto_hash_sha256_init(&f->sha);
@@ -138,8 +152,13 @@ upload_file_link(struct upload_file *f)
 	char	dir[PATH_MAX], path[PATH_MAX], proc[64];
 
 	snprintf(dir, sizeof(dir), "%s/blobs/%.2s", uploads_config.dir, f->hex);
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
-		log_warn("mkdir %s: %s", dir, strerror(errno));
+	if (mkdir(dir, DIR_MODE) == -1) {
+		if (errno != EEXIST) {
+			log_warn("mkdir %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	} else if (chmod(dir, DIR_MODE) == -1) {
+		log_warn("chmod %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	upload_blob_path(f->hex, path, sizeof(path));
