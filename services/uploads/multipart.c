@@ -106,7 +106,8 @@ mp_init(struct mp_parser *p, const char *ct)
 			return MP_BAD_TYPE;
 		if (strcasecmp(key, "boundary") != 0)
 			continue;
-		if (trunc || found || val[0] == '\0')
+		if (trunc || found || val[0] == '\0' ||
+		    strlen(val) > MP_BOUNDARY_MAX)
 			return MP_BAD_TYPE;
 		for (i = 0; val[i] != '\0'; i++)
 			if ((unsigned char)val[i] < 0x20 ||
