@@ -6,11 +6,14 @@
 // link; with XHR2 taken away from the page the same photo goes through
 // the hidden-iframe form; a voice message is recorded with Chromium's
 // fake microphone and played with <audio> on the other side.
+// Inside a cross-site frame (bearer token, no cookie) uploads go up with
+// the token and show from blob: URLs fetched with it.
 // Screenshots: tests/artifacts/upload-*.png.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const http = require('node:http');
 const path = require('node:path');
 const { api, register, befriend, BASE } = require('../lib.js');
 const { launch, closeBrowser, ARTIFACTS } = require('./lib.js');
@@ -212,5 +215,53 @@ test('a voice message recorded with the fake microphone plays with <audio> on th
     await shot(pb, 'upload-voice-received');
   } finally {
     await closeBrowser(browser);
+  }
+});
+
+test('in a cross-site frame (bearer token, no cookie) uploads go up with the token and show through blob: URLs', async () => {
+  const [a, b] = await pair('buf');
+  const sent = (await up.upload(up.png(64, 48, { seed: 21 }), { token: b.token, name: 'to-the-frame.png', type: 'image/png' })).json.upload;
+  assert.equal((await api.post('/api/v1/messages', { token: b.token, json: { to: a.user.id, type: 'image', body: { upload_id: sent.id } } })).status, 201);
+  // The host site, another site than Parley (localhost vs 127.0.0.1).
+  const page = `<!DOCTYPE html><html><body><div id="box"></div><script src="${BASE.origin}/embed.js"></script>` +
+    `<script>ParleyEmbed.frame({server: ${JSON.stringify(BASE.origin)}, container: 'box', width: 1000, height: 640, token: ${JSON.stringify(a.token)}});</script></body></html>`;
+  const host = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(page);
+  });
+  await new Promise((r) => host.listen(0, '127.0.0.1', r));
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    const hp = await context.newPage();
+    const p = { label: 'framed', page: hp, logs: [] };
+    hp.on('pageerror', (e) => p.logs.push('pageerror: ' + e.message));
+    await hp.goto(`http://localhost:${host.address().port}/`);
+    const frame = await (await hp.waitForSelector('iframe.parley-embed-frame')).contentFrame();
+    const f = { label: 'frame', page: frame, logs: p.logs };
+    await waitIn(f, 'the framed client', () => window.PA && PA.tokenMode && PA.state.convsLoaded &&
+      document.querySelectorAll('#conv-list li.conv').length >= 1);
+    await frame.click('#conv-list li.conv');
+    const src = await waitIn(f, 'the thumbnail from a blob: URL', () => {
+      const img = document.querySelector('#messages img[data-test=upload-thumbnail]');
+      return img && img.complete && img.naturalWidth === 64 && img.src;
+    });
+    assert.match(src, /^blob:/, 'fetched with the token, shown from a blob: URL');
+    await frame.setInputFiles('#upload-input', { name: 'from-the-frame.txt', mimeType: 'text/plain', buffer: Buffer.from('framed\n') });
+    await waitIn(f, 'the upload, sent', () => PA.uploads.log.some((e) => e.what === 'uploaded') &&
+      !!document.querySelector('#messages .msg-row[data-type=file][data-id]'));
+    const conv = await frame.evaluate(() => PA.state.view.convId);
+    const last = (await api.get(`/api/v1/conversations/${conv}/messages`, { token: b.token })).json.messages.pop();
+    assert.equal(last.type, 'file');
+    assert.equal(last.body.name, 'from-the-frame.txt');
+    await hp.screenshot({ path: path.join(ARTIFACTS, 'upload-frame.png') });
+    // A file link in the frame downloads with the token too.
+    const [dl] = await Promise.all([hp.waitForEvent('download'), frame.click('#messages .msg-row[data-type=file] [data-test=upload-file]')]);
+    assert.equal(dl.suggestedFilename(), 'from-the-frame.txt');
+    assert.equal(fs.readFileSync(await dl.path(), 'utf8'), 'framed\n');
+    assert.deepEqual(p.logs, []);
+  } finally {
+    await closeBrowser(browser);
+    await new Promise((r) => host.close(r));
   }
 });

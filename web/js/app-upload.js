@@ -441,9 +441,50 @@
 		return { w: Math.max(1, Math.round(w * s)), h: Math.max(1, Math.round(h * s)) };
 	}
 
+	/* With a bearer token a plain link would arrive without it: fetch
+	 * the file with the token and save it from a blob: URL. */
+	function tokenDownload(link, id, name) {
+		var busy = false;
+		U.on(link, 'click', function (e) {
+			var xhr;
+			if (!PA.client.token || !hasXhr2() || !root.URL || !root.URL.createObjectURL) {
+				return true;
+			}
+			if (e.preventDefault) {
+				e.preventDefault();
+			}
+			if (busy) {
+				return false;
+			}
+			busy = true;
+			xhr = new root.XMLHttpRequest();
+			xhr.open('GET', API + '/' + id, true);
+			xhr.responseType = 'blob';
+			xhr.setRequestHeader('Authorization', 'Bearer ' + PA.client.token);
+			xhr.onload = function () {
+				var a;
+				busy = false;
+				if (xhr.status !== 200) {
+					PA.toast('The file could not be downloaded.', 'error');
+					return;
+				}
+				a = el('a', { href: root.URL.createObjectURL(xhr.response), attrs: { download: name } });
+				doc.body.appendChild(a);
+				a.click();
+				doc.body.removeChild(a);
+			};
+			xhr.onerror = function () {
+				busy = false;
+			};
+			xhr.send(null);
+			return false;
+		});
+		return link;
+	}
+
 	function downloadLink(id, b, kind) {
 		var size = U.size(b.size);
-		return el('a', {
+		return tokenDownload(el('a', {
 			className: 'attach-file', href: API + '/' + id,
 			attrs: { target: '_blank', rel: 'noopener', 'data-test': 'upload-file' }
 		}, [
@@ -452,7 +493,7 @@
 				el('span', { className: 'attach-name', text: b.name || 'file' }),
 				el('span', { className: 'attach-meta', text: (b.mime || kind) + (size ? ' · ' + size : '') })
 			])
-		]);
+		]), id, b.name || 'file');
 	}
 
 	function canPlay(tag, mime) {
