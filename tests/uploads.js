@@ -141,6 +141,38 @@ function media(kind, pad = 2000) {
   }
 }
 
+// Containers that state how long they play: MP4 (a movie header),
+// WebM as MediaRecorder writes it (unknown-size Segment and Clusters, no
+// Duration: the last block's time counts) and Ogg Opus (the last page's
+// granule position, less the pre-skip).
+function timed(kind, seconds) {
+  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32BE(v); return b; };
+  if (kind === 'mp4') {
+    const mvhd = Buffer.concat([u32(8 + 100), Buffer.from('mvhd'), Buffer.from([0, 0, 0, 0]), u32(0), u32(0),
+      u32(1000), u32(Math.round(seconds * 1000)), Buffer.alloc(80)]);
+    const moov = Buffer.concat([u32(8 + mvhd.length), Buffer.from('moov'), mvhd]);
+    return Buffer.concat([media('mp4', 0), u32(8 + 16), Buffer.from('free'), Buffer.alloc(16), moov]);
+  }
+  if (kind === 'webm') {
+    const ms = Math.round(seconds * 1000);
+    const block = (rel) => Buffer.from([0xa3, 0x88, 0x81, (rel >> 8) & 0xff, rel & 0xff, 0x80, 1, 2, 3, 4]);
+    const cluster = (tc) => Buffer.concat([Buffer.from([0x1f, 0x43, 0xb6, 0x75, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xe7, 0x82, (tc >> 8) & 0xff, tc & 0xff]), block(0), block(ms - tc)]);
+    return Buffer.concat([media('webm', 0), Buffer.from([0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0x15, 0x49, 0xa9, 0x66, 0x87, 0x2a, 0xd7, 0xb1, 0x83, 0x0f, 0x42, 0x40]), cluster(0), cluster(Math.max(0, ms - 500))]);
+  }
+  if (kind === 'ogg') {
+    const last = Buffer.alloc(28);
+    last.write('OggS', 0, 'latin1');
+    last[5] = 4;	// end of stream
+    last.writeBigUInt64LE(BigInt(Math.round(seconds * 48000) + 312), 6);
+    last[26] = 1;
+    last[27] = 0;
+    return Buffer.concat([media('ogg', 3000), last]);
+  }
+  throw new Error('no timed ' + kind);
+}
+
 // POST /api/v1/uploads with the raw body. opts: token, name, type, headers, query.
 function upload(buf, opts = {}) {
   const q = new URLSearchParams(opts.query || {});
@@ -213,4 +245,4 @@ function blobPath(hex) {
   return path.join(uploadDir(), 'blobs', hex.slice(0, 2), hex);
 }
 
-module.exports = { png, convert, jpegWithGps, exif, media, upload, multipart, uploadForm, iframeJson, download, sha256, uploadDir, blobPath };
+module.exports = { png, convert, jpegWithGps, exif, media, timed, upload, multipart, uploadForm, iframeJson, download, sha256, uploadDir, blobPath };

@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "auth.h"
 #include "http.h"
 #include "log.h"
+#include "media_probe.h"
 #include "multipart.h"
 #include "uploads.h"
 
@@ -42,6 +44,7 @@ static int	read_raw(struct post *, unsigned long long);
 static int	read_form(struct post *, const char *, unsigned long long);
 static void	store(struct post *);
 static int	over_quota(struct http_req *, unsigned long long);
+static double	duration(struct upload_file *, const char *);
 
 static const struct mp_callbacks form_cb = { mp_part, mp_data, mp_end };
 
@@ -300,6 +303,23 @@ uploads_create(struct http_req *r)
 	upload_file_close(&p.file);
 }
 
+/* Seconds of an audio or video file, or -1 (media_probe.c). */
+static double
+duration(struct upload_file *f, const char *mime)
+{
+	void	*map;
+	double	 d;
+
+	map = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, f->fd, 0);
+	if (map == MAP_FAILED) {
+		log_warn("mmap upload: %s", strerror(errno));
+		return -1;
+	}
+	d = media_duration(mime, map, (size_t)f->size);
+	munmap(map, (size_t)f->size);
+	return d;
+}
+
 /* The file is complete in p->file: sniff, check, convert, record. */
 static void
 store(struct post *p)
@@ -310,7 +330,8 @@ store(struct post *p)
 	struct upload_type	 t;
 	struct image_out	 img;
 	char			*head, sniffed[128], name[256], me[24], sz[24];
-	char			 tsz[24], w[16], h[16], quota[24];
+	char			 tsz[24], w[16], h[16], quota[24], dur[32];
+	double			 secs = -1;
 	ssize_t			 got;
 	PGresult		*res = NULL;
 	const char		*status;
@@ -367,6 +388,9 @@ store(struct post *p)
 		}
 		stored = &out;
 	}
+	if (t.kind == KIND_AUDIO || t.kind == KIND_VIDEO)
+		secs = duration(&p->file, t.mime);
+	snprintf(dur, sizeof(dur), "%.3f", secs);
 	upload_clean_name(p->name, upload_kind_name(t.kind), name,
 	    sizeof(name));
 	snprintf(w, sizeof(w), "%d", img.width);
@@ -376,7 +400,7 @@ store(struct post *p)
 	    thumb.fd >= 0 ? thumb.hex : NULL, name,
 	    db_i64(sz, stored->size), db_i64(tsz, thumb.fd >= 0 ? thumb.size :
 	    0), t.mime, upload_kind_name(t.kind), img.width > 0 ? w : NULL,
-	    img.height > 0 ? h : NULL, NULL,
+	    img.height > 0 ? h : NULL, secs >= 0 ? dur : NULL,
 	    db_i64(quota, uploads_config.quota))) == NULL)
 		goto dberr;
 	status = PQgetvalue(res, 0, 0);

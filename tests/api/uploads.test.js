@@ -65,6 +65,27 @@ test('each allowed type is stored as what its bytes are, with its kind', async (
   }
 });
 
+test('audio and video carry their duration, read from the container; MP3 and unreadable ones none', async () => {
+  const [a, b] = await friends2('upu');
+  const cases = [
+    { buf: up.timed('mp4', 12.5), type: 'video/mp4', mime: 'video/mp4', d: 12.5 },
+    { buf: up.timed('mp4', 3.25), type: 'audio/mp4', mime: 'audio/mp4', d: 3.25 },
+    { buf: up.timed('webm', 2.48), type: 'audio/webm;codecs=opus', mime: 'audio/webm', d: 2.48 },
+    { buf: up.timed('ogg', 7), type: 'audio/ogg', mime: 'audio/ogg', d: 7 },
+    { buf: up.media('mp3'), mime: 'audio/mpeg', d: undefined },
+    { buf: up.media('webm'), type: 'video/webm', mime: 'video/webm', d: undefined },
+  ];
+  for (const c of cases) {
+    const u = await uploaded(c.buf, { token: a.token, type: c.type, name: 'clip' });
+    assert.equal(u.mime, c.mime);
+    assert.equal(u.duration, c.d, `${c.mime}: ${JSON.stringify(u)}`);
+  }
+  const v = await uploaded(up.timed('ogg', 4.5), { token: a.token, name: 'voice.ogg' });
+  const m = await api.post('/api/v1/messages', { token: a.token, json: { to: b.user.id, type: 'audio', body: { upload_id: v.id } } });
+  assert.equal(m.status, 201, m.text);
+  assert.equal(m.json.message.body.duration, 4.5, 'the message body has it too');
+});
+
 test('the Content-Type is only a hint: a spoofed type is sniffed and refused or corrected', async () => {
   const a = await register('ups');
   const html = Buffer.from('<!DOCTYPE html><html><head><script>alert(document.cookie)</script></head><body>hi</body></html>\n');

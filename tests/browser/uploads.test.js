@@ -210,6 +210,7 @@ test('a voice message recorded with the fake microphone plays with <audio> on th
     const voice = msgs.find((m) => m.type === 'audio');
     assert.equal(voice.body.mime, 'audio/webm');
     assert.match(voice.body.name, /^voice-message\.webm$/);
+    assert.ok(voice.body.duration > 1 && voice.body.duration < 30, 'the server read its duration: ' + voice.body.duration);
     // Old browsers still get a download link beside the player.
     assert.ok(await pb.page.evaluate(() => !!document.querySelector('#messages .msg-row[data-type=audio] [data-test=upload-file]')));
     await shot(pb, 'upload-voice-received');
