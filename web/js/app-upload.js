@@ -491,7 +491,8 @@
 			el('span', { className: 'attach-icon', text: kind === 'audio' ? '\u266B' : kind === 'video' ? '\u25B6' : '\u2193' }),
 			el('span', { className: 'attach-info' }, [
 				el('span', { className: 'attach-name', text: b.name || 'file' }),
-				el('span', { className: 'attach-meta', text: (b.mime || kind) + (size ? ' · ' + size : '') })
+				el('span', { className: 'attach-meta', text: (b.mime || kind) +
+				    (b.duration ? ' · ' + U.duration(Math.round(b.duration)) : '') + (size ? ' · ' + size : '') })
 			])
 		]), id, b.name || 'file');
 	}
@@ -512,7 +513,7 @@
 		var b = m.body || {}, id = +b.upload_id, known = UP.known[id], kind, f, img, link, media, box, size;
 		if (!b.name && known) {
 			b = { upload_id: id, name: known.name, size: known.size, mime: known.mime, width: known.width,
-			    height: known.height, thumbnail: known.thumbnail };
+			    height: known.height, thumbnail: known.thumbnail, duration: known.duration };
 		}
 		kind = /^image\//.test(b.mime || '') ? 'image' : /^audio\//.test(b.mime || '') ? 'audio' :
 		    /^video\//.test(b.mime || '') ? 'video' : 'file';
