@@ -150,6 +150,7 @@ int
 upload_file_link(struct upload_file *f)
 {
 	char	dir[PATH_MAX], path[PATH_MAX], proc[64];
+	int	dfd;
 
 	snprintf(dir, sizeof(dir), "%s/blobs/%.2s", uploads_config.dir, f->hex);
 	if (mkdir(dir, DIR_MODE) == -1) {
@@ -174,6 +175,14 @@ upload_file_link(struct upload_file *f)
 		log_warn("linkat %s: %s", path, strerror(errno));
 		return -1;
 	}
+	/* The name, too, must survive a power cut before the row commits. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 || fsync(dfd) == -1) {
+		log_warn("fsync %s: %s", dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	close(dfd);
 	return 0;
 }
 
