@@ -120,12 +120,14 @@ LANGUAGE sql STABLE AS $$
             AND m.recalled_at IS NULL))
 $$;
 
--- The janitor: deletes up to p_batch uploads that no message carries (never
--- sent and older than p_grace, or whose messages are all gone or
--- recalled, the last one more than p_grace ago), and returns the blobs
--- that no upload uses any more, which the caller unlinks while this
--- transaction still holds their locks, then commits.
-CREATE FUNCTION upload_collect(p_grace interval, p_batch int,
+-- The janitor: deletes up to p_batch uploads that no message carries,
+-- and returns the blobs that no upload uses any more, which the caller
+-- unlinks while this transaction still holds their locks, then commits.
+-- Without p_sent: uploads never sent, made more than p_grace ago (the
+-- partial index uploads_unsent: cheap every minute). With p_sent: sent
+-- ones whose messages are all gone or recalled, the last send more than
+-- p_grace ago (a scan of all sent uploads: the janitor runs it hourly).
+CREATE FUNCTION upload_collect(p_grace interval, p_batch int, p_sent boolean,
     OUT ids bigint[], OUT blobs text[])
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -135,12 +137,15 @@ BEGIN
         DELETE FROM uploads WHERE id IN (
             SELECT u.id FROM uploads u
             WHERE u.created_at < now() - p_grace
-              AND (u.sent_at IS NULL OR u.sent_at < now() - p_grace)
-              AND NOT EXISTS (SELECT 1 FROM messages m
-                  WHERE (m.body ->> 'upload_id')::bigint = u.id AND m.body ? 'upload_id'
-                    AND (m.recalled_at IS NULL OR m.recalled_at > now() - p_grace))
+              AND CASE WHEN p_sent THEN u.sent_at < now() - p_grace
+                       AND NOT EXISTS (SELECT 1 FROM messages m
+                           WHERE (m.body ->> 'upload_id')::bigint = u.id AND m.body ? 'upload_id'
+                             AND (m.recalled_at IS NULL OR m.recalled_at > now() - p_grace))
+                       ELSE u.sent_at IS NULL END
             ORDER BY u.id LIMIT p_batch
             FOR UPDATE SKIP LOCKED)
+        -- Checked again on the row as it is now: a send that just set
+        -- sent_at keeps its upload.
         AND (sent_at IS NULL OR sent_at < now() - p_grace)
         RETURNING id, sha256, thumb_sha256)
     SELECT array_agg(id ORDER BY id),

@@ -1,8 +1,9 @@
 /* uploads_janitor: a ticker thread that collects what nobody needs:
- * uploads no message carries, PARLEY_UPLOAD_GRACE seconds after they were
- * made (or after their last message went), with their files; and, once
- * an hour, files that no row names (left by a process killed between
- * linking a file and committing its row). A file is unlinked only under
+ * uploads never sent, PARLEY_UPLOAD_GRACE seconds after they were made,
+ * with their files; and, at start and then once an hour, uploads whose
+ * messages were all deleted or recalled (that long ago) and files that
+ * no row names (left by a process killed between linking a file and
+ * committing its row). A file is unlinked only under
  * its blob lock, after the database said no upload uses it, so a new
  * upload of the same bytes never loses its file. */
 #include <dirent.h>
@@ -21,7 +22,7 @@
 #define ORPHANS_MAX	1000	/* names per orphan query */
 
 static void	janitor_job(struct db *, unsigned long);
-static void	collect(struct db *);
+static void	collect(struct db *, int);
 static void	orphans(struct db *);
 static void	orphans_batch(struct db *, char *, size_t);
 static int	is_hex64(const char *, size_t);
@@ -62,8 +63,9 @@ unlink_array(const char *arr)
 	}
 }
 
+/* `sent`: uploads whose messages went (hourly), else never-sent ones. */
 static void
-collect(struct db *db)
+collect(struct db *db, int sent)
 {
 	char		 grace[24], batch[24];
 	PGresult	*res;
@@ -74,7 +76,8 @@ collect(struct db *db)
 		if (db_begin(db) == -1)
 			return;
 		if ((res = DB_EXEC(db, &sql_collect, db_i64(grace,
-		    uploads_config.grace), db_i64(batch, BATCH))) == NULL) {
+		    uploads_config.grace), db_i64(batch, BATCH),
+		    sent ? "true" : "false")) == NULL) {
 			db_rollback(db);
 			return;
 		}
@@ -85,7 +88,8 @@ collect(struct db *db)
 		if (db_commit(db) == -1)
 			return;
 		if (n > 0)
-			log_info("collected %lld unsent uploads", n);
+			log_info("collected %lld %s uploads", n, sent ?
+			    "unreferenced" : "unsent");
 		if (n < BATCH)
 			return;
 	}
@@ -171,9 +175,11 @@ janitor_job(struct db *db, unsigned long tick)
 {
 	unsigned long	every = (unsigned long)(3600 / uploads_config.gc_interval);
 
-	collect(db);
-	if (tick % (every > 0 ? every : 1) == 0)
+	collect(db, 0);
+	if (tick % (every > 0 ? every : 1) == 0) {
+		collect(db, 1);
 		orphans(db);
+	}
 }
 
 static struct ticker janitor = {

@@ -12,7 +12,7 @@ const struct db_stmt sql_fetch = { "up_fetch",
 	"SELECT sha256, name, mime, kind FROM upload_fetch($1, $2, $3)" };
 const struct db_stmt sql_collect = { "up_collect",
 	"SELECT cardinality(ids), blobs FROM"
-	" upload_collect(make_interval(secs => $1), $2)" };
+	" upload_collect(make_interval(secs => $1), $2, $3)" };
 const struct db_stmt sql_orphans = { "up_orphans",
 	"SELECT b FROM unnest(upload_orphans($1::text[])) b" };
 const struct db_stmt sql_blob_lock = { "up_blob_lock",

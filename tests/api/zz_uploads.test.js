@@ -129,8 +129,14 @@ test('an upload nobody sent is collected after the grace period, with its file; 
   assert.equal((await up.download(u2.id, b.token)).status, 200);
 });
 
-test('a file no row names (a crash between link and commit) is removed by the orphan sweep', async () => {
-  const a = await register('uzo');
+test('the hourly sweep (also at start): a file no row names (a crash between link and commit), and an upload whose message was recalled', async () => {
+  const [a, b] = await Promise.all([register('uzo'), register('uzo')]);
+  await befriend(a, b);
+  const said = Buffer.from(`said and taken back ${Date.now()}\n`);
+  const r = (await up.upload(said, { token: a.token })).json.upload;
+  const m = await api.post('/api/v1/messages', { token: a.token, json: { to: b.user.id, type: 'file', body: { upload_id: r.id } } });
+  assert.equal(m.status, 201, m.text);
+  assert.equal((await api.post(`/api/v1/messages/${m.json.message.id}/recall`, { token: a.token })).status, 200);
   const bytes = Buffer.from(`an orphan ${Date.now()}\n`);
   const hex = up.sha256(bytes);
   // Made by the service (as its user), then its row forgotten, as if the
@@ -141,6 +147,8 @@ test('a file no row names (a crash between link and commit) is removed by the or
   await sleep(3500);	// older than the grace period
   restart(SMALL);	// the sweep runs on the first tick
   await until('the orphan sweep', () => !fs.existsSync(up.blobPath(hex)), 10000);
+  await until('the recalled upload to go', () => psql(`SELECT count(*) FROM uploads WHERE id = ${Number(r.id)}`) === '0', 10000);
+  assert.equal(fs.existsSync(up.blobPath(up.sha256(said))), false);
 });
 
 test('kill -9 while an upload is being stored leaves no row, no file and no temporary file', async () => {
