@@ -160,16 +160,28 @@ ping_all(void *arg, u_int64_t now)
 			kore_websocket_send(s->c, WEBSOCKET_OP_PING, NULL, 0);
 }
 
+/* Refreshes the poll time of every subscribed session here and returns
+ * those still live: a session that expired (or was revoked while its
+ * hint was lost) is closed within a third of the presence window, even
+ * when no event comes to show it. */
 static const struct db_stmt sql_touch = { "gw_touch",
 	"UPDATE sessions SET last_poll_at = now() WHERE id = ANY ($1::bigint[])"
-	" AND revoked_at IS NULL" };
+	" AND revoked_at IS NULL AND expires_at > now() RETURNING id" };
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 static void
 touch_all(void *arg, u_int64_t now)
 {
-	struct gw_sock	*s;
-	int64_t		*ids;
-	size_t		 n = 0, cap = 64;
+	struct gw_sock	*s, *next;
+	int64_t		*ids, *live = NULL, id;
+	size_t		 n = 0, nlive = 0, cap = 64, i;
 	char		*arr;
 	PGresult	*res;
 
@@ -185,13 +197,34 @@ touch_all(void *arg, u_int64_t now)
 			log_fatal("realloc: out of memory");
 		ids[n++] = s->session_id;
 	}
-	if (n > 0) {
-		arr = db_i64_array(ids, n);
-		if ((res = DB_EXEC(gw_db, &sql_touch, arr)) == NULL)
-			log_warn("presence refresh failed; next one in %ld s",
-			    gw_config.online_window / 3);
-		PQclear(res);
-		free(arr);
+	if (n == 0) {
+		free(ids);
+		return;
 	}
+	arr = db_i64_array(ids, n);
 	free(ids);
+	res = DB_EXEC(gw_db, &sql_touch, arr);
+	free(arr);
+	if (res == NULL) {
+		log_warn("presence refresh failed; next one in %ld s",
+		    gw_config.online_window / 3);
+		return;
+	}
+	nlive = (size_t)PQntuples(res);
+	if (nlive > 0 && (live = malloc(nlive * sizeof(*live))) == NULL)
+		log_fatal("malloc: out of memory");
+	for (i = 0; i < nlive; i++)
+		live[i] = db_get_i64(res, (int)i, 0);
+	PQclear(res);
+	if (nlive > 0)
+		qsort(live, nlive, sizeof(*live), cmp_i64);
+	for (s = TAILQ_FIRST(&gw_all); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, all_link);
+		id = s->session_id;
+		if (s->state == GW_LIVE && (nlive == 0 || bsearch(&id, live,
+		    nlive, sizeof(*live), cmp_i64) == NULL))
+			gw_close(s, GW_CLOSE_AUTH, "invalid_token",
+			    "The session has ended.");
+	}
+	free(live);
 }

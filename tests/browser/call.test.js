@@ -1,7 +1,9 @@
 // One-to-one calls in real browsers: two headless Chromium pages, each
-// logged in as its own user through web/js/parley.js, signal a WebRTC call
-// to each other through Parley's long-poll event stream and connect over
-// host candidates. Nothing is mocked: the pages talk to the real stack.
+// logged in as its own user through web/js/parley.js (and parley-ws.js),
+// signal a WebRTC call to each other through Parley's event stream over
+// the WebSocket (one device of the multi-device test long-polls) and
+// connect over host candidates. Nothing is mocked: the pages talk to the
+// real stack.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -124,6 +126,19 @@ test('a video call connects both browsers, then A hangs up', { timeout: 60000 },
   await screenshot(pa, 'call-connected-A');
   await screenshot(pb, 'call-connected-B');
 
+  // The signals came over the WebSocket: one socket each, still open,
+  // and not a single long poll.
+  for (const p of [pa, pb]) {
+    const ws = await p.page.evaluate(() => ({ transport: window.T.loop.transport, stats: window.T.loop._ws.stats }));
+    assert.equal(ws.transport, 'websocket', `[${p.label}] ${JSON.stringify(ws)}`);
+    assert.equal(ws.stats.fallbacks, 0, `[${p.label}] ${JSON.stringify(ws)}`);
+    assert.ok(ws.stats.batches >= 3, `[${p.label}] signals arrived in batches: ${JSON.stringify(ws)}`);
+    assert.equal(p.sockets.length, 1, `[${p.label}] ${JSON.stringify(p.sockets)}`);
+    assert.match(p.sockets[0].url, /^ws:\/\/[^/]+\/api\/v1\/stream$/);
+    assert.equal(p.sockets[0].closed, false);
+    assert.equal(p.polls, 0, `[${p.label}] no GET /api/v1/events`);
+  }
+
   // The pages used their cookie session (no bearer token in the page).
   assert.equal(await pa.page.evaluate(() => window.T.client.token), null);
 
@@ -145,7 +160,7 @@ test('a video call connects both browsers, then A hangs up', { timeout: 60000 },
   assert.equal(answered.length, 1);
   assert.equal(answered[0].data.device, pb.session.sessionId);
 
-  // The call outlives the online window: the pages' held long polls keep
+  // The call outlives the online window: the pages' open sockets keep
   // both devices online, so the server's sweeper does not end it as
   // disconnected.
   await new Promise((r) => setTimeout(r, (ONLINE_WINDOW + 2) * 1000));
@@ -257,7 +272,8 @@ test('nobody answers: both see call.timeout after the ring timeout', { timeout: 
 test("B's other device stops ringing when one device accepts; A cancels the next call", { timeout: 60000 }, async (t) => {
   const { a, b, pa, pb } = await twoPages(t, 'bd');
   const browser = pa.context.browser();
-  const pb2 = await openUser(browser, b, 'B2');
+  // B2 has no WebSocket: its call events come by long poll.
+  const pb2 = await openUser(browser, b, 'B2', { websocket: false });
 
   const call = await placeCall(pa, b.user.id, 'audio');
   await Promise.all([waitInvite(pb, call.id), waitInvite(pb2, call.id)]);
@@ -287,6 +303,9 @@ test("B's other device stops ringing when one device accepts; A cancels the next
   assert.equal(await waitEnded(pb, next.id), 'canceled');
   assert.equal(await waitEnded(pb2, next.id), 'canceled');
   assert.equal(a.user.id, (await endEvent(pb2, 'call.ended', next.id)).ended_by);
+  assert.equal(await pb2.page.evaluate(() => window.T.loop.transport), 'poll');
+  assert.ok(pb2.polls > 0 && pb2.sockets.length === 0, `polls ${pb2.polls}, sockets ${pb2.sockets.length}`);
+  assert.equal(await pb.page.evaluate(() => window.T.loop.transport), 'websocket');
 });
 
 test('parley.js parses as ECMAScript 5', () => {

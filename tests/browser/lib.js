@@ -56,19 +56,38 @@ async function closeBrowser(browser) {
   }
 }
 
+// Records the page's WebSockets and long polls on p.sockets, p.polls.
+function watchTransports(p) {
+  p.sockets = [];
+  p.polls = 0;
+  p.page.on('websocket', (ws) => {
+    const rec = { url: ws.url(), sent: [], received: 0, closed: false };
+    p.sockets.push(rec);
+    ws.on('framesent', (f) => rec.sent.push(String(f.payload)));
+    ws.on('framereceived', () => { rec.received++; });
+    ws.on('close', () => { rec.closed = true; });
+  });
+  p.page.on('request', (req) => { if (new URL(req.url()).pathname === '/api/v1/events') p.polls++; });
+}
+
 // A page for one user in its own context: a neutral same-origin document
 // (the health reply, not the web client, which would run its own event
-// loop and answer calls too) with /js/parley.js loaded. Page errors and console lines are collected in
-// `logs` for failure messages.
-async function openPage(browser, label) {
+// loop and answer calls too) with /js/parley.js and /js/parley-ws.js
+// loaded (opts.websocket false: parley.js only, so the loop long-polls).
+// Page errors and console lines are collected in `logs` for failure
+// messages; p.sockets and p.polls count the loop's transports.
+async function openPage(browser, label, opts = {}) {
   const context = await browser.newContext({ baseURL: BASE.origin });
   const page = await context.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(`[${label}] ${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[${label}] pageerror: ${e.message}`));
+  const p = { label, context, page, logs };
+  watchTransports(p);
   await page.goto(BASE.origin + '/api/v1/health');
   await page.addScriptTag({ url: '/js/parley.js' });
-  return { label, context, page, logs };
+  if (opts.websocket !== false) await page.addScriptTag({ url: '/js/parley-ws.js' });
+  return p;
 }
 
 // In the page: logs in through parley.js (so the session cookie is set),
@@ -145,8 +164,8 @@ function pageSetup({ username, password }) {
 
 // Opens a page for a user registered with tests/lib.js register() and logs
 // it in through the library.
-async function openUser(browser, user, label) {
-  const p = await openPage(browser, label);
+async function openUser(browser, user, label, opts) {
+  const p = await openPage(browser, label, opts);
   p.user = user;
   p.session = await p.page.evaluate(pageSetup, { username: user.user.username, password: user.password });
   return p;
@@ -184,5 +203,5 @@ async function screenshot(p, name) {
 
 module.exports = {
   launch, closeBrowser, chromiumArgs, openPage, openUser, waitIn, eventsOf, screenshot,
-  ARTIFACTS,
+  watchTransports, ARTIFACTS,
 };

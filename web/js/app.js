@@ -454,24 +454,6 @@
 	/* Session start and stop                                       */
 	/* ------------------------------------------------------------ */
 
-	/* A client for the loop that tells us when a poll succeeded, so
-	 * the banner can say the connection is back. Everything else is
-	 * the real client (its prototype). */
-	function pollClient(onSuccess) {
-		function Wrapper() {}
-		Wrapper.prototype = client;
-		var w = new Wrapper();
-		w.get = function (path, callback, options) {
-			return client.get(path, function (err, res, xhr) {
-				if (!err) {
-					onSuccess();
-				}
-				callback(err, res, xhr);
-			}, options);
-		};
-		return w;
-	}
-
 	function start(user) {
 		var loop;
 		stop();
@@ -493,7 +475,9 @@
 		renderList();
 		PA.people.reset();
 
-		loop = PA.loop = new root.Parley.EventLoop(pollClient(pollSucceeded), { timeout: POLL_TIMEOUT });
+		/* Polls, or a WebSocket when js/parley-ws.js is loaded and the
+		 * server takes it. */
+		loop = PA.loop = new root.Parley.EventLoop(client, { timeout: POLL_TIMEOUT });
 		PA.calls = new root.Parley.CallManager(client, loop);
 		PA.callui.attach(PA.calls);
 		subscribe(loop);
@@ -641,6 +625,8 @@
 		loop.on('group.renamed', onGroupEvent);
 		loop.on('group.role_changed', onGroupEvent);
 		loop.on('loop:error', function (err, delay) { pollFailed(err, delay); });
+		/* A poll answered or the socket is up: the banner can say so. */
+		loop.on('loop:connected', pollSucceeded);
 		loop.on('loop:resync', function () {
 			/* Events were pruned: reload everything we show. */
 			loadAll();

@@ -6,7 +6,8 @@
  * Everything lives in one global, `Parley`:
  *
  *   Parley.Client       the HTTP API (cookie session + CSRF, or a bearer token)
- *   Parley.EventLoop    the long-poll loop over GET /api/v1/events
+ *   Parley.EventLoop    the event stream: long polls over GET /api/v1/events,
+ *                       or a WebSocket when js/parley-ws.js is loaded too
  *   Parley.CallManager  one-to-one WebRTC calls signaled through Parley
  *   Parley.Call         one call (made by CallManager)
  *   Parley.Emitter      the small on/off/emit base of the three above
@@ -423,12 +424,15 @@
 	Parley.Client = Client;
 
 	/* ------------------------------------------------------------------ */
-	/* EventLoop: long polling                                            */
+	/* EventLoop: the event stream                                        */
 	/* ------------------------------------------------------------------ */
 
 	/*
-	 * Keeps one long poll open on GET /api/v1/events and hands every event
-	 * to the listeners of its type, in order and exactly once:
+	 * Keeps one long poll open on GET /api/v1/events (or, when
+	 * js/parley-ws.js is loaded and the browser has WebSocket, one socket
+	 * on GET /api/v1/stream, falling back to polls by itself) and hands
+	 * every event to the listeners of its type, in order and exactly once,
+	 * whichever transport brought it: both resume from the same cursor.
 	 *
 	 *   loop.on('message', function (data, event) { ... });
 	 *   loop.on('*', function (event) { ... });        every event
@@ -437,7 +441,11 @@
 	 * types never do):
 	 *
 	 *   loop:ready         the cursor is known; this device counts as online
-	 *   loop:error         (err, retryInMs) a poll failed, retrying later
+	 *   loop:connected     (transport) a poll answered, or a WebSocket
+	 *                      delivered its first batch ('poll', 'websocket')
+	 *   loop:error         (err, retryInMs) a poll or the socket failed,
+	 *                      retrying later
+	 *   loop:transport     (transport, reason) the transport changed
 	 *   loop:resync        ({oldest, next}) events were pruned (410): reload
 	 *                      your state, the loop goes on from `next`
 	 *   loop:unauthorized  (err) 401: the session is gone; the loop stopped
@@ -448,6 +456,9 @@
 	 *                  poll keeps this device online)
 	 * opts.minBackoff  first retry delay after an error, ms (1000)
 	 * opts.maxBackoff  longest retry delay, ms (30000)
+	 * opts.websocket   false: long polls only (parley-ws.js has more)
+	 *
+	 * loop.transport says which one is in use: 'poll' or 'websocket'.
 	 */
 	function EventLoop(client, opts) {
 		Emitter.call(this);
@@ -465,6 +476,13 @@
 		/* Bumped by start/stop: replies to an older generation are
 		 * dropped, so a stopped loop never delivers anything. */
 		this._generation = 0;
+		this.transport = null;
+		/* The WebSocket transport (js/parley-ws.js), when loaded. Its
+		 * side of the bargain: usable(), open(generation), close(),
+		 * reset(); it delivers through _apply() and hands back to
+		 * _next() (polls) or _failed() (401, 410). */
+		this._ws = Parley.WebSocketTransport && opts.websocket !== false ?
+		    new Parley.WebSocketTransport(this, opts) : null;
 	}
 	inherit(EventLoop, Emitter);
 
@@ -478,7 +496,11 @@
 		if (this.cursor !== null) {
 			this._setReady();
 		}
-		this._poll();
+		if (this._ws) {
+			/* A (re)start tries the socket again at once. */
+			this._ws.reset();
+		}
+		this._next();
 		return this;
 	};
 
@@ -497,6 +519,9 @@
 			root.clearTimeout(this._timer);
 			this._timer = null;
 		}
+		if (this._ws) {
+			this._ws.close();
+		}
 		this.emit('loop:stopped');
 		return this;
 	};
@@ -513,6 +538,26 @@
 	 * and the old run must then do nothing more. */
 	EventLoop.prototype._current = function (generation) {
 		return this.running && generation === this._generation;
+	};
+
+	/* The next request of the stream: the socket while it is usable,
+	 * else a poll. Both start from this.cursor. `reason`: why the
+	 * transport may change (for loop:transport). */
+	EventLoop.prototype._next = function (reason) {
+		var transport = this._ws && this._ws.usable() ? 'websocket' : 'poll';
+		if (transport !== this.transport) {
+			log('transport:', transport, reason || '');
+			this.transport = transport;
+			this.emit('loop:transport', transport, reason || null);
+			if (!this._current(this._generation)) {
+				return;
+			}
+		}
+		if (transport === 'websocket') {
+			this._ws.open(this._generation);
+		} else {
+			this._poll();
+		}
 	};
 
 	EventLoop.prototype._poll = function () {
@@ -534,9 +579,12 @@
 			}
 			if (err) {
 				self._failed(err, generation);
-			} else {
-				self._backoff = 0;
-				self._deliver(res, generation);
+				return;
+			}
+			self._backoff = 0;
+			self.emit('loop:connected', 'poll');
+			if (self._apply(res, generation)) {
+				self._next();
 			}
 		}, { timeout: (this.timeout + 15) * 1000 });
 	};
@@ -549,7 +597,7 @@
 		this._timer = root.setTimeout(function () {
 			self._timer = null;
 			if (self._current(generation)) {
-				self._poll();
+				self._next();
 			}
 		}, delay);
 	};
@@ -586,7 +634,9 @@
 		this._schedule(delay, generation);
 	};
 
-	EventLoop.prototype._deliver = function (res, generation) {
+	/* Hands out a batch {events, next} and moves the cursor past it.
+	 * False when a listener stopped (or restarted) the loop meanwhile. */
+	EventLoop.prototype._apply = function (res, generation) {
 		var events = res.events, i, ev;
 
 		for (i = 0; i < events.length; i++) {
@@ -601,19 +651,19 @@
 			this.emit(ev.type, ev.data, ev);
 			this.emit('*', ev);
 			if (!this._current(generation)) {
-				return;
+				return false;
 			}
 		}
 		if (this.cursor === null || res.next > this.cursor) {
 			this.cursor = res.next;
 		}
 		this._setReady();
-		if (this._current(generation)) {
-			this._poll();
-		}
+		return this._current(generation);
 	};
 
 	Parley.EventLoop = EventLoop;
+	/* For js/parley-ws.js, which is loaded after this file. */
+	Parley._util = { log: log, makeError: makeError, noop: noop };
 
 	/* ------------------------------------------------------------------ */
 	/* WebRTC support                                                     */
