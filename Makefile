@@ -1,6 +1,6 @@
 # Parley: `make run` runs the stack, `make test` tests it. See README.md.
 
-SERVICES	:= accounts friends messages poll calls sites admin webhooks
+SERVICES	:= accounts friends messages poll calls sites uploads admin webhooks
 # Every process with a systemd unit: the FastCGI services, the webhook
 # dispatcher and the WebSocket gateway (a Kore module, built below).
 UNITS		:= $(SERVICES) gateway
@@ -16,6 +16,10 @@ LIBS	:= -lfcgi -lpq -ljansson -lsodium -pthread
 LIBS_calls := -lcrypto
 # Webhook deliveries go out over HTTP(S) with libcurl.
 LIBS_webhooks := -lcurl
+# Uploads: types sniffed with libmagic, images re-encoded with libvips
+# (its and glib's headers as system headers: our warnings are not theirs).
+VIPS_CFLAGS := $(shell pkg-config --cflags-only-I vips 2>/dev/null | sed 's/-I/-isystem /g')
+LIBS_uploads := -lmagic $(shell pkg-config --libs vips 2>/dev/null)
 
 ifeq ($(SAN),1)
 B	:= build/asan
@@ -74,6 +78,8 @@ $(GATEWAY): $(GATEWAY_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "LD $@"
 	@$(CC) $(LDFLAGS_MODE) -shared -o $@ $^ -lpq -ljansson -lsodium
+
+$(B)/obj/services/uploads/%.o: CFLAGS += $(VIPS_CFLAGS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

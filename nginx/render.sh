@@ -19,6 +19,12 @@
 #                   use long-polling
 #   PARLEY_GATEWAY_PING  the gateway's ping interval, s (default 25); the
 #                   proxy timeouts are twice that plus 10 s
+#   NGINX_UPLOADS   the uploads directory (PARLEY_UPLOAD_DIR; default
+#                   $NGINX_VAR/uploads): nginx sends its blobs/ once the
+#                   uploads service allowed a download
+#   PARLEY_UPLOAD_MAX_IMAGE/_AUDIO/_VIDEO/_FILE  the uploads service's
+#                   per-type limits: nginx takes bodies up to the largest
+#                   plus 64 KiB at /api/v1/uploads
 #   PARLEY_FRAME_ANCESTORS  who may frame the web client: 'self', 'none' or
 #                   a space-separated list of origins (scheme://host[:port],
 #                   "*." before the host and ":*" as the port allowed),
@@ -83,6 +89,14 @@ esac
 ping=${PARLEY_GATEWAY_PING:-25}
 case $ping in ''|*[!0-9]*) echo "PARLEY_GATEWAY_PING must be a number" >&2; exit 1 ;; esac
 stream_timeout=$((ping * 2 + 10))
+uploads=${NGINX_UPLOADS:-$NGINX_VAR/uploads}
+upload_limit=0
+for v in "${PARLEY_UPLOAD_MAX_IMAGE:-20971520}" "${PARLEY_UPLOAD_MAX_AUDIO:-20971520}" \
+    "${PARLEY_UPLOAD_MAX_VIDEO:-104857600}" "${PARLEY_UPLOAD_MAX_FILE:-26214400}"; do
+	case $v in ''|*[!0-9]*) echo "PARLEY_UPLOAD_MAX_* must be numbers of bytes" >&2; exit 1 ;; esac
+	[ "$v" -gt "$upload_limit" ] && upload_limit=$v
+done
+upload_limit=$((upload_limit + 65536))
 mkdir -p "$NGINX_VAR/nginx/tmp" "$NGINX_VAR/log" "$NGINX_VAR/run"
 out="$NGINX_VAR/nginx/nginx.conf"
 sed -e "s|@USER_LINE@|${NGINX_USER:-}|" -e "s|@VAR@|$NGINX_VAR|g" \
@@ -91,7 +105,8 @@ sed -e "s|@USER_LINE@|${NGINX_USER:-}|" -e "s|@VAR@|$NGINX_VAR|g" \
     -e "s|@CONNECTIONS@|$conns|" -e "s|@WORKERS@|$workers|" \
     -e "s|@LIMIT_CONN@|$limit_conn|" -e "s|@FRAME_ANCESTORS@|$frame|" \
     -e "s|@FRAME_OPTIONS@|$frame_options|" \
-    -e "s|@STREAM_OFF@|$stream_off|" -e "s|@STREAM_TIMEOUT@|$stream_timeout|" "$here/parley.conf.in" >"$out.tmp"
+    -e "s|@STREAM_OFF@|$stream_off|" -e "s|@STREAM_TIMEOUT@|$stream_timeout|" \
+    -e "s|@UPLOADS@|$uploads|g" -e "s|@UPLOAD_BODY_LIMIT@|$upload_limit|" "$here/parley.conf.in" >"$out.tmp"
 for s in $(sed -n 's/.*@UPSTREAM_\([a-z]*\)@.*/\1/p' "$here/parley.conf.in"); do
 	# shellcheck disable=SC2059
 	up=$(printf "$NGINX_UPSTREAM" "$s")

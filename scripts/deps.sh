@@ -7,15 +7,17 @@ set -euo pipefail
 # (clang + libFuzzer runtime, node, docker-compose to validate compose.yaml,
 # coturn for the TURN credential test, chromium for the browser tests,
 # php-cli and php-curl for the PHP client library's tests, systemd for
-# systemd-analyze verify of the units). The stack itself needs iproute2
+# systemd-analyze verify of the units, libvips-tools and exiftool to make
+# the upload tests' pictures and their EXIF/GPS). The stack itself needs iproute2
 # (ss: is a service listening?) and util-linux (setpriv, setsid).
 pkgs=(gcc make libc6-dev curl ca-certificates
       libfcgi-dev libpq-dev libjansson-dev libsodium-dev libssl-dev
-      libcurl4-openssl-dev
+      libcurl4-openssl-dev libmagic-dev libvips-dev pkg-config
       postgresql-15 postgresql-client-15 nginx iproute2 util-linux kore)
 if [ "${1:-}" = test ]; then
 	pkgs+=(clang libclang-rt-14-dev nodejs docker-compose coturn chromium
-	      fonts-dejavu-core php-cli php-curl openssl systemd)
+	      fonts-dejavu-core php-cli php-curl openssl systemd
+	      libvips-tools libimage-exiftool-perl)
 fi
 
 missing=()

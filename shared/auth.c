@@ -145,10 +145,12 @@ enum auth_fail {
 
 /* Finds and checks the credential as auth_request() describes; with
  * `admin`, only an admin's session token (header, or cookie + CSRF on
- * every method but GET and HEAD). Sets r->user_id and r->session_id on
+ * every method but GET and HEAD); with `form` (auth_request_form), a
+ * cookie without X-CSRF-Token leaves the check to the handler, which has
+ * the token from the form's body. Sets r->user_id and r->session_id on
  * AUTH_OK. Replies nothing. */
 static enum auth_fail
-authenticate(struct http_req *r, int stream, int admin)
+authenticate(struct http_req *r, int stream, int admin, int form)
 {
 	char		 tok[AUTH_STREAM_LEN + 8], hash[AUTH_HASH_HEX];
 	char		 csrf[AUTH_TOKEN_LEN + 1], buf[24];
@@ -185,7 +187,11 @@ authenticate(struct http_req *r, int stream, int admin)
 	    strcmp(r->method, "HEAD") != 0))) {
 		auth_csrf_for(tok, csrf);
 		given = http_env(r, "HTTP_X_CSRF_TOKEN");
-		if (given == NULL || strlen(given) != AUTH_TOKEN_LEN ||
+		if (form && given == NULL) {
+			/* The form's body carries it: the handler checks. */
+			memcpy(r->csrf_want, csrf, sizeof(csrf));
+			r->csrf_pending = 1;
+		} else if (given == NULL || strlen(given) != AUTH_TOKEN_LEN ||
 		    sodium_memcmp(given, csrf, AUTH_TOKEN_LEN) != 0) {
 			sodium_memzero(tok, sizeof(tok));
 			return AUTH_CSRF;
@@ -212,10 +218,17 @@ authenticate(struct http_req *r, int stream, int admin)
 	return AUTH_OK;
 }
 
-int
-auth_request(struct http_req *r, int stream)
+static void
+csrf_refuse(struct http_req *r)
 {
-	switch (authenticate(r, stream, 0)) {
+	http_error(r, 403, "csrf_failed", "Requests authenticated by cookie "
+	    "must carry the X-CSRF-Token header.");
+}
+
+static int
+answer(struct http_req *r, enum auth_fail why)
+{
+	switch (why) {
 	case AUTH_OK:
 		return 0;
 	case AUTH_NONE:
@@ -230,8 +243,7 @@ auth_request(struct http_req *r, int stream)
 		    "token.");
 		break;
 	case AUTH_CSRF:
-		http_error(r, 403, "csrf_failed", "Requests authenticated by "
-		    "cookie must carry the X-CSRF-Token header.");
+		csrf_refuse(r);
 		break;
 	case AUTH_INVALID:
 		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
@@ -246,9 +258,35 @@ auth_request(struct http_req *r, int stream)
 }
 
 int
+auth_request(struct http_req *r, int stream)
+{
+	return answer(r, authenticate(r, stream, 0, 0));
+}
+
+int
+auth_request_form(struct http_req *r)
+{
+	return answer(r, authenticate(r, 0, 0, 1));
+}
+
+int
+auth_csrf_check(struct http_req *r, const char *given)
+{
+	if (!r->csrf_pending)
+		return 0;
+	if (given == NULL || strlen(given) != AUTH_TOKEN_LEN ||
+	    sodium_memcmp(given, r->csrf_want, AUTH_TOKEN_LEN) != 0) {
+		csrf_refuse(r);
+		return -1;
+	}
+	r->csrf_pending = 0;
+	return 0;
+}
+
+int
 auth_admin(struct http_req *r)
 {
-	if (authenticate(r, 0, 1) == AUTH_OK)
+	if (authenticate(r, 0, 1, 0) == AUTH_OK)
 		return 0;
 	/* Nothing of a refused attempt stays on the request. */
 	r->user_id = 0;

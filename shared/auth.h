@@ -45,6 +45,15 @@ int	auth_request(struct http_req *, int stream);
  * refusal alike (http_reply_missing), a failed lookup included. */
 int	auth_admin(struct http_req *);
 
+/* auth_request for a ROUTE_USER_FORM route: by cookie without
+ * X-CSRF-Token it authenticates and sets r->csrf_pending; the handler
+ * then must pass the body's token to auth_csrf_check before it acts. */
+int	auth_request_form(struct http_req *);
+/* With r->csrf_pending: 0 when `given` is the session's CSRF value (and
+ * clears it), else replies 403 csrf_failed, as auth_request does, and
+ * returns -1. Without it: 0. */
+int	auth_csrf_check(struct http_req *, const char *given);
+
 /* Creates a session for `user_id` and adds "token", "csrf_token",
  * "expires_in" and "session_id" to `reply`. Returns 0, or -1 after
  * replying (403 account_suspended for a suspended user). Sets no cookie:

@@ -32,6 +32,7 @@ reason(int status)
 	case 409: return "Conflict";
 	case 410: return "Gone";
 	case 413: return "Payload Too Large";
+	case 416: return "Range Not Satisfiable";
 	case 415: return "Unsupported Media Type";
 	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
@@ -66,6 +67,9 @@ begin(struct http_req *r)
 	r->headers[0] = '\0';
 	r->path[0] = '\0';
 	r->jsonp[0] = '\0';
+	r->iframe = 0;
+	r->csrf_pending = 0;
+	r->csrf_want[0] = '\0';
 	r->method = http_env(r, "REQUEST_METHOD");
 	r->remote_addr = http_env(r, "REMOTE_ADDR");
 	r->query = http_env(r, "QUERY_STRING");
@@ -146,6 +150,10 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 	if (r->jsonp[0] != '\0' && body != NULL) {
 		body = wrapped = http_jsonp_wrap(r->jsonp, body, len, &len);
 		ctype = "application/javascript; charset=utf-8";
+		wire = 200;
+	} else if (r->iframe && body != NULL) {
+		body = wrapped = http_iframe_wrap(body, len, &len);
+		ctype = "text/html; charset=utf-8";
 		wire = 200;
 	}
 	/* libfcgi's FCGX_FPrintF has its own printf without %zu: format
@@ -231,6 +239,43 @@ http_jsonp_wrap(const char *cb, const char *json, size_t len, size_t *outlen)
 	return out;
 }
 
+char *
+http_iframe_wrap(const char *json, size_t len, size_t *outlen)
+{
+	static const char	 head[] = "<!DOCTYPE html><html><head>"
+				    "<meta charset=\"utf-8\"><title>upload</title>"
+				    "</head><body><textarea id=\"parley-reply\">";
+	static const char	 tail[] = "</textarea></body></html>\n";
+	size_t			 i, o;
+	char			*out;
+
+	/* At most 5 bytes ("&amp;") per input byte. */
+	if ((out = malloc(sizeof(head) + sizeof(tail) + len * 5)) == NULL)
+		log_fatal("malloc: out of memory");
+	memcpy(out, head, sizeof(head) - 1);
+	o = sizeof(head) - 1;
+	for (i = 0; i < len; i++) {
+		switch (json[i]) {
+		case '&': memcpy(out + o, "&amp;", 5); o += 5; break;
+		case '<': memcpy(out + o, "&lt;", 4); o += 4; break;
+		case '>': memcpy(out + o, "&gt;", 4); o += 4; break;
+		default: out[o++] = json[i]; break;
+		}
+	}
+	memcpy(out + o, tail, sizeof(tail));
+	*outlen = o + sizeof(tail) - 1;
+	return out;
+}
+
+void
+http_iframe(struct http_req *r)
+{
+	char	v[4];
+
+	r->iframe = http_query_find(r->query, "iframe", v, sizeof(v)) == 1 &&
+	    strcmp(v, "1") == 0;
+}
+
 void
 http_reply(struct http_req *r, int status, json_t *body)
 {
@@ -283,7 +328,7 @@ http_error(struct http_req *r, int status, const char *code,
 	 * and the cut above may split a character: json_pack refuses
 	 * invalid UTF-8, and the reply would go out without its body. */
 	text_utf8_scrub(msg);
-	if (r->jsonp[0] != '\0')
+	if (r->jsonp[0] != '\0' || r->iframe)
 		http_reply(r, status, json_pack("{s:{s:s,s:s},s:i}", "error",
 		    "code", code, "message", msg, "status", status));
 	else

@@ -29,6 +29,12 @@ struct http_req {
 	char		 headers[2048];	/* extra response header lines */
 	size_t		 headers_len;
 	char		 jsonp[80];	/* JSONP callback, "" for JSON */
+	int		 iframe;	/* ?iframe=1 on a form route: every reply
+					 * is a 200 HTML page a hidden iframe
+					 * reads (http_iframe_wrap) */
+	int		 csrf_pending;	/* ROUTE_USER_FORM by cookie without the
+					 * header: auth_csrf_check() pending */
+	char		 csrf_want[48];	/* the CSRF value it must match */
 	char		*body;		/* raw body once read (http_body_read) */
 	size_t		 body_len;
 	int		 body_read;
@@ -115,6 +121,15 @@ int	 http_jsonp(struct http_req *);
  * length in *outlen. Pure; used by http_reply_raw and the fuzz driver. */
 char	*http_jsonp_wrap(const char *cb, const char *json, size_t len,
 	    size_t *outlen);
+
+/* Reads ?iframe=1 into r->iframe (any other value is no iframe). */
+void	 http_iframe(struct http_req *);
+/* The HTML page for a hidden iframe holding `len` bytes of JSON:
+ * <textarea id="parley-reply"> with the JSON, &, < and > written as
+ * entities, so the page's textarea.value is the JSON again and no byte of
+ * it can end the element or start markup. Returns a NUL-terminated string
+ * the caller frees, its length in *outlen. Pure (fuzzed). */
+char	*http_iframe_wrap(const char *json, size_t len, size_t *outlen);
 
 /* Path parameter `i` as a positive id; replies 400 and returns -1 if not. */
 int	 http_param_id(struct http_req *, int i, int64_t *out);

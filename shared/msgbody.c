@@ -1,4 +1,5 @@
 /* msgbody: validation of message bodies by type. */
+#include <stdint.h>
 #include <string.h>
 
 #include "http.h"
@@ -63,6 +64,21 @@ msgbody_clean(struct http_req *r, const char *type, json_t *body)
 			return NULL;
 		}
 		return json_pack("{s:s}", "text", text);
+	}
+	/* An upload: its id only; send_message() checks that it is the
+	 * sender's and writes the rest from the uploads row. */
+	if (json_object_get(body, "upload_id") != NULL) {
+		int64_t	id;
+
+		if (valid_id(r, body, "upload_id", VALID_REQUIRED, &id) == -1)
+			return NULL;
+		if (json_object_size(body) != 1) {
+			http_error(r, 400, "invalid_field", "A body with "
+			    "'upload_id' takes no other field: name, size and "
+			    "type come from the upload.");
+			return NULL;
+		}
+		return json_pack("{s:I}", "upload_id", (json_int_t)id);
 	}
 	if (valid_string(r, body, "url", VALID_REQUIRED, 1, URL_MAX,
 	    &url) == -1 ||

@@ -14,7 +14,9 @@ struct http_req;
 int	 msgbody_type_ok(const char *type);
 
 /* A new body holding exactly the fields `type` allows, or NULL after a
- * 400. Caller owns the result. */
+ * 400: {"text"} for text; for the others {"upload_id"} (an upload of the
+ * sender's, filled in by send_message()) or {"url","name","size","mime"}
+ * (a link). Caller owns the result. */
 json_t	*msgbody_clean(struct http_req *, const char *type, json_t *body);
 
 #endif

@@ -17,6 +17,12 @@ enum route_auth {
 			 * with admin_only set, which checks it before
 			 * routing and answers everyone else exactly as a
 			 * path no service has (http_reply_missing) */
+	ROUTE_USER_FORM, /* ROUTE_USER for a form an old browser posts (an
+			  * upload through a hidden iframe): by cookie
+			  * without X-CSRF-Token, the token may come in the
+			  * body, which the handler checks (auth_csrf_check)
+			  * before acting; ?iframe=1 wraps every reply for
+			  * the frame (http.h, r->iframe) */
 };
 
 struct route {

@@ -119,6 +119,16 @@ server_dispatch(const struct service *svc, struct http_req *r)
 			http_reply_missing(r);
 			return;
 		}
+	} else if (rt->auth == ROUTE_USER_FORM) {
+		http_iframe(r);
+		/* The frame's page is read by the client's page only. */
+		if (r->iframe) {
+			http_header(r, "Content-Security-Policy: default-src "
+			    "'none'; frame-ancestors 'self'");
+			http_header(r, "X-Frame-Options: SAMEORIGIN");
+		}
+		if (auth_request_form(r) == -1)
+			return;
 	} else if (rt->auth == ROUTE_SITE) {
 		if (site_auth_request(r) == -1)
 			return;

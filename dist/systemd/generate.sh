@@ -20,6 +20,7 @@ poll socket long-poll event delivery service
 calls socket call signaling and TURN credentials service
 sites socket server-to-server API for sites
 admin socket operator console API (admin sessions only)
+uploads socket file uploads and downloads service
 gateway kore WebSocket event stream gateway (Kore)
 webhooks worker webhook dispatcher'
 
@@ -33,7 +34,9 @@ echo "$units" | while read -r name kind desc; do
 	*) echo "generate.sh: bad kind '$kind' for $name" >&2; exit 1 ;;
 	esac
 	if [ "$kore" = d ]; then kore='/^@kore@/d'; else kore='s|^@kore@||'; fi
-	sed -e "/^@$drop@/d" -e "s|^@$keep@||" -e "$kore" \
+	# Lines for one unit only (the uploads service's state directory).
+	if [ "$name" = uploads ]; then only='s|^@uploads@||'; else only='/^@uploads@/d'; fi
+	sed -e "/^@$drop@/d" -e "s|^@$keep@||" -e "$kore" -e "$only" \
 	    -e "s|@UNIT@|parley-$name.service|g" -e "s|@UNIT_BASE@|parley-$name|g" \
 	    -e "s|@NAME@|$name|g" -e "s|@DESCRIPTION@|$desc|g" \
 	    -e "s|@BINDIR@|$bindir|g" \

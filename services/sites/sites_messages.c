@@ -29,6 +29,11 @@ static const struct http_outcome send_outcomes[] = {
 	    "The sender blocked this user." },
 	{ "no_such_group", 404, "group_not_found", "No such group." },
 	{ "not_member", 404, "group_not_found", "No such group." },
+	/* Someone else's upload is no upload to the sender. */
+	{ "no_such_upload", 404, "upload_not_found", "No such upload." },
+	{ "upload_kind", 400, "invalid_field", "The upload's kind does not "
+	    "match 'type' (an image for image, audio for audio, video for "
+	    "video; file takes any)." },
 	{ NULL, 0, NULL, NULL },
 };
 

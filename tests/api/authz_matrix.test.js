@@ -32,6 +32,7 @@ const path = require('node:path');
 const { api, request, register, befriend, uniqueName, stack, ROOT } = require('../lib.js');
 const { head } = require('../chat.js');
 const { newSite, signed, siteUser, login: siteLogin } = require('../sites.js');
+const up = require('../uploads.js');
 
 const SPEC_FILE = path.join(ROOT, 'docs', 'openapi.json');
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
@@ -144,6 +145,8 @@ const ROWS = {
       { what: 'the blocked user to the blocker, as to a non-friend', as: 'Bd', field: 'to',
         id: (f) => f.K.user.id, ref: (f) => f.N.user.id, body: (f, id) => Object.assign({ to: id }, text('hi')),
         want: [403, 'not_friends'] },
+      { what: "A's upload, sent to the asker's friend", as: 'Bd', field: 'upload_id', id: (f) => f.upload,
+        body: (f, id) => ({ to: f.F.user.id, type: 'image', body: { upload_id: id } }), want: [404, 'upload_not_found'] },
     ],
     refusals: [
       { what: 'a non-friend', as: 'S', body: (f) => Object.assign({ to: f.A.user.id }, text('hi')), want: [403, 'not_friends'] },
@@ -302,6 +305,22 @@ const ROWS = {
     refusals: [{ what: 'invited, not joined', as: 'B', body: (f) => Object.assign({ to: f.A.user.id }, signal), want: [403, 'not_in_room'] }],
   },
   'GET /api/v1/ice-servers': { auth: 'user' },
+
+  'POST /api/v1/uploads': { auth: 'user' },
+  'GET /api/v1/uploads/{id}': {
+    auth: 'user', params: (f) => ({ id: f.upload }),
+    probes: [
+      { what: "A's upload, never sent", as: 'S', param: 'id', id: (f) => f.upload, want: [404, 'upload_not_found'] },
+      { what: "A's upload sent to the group the asker left", as: 'L', param: 'id', id: (f) => f.sentUpload, want: [404, 'upload_not_found'] },
+    ],
+  },
+  'GET /api/v1/uploads/{id}/thumbnail': {
+    auth: 'user', params: (f) => ({ id: f.upload }),
+    probes: [
+      { what: "A's upload, never sent", as: 'S', param: 'id', id: (f) => f.upload, want: [404, 'upload_not_found'] },
+      { what: "A's upload in the group the asker left", as: 'L', param: 'id', id: (f) => f.groupUpload, want: [404, 'upload_not_found'] },
+    ],
+  },
 
   'PUT /api/v1/server/users/{external_id}': {
     auth: 'site', params: () => ({ external_id: MISSING_EXT }), body: () => ({}),
@@ -587,6 +606,13 @@ async function makeFixtures() {
   // L wrote to A's group, then left it.
   f.lMsg = (await ok(api.post('/api/v1/messages', { token: f.L.token, json: Object.assign({ group_id: f.group }, text('bye')) }), 201, 'group message')).message.id;
   assert.equal((await api.post(`/api/v1/groups/${f.group}/leave`, { token: f.L.token })).status, 204);
+  // A's uploads: one never sent, two sent to A's group after L left it.
+  const img = (seed) => up.upload(up.png(16, 16, { seed }), { token: f.A.token, type: 'image/png' });
+  f.upload = (await ok(img(1), 201, 'upload')).upload.id;
+  f.groupUpload = (await ok(img(2), 201, 'upload')).upload.id;
+  await ok(api.post('/api/v1/messages', { token: f.A.token, json: { group_id: f.group, type: 'image', body: { upload_id: f.groupUpload } } }), 201, 'group upload');
+  f.sentUpload = (await ok(img(3), 201, 'upload')).upload.id;
+  await ok(api.post('/api/v1/messages', { token: f.A.token, json: { group_id: f.group, type: 'file', body: { upload_id: f.sentUpload } } }), 201, 'sent upload');
   f.req = (await ok(api.post('/api/v1/friends/requests', { token: f.A.token, json: { user_id: f.C.user.id } }), 201, 'request')).request.id;
   f.room = (await ok(api.post('/api/v1/rooms', { token: f.A.token, json: { invite: [f.B.user.id] } }), 201, 'room')).room.id;
   await head(f.B);

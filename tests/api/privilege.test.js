@@ -35,7 +35,7 @@ function pidFrom(file) {
   return Number(fs.readFileSync(file, 'utf8').trim().split(/\s+/)[0]);
 }
 
-const SERVICES = ['accounts', 'friends', 'messages', 'poll', 'calls', 'sites', 'admin', 'webhooks'];
+const SERVICES = ['accounts', 'friends', 'messages', 'poll', 'calls', 'sites', 'uploads', 'admin', 'webhooks'];
 
 test('every service, the dispatcher and the nginx workers run unprivileged', { skip: needStack }, () => {
   const expected = isRoot ? Number(spawnSync('id', ['-u', process.env.PARLEY_USER || 'parley'],

@@ -22,6 +22,7 @@ static const char	*t_param_id(void);
 static const char	*t_dispatch(void);
 static const char	*t_admin_gate(void);
 static const char	*t_jsonp_separators(void);
+static const char	*t_iframe(void);
 static void		 h_ok(struct http_req *);
 static void		 start(const char *, ...);
 
@@ -424,6 +425,41 @@ t_jsonp_separators(void)
 	return NULL;
 }
 
+/* ?iframe=1 (a form route): every reply, errors too, is a 200 HTML page
+ * with the JSON in a textarea, markup characters as entities. */
+static const char *
+t_iframe(void)
+{
+	const char	*out, *body;
+	size_t		 len;
+	char		*page;
+
+	start(NULL, NULL);
+	req.query = "a=b&iframe=1";
+	http_iframe(&req);
+	CHECK(req.iframe);
+	http_error(&req, 403, "csrf_failed", "No <b>%s</b> & co.", "token");
+	out = fcgi_mem_output(&mem, &len);
+	CHECK(strncmp(out, "Status: 200 OK\r\n", 16) == 0);
+	CHECK(strstr(out, "\r\nContent-Type: text/html; charset=utf-8\r\n") !=
+	    NULL);
+	CHECK((body = strstr(out, "<textarea id=\"parley-reply\">")) != NULL);
+	CHECK(strstr(body, "{\"error\":{\"code\":\"csrf_failed\",\"message\":"
+	    "\"No &lt;b&gt;token&lt;/b&gt; &amp; co.\"},\"status\":403}"
+	    "</textarea>") != NULL);
+	CHECK(strchr(body + 28, '<') == strstr(body, "</textarea>"));
+	start(NULL, NULL);
+	req.query = "iframe=yes";
+	http_iframe(&req);
+	CHECK(!req.iframe);
+	page = http_iframe_wrap("<&>", 3, &len);
+	CHECK(strstr(page, ">&lt;&amp;&gt;</textarea>") != NULL);
+	CHECK_EQ(len, strlen(page));
+	free(page);
+	start(NULL, NULL);
+	return NULL;
+}
+
 void
 test_reply(void)
 {
@@ -438,5 +474,6 @@ test_reply(void)
 	unit_run("server_dispatch/errors", t_dispatch);
 	unit_run("server_dispatch/admin_gate", t_admin_gate);
 	unit_run("http_jsonp_wrap/separators", t_jsonp_separators);
+	unit_run("http_iframe_wrap", t_iframe);
 	fcgi_mem_cleanup(&mem);
 }

@@ -1431,6 +1431,9 @@
 
 	function attachmentNode(m) {
 		var b = m.body || {}, size = U.size(b.size), isImage, img, caption, a;
+		if (b.upload_id && PA.uploads) {
+			return PA.uploads.node(m);     /* a file on Parley: app-upload.js */
+		}
 		var link = { href: b.url, attrs: { target: '_blank', rel: 'noopener noreferrer', 'data-test': 'attachment' } };
 		if (!/^https?:\/\//i.test(b.url || '')) {
 			/* The server only stores http(s) links; anything else is not a link here. */
@@ -2228,6 +2231,7 @@
 
 	PA.start = start;
 	PA.markRead = markRead;
+	PA.send = send;
 
 	/* The scripts sit at the end of <body>: the DOM is there. */
 	init();
