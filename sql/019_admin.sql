@@ -41,17 +41,20 @@ CREATE INDEX admin_audit_target ON admin_audit (target_type, target_id, id);
 -- WebSocket gateway both refresh last_poll_at (poll_ack(), their
 -- janitors) with the same shared statements, and differ only in the
 -- connection's application_name (shared/db.c sets it to the service's
--- name). NULL: not refreshed since this migration.
+-- name; the gateway's are parley-gateway*). NULL: not refreshed since this migration.
 ALTER TABLE sessions ADD COLUMN transport text
     CHECK (transport IN ('poll', 'websocket'));
 
 CREATE FUNCTION sessions_transport() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.transport := CASE current_setting('application_name')
-        WHEN 'poll' THEN 'poll'
-        WHEN 'parley-gateway' THEN 'websocket'
-        WHEN 'gateway' THEN 'websocket'
+    -- The gateway has several connections per worker (parley-gateway,
+    -- -async for acks, -listen), all named from parley-gateway.
+    NEW.transport := CASE
+        WHEN current_setting('application_name') = 'poll' THEN 'poll'
+        WHEN current_setting('application_name') LIKE 'parley-gateway%'
+            OR current_setting('application_name') = 'gateway'
+            THEN 'websocket'
         ELSE NEW.transport END;
     RETURN NEW;
 END $$;

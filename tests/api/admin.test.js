@@ -275,13 +275,15 @@ async function onlineEntry(admin, userId) {
   return r.json.users.find((x) => x.id === userId);
 }
 
-test('the online list shows users with live sessions, their last poll and transport, and drops them when kicked', async () => {
+test('the online list shows users with live sessions, their last poll and transport, and drops them when kicked', async (t) => {
   const [admin, p, w] = await inTurn(() => newAdmin('ado'), () => register('adp'), () => register('adw'));
   assert.equal(await onlineEntry(admin, p.user.id), undefined, 'not online before polling');
   // p long-polls; w holds a WebSocket.
   const since = await head(p);
   const parked = poll(p, { since, timeout: 20 });
   const sock = await openSocket(w.token);
+  // A failed assertion must not leave the socket holding the file open.
+  t.after(() => sock.end());
   const pe = await until('the polling user online', () => onlineEntry(admin, p.user.id));
   assert.equal(pe.username, p.user.username);
   assert.equal(pe.sessions.length, 1);
