@@ -50,11 +50,11 @@ struct gw_sock {
 	uint64_t		 close_at;	/* GW_CLOSING: hang up then */
 	int			 counted;	/* holds a place in gw_limits */
 	int			 more;		/* a full batch went out */
-	int			 todo;		/* on the tick's list */
+	int			 scheduled;	/* on the tick's list */
 	int			 ack_busy;	/* an ack of it is in gw_async */
 	TAILQ_ENTRY(gw_sock)	 user_link;	/* this user's sockets */
 	TAILQ_ENTRY(gw_sock)	 all_link;	/* this worker's sockets */
-	TAILQ_ENTRY(gw_sock)	 todo_link;	/* the tick's list */
+	TAILQ_ENTRY(gw_sock)	 sched_link;	/* the tick's list */
 	struct gw_user		*user;
 };
 TAILQ_HEAD(gw_sock_list, gw_sock);
@@ -98,8 +98,8 @@ enum gw_deliver_mode {
 void	gw_deliver(struct gw_sock *, enum gw_deliver_mode);
 /* The tick's list: sockets with an ack to write, a backlog to send or an
  * auth deadline. gw_tick() works through it every 20 ms. */
-void	gw_todo(struct gw_sock *);
-void	gw_untodo(struct gw_sock *);
+void	gw_schedule(struct gw_sock *);
+void	gw_unschedule(struct gw_sock *);
 void	gw_tick(uint64_t now);
 /* Writes the socket's newest ack (poll_ack) and wakes whom it concerns. */
 void	gw_ack_now(struct gw_sock *);

@@ -48,7 +48,7 @@ static const struct db_stmt sql_session = { "gw_session",
 	"SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL"
 	" AND expires_at > now()" };
 
-static TAILQ_HEAD(, gw_sock) todo = TAILQ_HEAD_INITIALIZER(todo);
+static TAILQ_HEAD(, gw_sock) scheduled = TAILQ_HEAD_INITIALIZER(scheduled);
 static LIST_HEAD(, lingerer) lingering = LIST_HEAD_INITIALIZER(lingering);
 static int	nlinger;
 static uint64_t	ack_retry_at;	/* acks failed: the next try, else 0 */
@@ -107,7 +107,7 @@ gw_close(struct gw_sock *s, int status, const char *code, const char *message)
 	}
 	s->state = GW_CLOSING;
 	s->close_at = kore_time_ms() + CLOSE_WAIT_MS;
-	gw_todo(s);	/* gw_tick() enforces close_at */
+	gw_schedule(s);	/* gw_tick() enforces close_at */
 	/* The closing handshake (RFC 6455 7.1.1): Kore sends no second close
 	 * frame and drops the connection when the client's close frame
 	 * arrives. Hanging up at once instead would make nginx, still
@@ -170,20 +170,20 @@ linger_event(void *arg, int error)
 }
 
 void
-gw_todo(struct gw_sock *s)
+gw_schedule(struct gw_sock *s)
 {
-	if (!s->todo) {
-		s->todo = 1;
-		TAILQ_INSERT_TAIL(&todo, s, todo_link);
+	if (!s->scheduled) {
+		s->scheduled = 1;
+		TAILQ_INSERT_TAIL(&scheduled, s, sched_link);
 	}
 }
 
 void
-gw_untodo(struct gw_sock *s)
+gw_unschedule(struct gw_sock *s)
 {
-	if (s->todo) {
-		s->todo = 0;
-		TAILQ_REMOVE(&todo, s, todo_link);
+	if (s->scheduled) {
+		s->scheduled = 0;
+		TAILQ_REMOVE(&scheduled, s, sched_link);
 	}
 }
 
@@ -248,14 +248,14 @@ gw_deliver(struct gw_sock *s, enum gw_deliver_mode mode)
 			    (long long)s->session_id, gw_unsent(s));
 			/* A queue this full cannot take a close frame. */
 			s->state = GW_CLOSING;
-			gw_untodo(s);
+			gw_unschedule(s);
 			kore_connection_disconnect(s->c);
 			return;
 		}
 	} while (mode != GW_DELIVER_HINT && s->more &&
 	    gw_unsent(s) < LOW_WATER);
 	if (s->more)
-		gw_todo(s);
+		gw_schedule(s);
 }
 
 void
@@ -296,8 +296,8 @@ gw_tick(uint64_t now)
 		if (now >= l->until)
 			linger_end(l);
 	}
-	for (s = TAILQ_FIRST(&todo); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, todo_link);
+	for (s = TAILQ_FIRST(&scheduled); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, sched_link);
 		if (s->state == GW_CLOSING) {
 			/* No close frame came back: hang up (frees s). */
 			if (now >= s->close_at)
@@ -313,17 +313,17 @@ gw_tick(uint64_t now)
 			continue;
 		}
 		if (s->state != GW_LIVE) {
-			gw_untodo(s);
+			gw_unschedule(s);
 			continue;
 		}
 		if (s->ack_want > s->acked && now >= ack_retry_at &&
 		    gw_async_ack(s) == -1)
 			gw_ack_now(s);
 		if (s->more && gw_unsent(s) < LOW_WATER) {
-			gw_untodo(s);
+			gw_unschedule(s);
 			gw_deliver(s, GW_DELIVER_CATCH_UP);	/* may free s */
 		} else if (!s->more && s->ack_want <= s->acked)
-			gw_untodo(s);
+			gw_unschedule(s);
 	}
 }
 

@@ -203,7 +203,7 @@ gw_ws_connect(struct connection *c)
 		(void)authenticated(s, handshake.session_id,
 		    handshake.user_id);
 	else
-		gw_todo(s);	/* the tick enforces the auth timeout */
+		gw_schedule(s);	/* the tick enforces the auth timeout */
 }
 
 /* Kore answers pings and swallows pongs by itself, and restarts its idle
@@ -260,7 +260,7 @@ gw_ws_disconnect(struct connection *c)
 	if (s->ack_want > s->acked)
 		gw_ack_now(s);
 	gw_async_forget(s);
-	gw_untodo(s);
+	gw_unschedule(s);
 	TAILQ_REMOVE(&gw_all, s, all_link);
 	if (s->user != NULL) {
 		TAILQ_REMOVE(&s->user->socks, s, user_link);
@@ -344,7 +344,7 @@ gw_ws_message(struct connection *c, uint8_t op, const void *data, size_t len)
 			    "The access token is unknown, expired or revoked.");
 			break;
 		}
-		gw_untodo(s);
+		gw_unschedule(s);
 		/* authenticated() may have closed (and freed) the socket. */
 		if (authenticated(s, sid, uid) == 0 && f.has_since)
 			subscribe(s, f.since);
@@ -438,6 +438,6 @@ on_ack(struct gw_sock *s, int64_t n)
 	}
 	if (n > s->ack_want) {
 		s->ack_want = n;
-		gw_todo(s);
+		gw_schedule(s);
 	}
 }
