@@ -50,7 +50,7 @@ GATEWAY_OBJ := $(patsubst %.c,$(B)/pic/%.o,$(GATEWAY_SRC))
 UNIT_BIN := $(B)/bin/unit-tests
 
 .PHONY: all build deps run start stop status test unit fuzz bench clean \
-	format-check
+	format-check install deb
 
 all: build
 
@@ -135,6 +135,14 @@ FUZZ_TIME ?= 20
 fuzz:
 	@scripts/deps.sh test
 	@scripts/fuzz.sh $(FUZZ_TIME)
+
+# The production layout (README, "Debian package") under DESTDIR.
+install: build
+	@scripts/install.sh "$(DESTDIR)"
+
+# build/deb/parley_<version>_<arch>.deb (debhelper), checked by lintian.
+deb: deps
+	@scripts/deb.sh
 
 # Benchmark on a private stack (var/bench, ports 18200 and 18201): four
 # figures, each beside a yardstick measured in the same run. See README.

@@ -14,6 +14,10 @@ pkgs=(gcc make libc6-dev curl ca-certificates
       libfcgi-dev libpq-dev libjansson-dev libsodium-dev libssl-dev
       libcurl4-openssl-dev libmagic-dev libvips-dev pkg-config
       postgresql-15 postgresql-client-15 nginx iproute2 util-linux kore)
+# `deps.sh deb`: what `make deb` builds and checks the package with.
+if [ "${1:-}" = deb ] || [ "${1:-}" = test ]; then
+	pkgs+=(debhelper lintian fakeroot dpkg-dev)
+fi
 if [ "${1:-}" = test ]; then
 	pkgs+=(clang libclang-rt-14-dev nodejs docker-compose coturn chromium
 	      fonts-dejavu-core php-cli php-curl openssl systemd

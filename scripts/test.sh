@@ -136,6 +136,11 @@ if docker-compose -f compose.yaml config -q; then echo "ok compose"; count 1 0; 
 echo "== systemd units (dist/systemd): systemd-analyze verify"
 if scripts/check-units.sh; then count 1 0; else count 0 1; fi
 
+echo "== Debian package: make deb, lintian, dpkg install, health, purge"
+# Counted as one check; it prints its own steps, and why it skips (77).
+scripts/test-deb.sh
+case $? in 0) count 1 0 ;; 77) ;; *) count 0 1 ;; esac
+
 if [ "${PARLEY_SKIP_FUZZ:-0}" != 1 ]; then
 	echo "== short fuzz run (make fuzz runs longer)"
 	if scripts/fuzz.sh "${FUZZ_SECONDS:-5}"; then count 1 0; else count 0 1; fi
