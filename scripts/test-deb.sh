@@ -38,6 +38,7 @@ else
 	finish
 fi
 deb=$(ls build/deb/parley_*.deb)
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 # What the installed stack runs with: nothing from this checkout.
 run_installed() {
@@ -46,6 +47,8 @@ run_installed() {
 }
 cleanup() {
 	run_installed parley stop >/dev/null 2>&1 || true
+	[ -d "$scratch/pg/data" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$scratch/pg/data" -m fast -w stop >/dev/null 2>&1
+	true
 	dpkg --purge parley >/dev/null 2>&1 || true
 	rm -rf "$scratch"
 }
@@ -96,6 +99,38 @@ st=$(run_installed parley status 2>&1)
 case $st in *"accounts: running"*) pass "parley status" ;; *) echo "$st"; fail "parley status" ;; esac
 again=$(run_installed parley migrate 2>&1)
 [ -z "$again" ] && pass "parley migrate again: nothing to do" || fail "parley migrate again: $again"
+
+# README's path for a PostgreSQL of the host's: a cluster of its own
+# (unix socket only), migrations as OS user postgres by peer
+# authentication, then role parley may use the data and nothing more.
+install -d -o postgres -g postgres -m 0700 "$scratch/pg"
+install -d -o postgres -g postgres -m 0755 "$scratch/pgsock"
+as_pg() { runuser -u postgres -- "$@"; }
+if as_pg "$pgbin/initdb" -D "$scratch/pg/data" -A peer >"$scratch/initdb.log" 2>&1 &&
+    as_pg "$pgbin/pg_ctl" -D "$scratch/pg/data" -l "$scratch/pg/log" -w \
+        -o "-c listen_addresses='' -k $scratch/pgsock" start >/dev/null &&
+    as_pg createuser -h "$scratch/pgsock" parley &&
+    as_pg createdb -h "$scratch/pgsock" -O postgres parley; then
+	url="postgresql:///parley?host=$scratch/pgsock"
+	printf 'DATABASE_URL=%s\nPARLEY_MIGRATE_AS=postgres\n' "$url" >"$scratch/parley.env"
+	if run_installed parley migrate >"$scratch/migrate2.log" 2>&1 &&
+	    st=$(run_installed parley status 2>&1) &&
+	    case $st in *"migrations applied $n of $n shipped"*) true ;; *) false ;; esac; then
+		pass "external PostgreSQL: parley migrate as postgres, parley status: ${st##*database: }"
+	else
+		cat "$scratch/migrate2.log"; echo "${st:-}"; fail "external PostgreSQL: migrate/status"
+	fi
+	if runuser -u parley -- psql "$url" -qXtA -c "SELECT count(*) FROM users" >/dev/null 2>&1 &&
+	    ! runuser -u parley -- psql "$url" -qXtA -c "DELETE FROM admins" >/dev/null 2>&1 &&
+	    ! runuser -u parley -- psql "$url" -qXtA -c "CREATE TABLE x (a int)" >/dev/null 2>&1; then
+		pass "external PostgreSQL: role parley reads users, may not change admins or the schema"
+	else
+		fail "external PostgreSQL: the grants of role parley"
+	fi
+	as_pg "$pgbin/pg_ctl" -D "$scratch/pg/data" -m fast -w stop >/dev/null
+else
+	cat "$scratch/initdb.log"; fail "a scratch PostgreSQL cluster"
+fi
 
 # The shipped nginx site, in an nginx.conf of the host's kind.
 mkdir -p "$scratch/nginx"
