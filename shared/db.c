@@ -20,6 +20,8 @@ struct db {
 	int			 drop_after_tx;	/* a prepared plan went stale */
 	int			 nprepared;
 	const struct db_stmt	*prepared[MAX_PREPARED];
+	const char		*info;		/* NULL: db_configure()'s */
+	const char		*app;
 };
 
 static const char	*conninfo = "postgresql:///parley";
@@ -51,6 +53,17 @@ db_new(void)
 	return db;
 }
 
+struct db *
+db_new_at(const char *info, const char *app)
+{
+	struct db	*db;
+
+	db = db_new();
+	db->info = info;
+	db->app = app;
+	return db;
+}
+
 void
 db_free(struct db *db)
 {
@@ -79,7 +92,8 @@ db_connect(struct db *db)
 {
 	const char	*keys[] = { "dbname", "connect_timeout",
 			    "application_name", NULL };
-	const char	*vals[] = { conninfo, "3", appname, NULL };
+	const char	*vals[] = { db->info != NULL ? db->info : conninfo, "3",
+			    db->app != NULL ? db->app : appname, NULL };
 	char		 set[128];
 	PGresult	*res;
 
