@@ -37,6 +37,9 @@
 #                   NGINX_VAR then only locates nginx/fastcgi.conf (not
 #                   copied), and the access log is NGINX_ACCESS_LOG
 #   NGINX_ACCESS_LOG  default $NGINX_VAR/log/nginx-access.log
+#   NGINX_METRICS_LISTEN  address:port of the metrics server (every
+#                   service's /metrics/<name>, loopback clients only), or
+#                   off (default)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${NGINX_VAR:?}" "${NGINX_ROOT:?}" "${NGINX_LISTEN:?}" "${NGINX_UPSTREAM:?}"
@@ -104,6 +107,12 @@ for v in "${PARLEY_UPLOAD_MAX_IMAGE:-20971520}" "${PARLEY_UPLOAD_MAX_AUDIO:-2097
 done
 upload_limit=$((upload_limit + 65536))
 access_log=${NGINX_ACCESS_LOG:-$NGINX_VAR/log/nginx-access.log}
+metrics=${NGINX_METRICS_LISTEN:-off}
+if [ "$metrics" = off ]; then
+	metrics_off='/# @metrics-begin/,/# @metrics-end/d'
+else
+	metrics_off='/# @metrics-end/d'
+fi
 if [ -n "${NGINX_SITE:-}" ]; then
 	out=$NGINX_SITE
 	mkdir -p "$(dirname "$out")"
@@ -119,7 +128,8 @@ sed -e "s|@USER_LINE@|${NGINX_USER:-}|" -e "s|@VAR@|$NGINX_VAR|g" \
     -e "s|@FRAME_OPTIONS@|$frame_options|" \
     -e "s|@STREAM_OFF@|$stream_off|" -e "s|@STREAM_TIMEOUT@|$stream_timeout|" \
     -e "s|@UPLOADS@|$uploads|g" -e "s|@UPLOAD_BODY_LIMIT@|$upload_limit|" \
-    -e "s|@ACCESS_LOG@|$access_log|" "$here/parley.conf.in" >"$out.tmp"
+    -e "s|@ACCESS_LOG@|$access_log|" -e "s|@METRICS_LISTEN@|$metrics|" \
+    -e "$metrics_off" "$here/parley.conf.in" >"$out.tmp"
 for s in $(sed -n 's/.*@UPSTREAM_\([a-z]*\)@.*/\1/p' "$here/parley.conf.in"); do
 	# shellcheck disable=SC2059
 	up=$(printf "$NGINX_UPSTREAM" "$s")

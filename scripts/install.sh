@@ -47,6 +47,6 @@ install -m 0644 "$root/dist/systemd/parley.sysusers" "$dest/usr/lib/sysusers.d/p
 NGINX_SITE=$dest/etc/nginx/sites-available/parley NGINX_VAR=/usr/share/parley \
     NGINX_ROOT=/usr/share/parley NGINX_LISTEN=8080 \
     NGINX_UPSTREAM=unix:/run/parley/%s.sock NGINX_UPLOADS=/var/lib/parley/uploads \
-    NGINX_ACCESS_LOG=/var/log/nginx/parley-access.log \
+    NGINX_ACCESS_LOG=/var/log/nginx/parley-access.log NGINX_METRICS_LISTEN=127.0.0.1:9180 \
     "$root/nginx/render.sh"
 chmod 0644 "$dest/etc/nginx/sites-available/parley"

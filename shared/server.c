@@ -22,6 +22,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "nofile.h"
 #include "server.h"
 #include "site.h"
@@ -63,6 +64,9 @@ req_new(struct db *db, void *ctx)
 void
 server_access_log(const struct http_req *r, double ms)
 {
+	/* Scrapes (server_metrics) are not requests of the service. */
+	if (strncmp(r->path, "/metrics/", 9) != 0)
+		metrics_request(r->method, r->path, r->status, ms);
 	/* The query is never logged: it may carry an access_token. */
 	if (r->site[0] != '\0')
 		log_info("access %s %s %d %.1fms site=%s addr=%s",
@@ -80,12 +84,34 @@ server_handover(void)
 	handed_over = 1;
 }
 
+/* nginx's metrics listener (only it sets PARLEY_METRICS; README
+ * "Metrics") asks for the exposition. */
+static void
+server_metrics(struct http_req *r)
+{
+	char	*text;
+	size_t	 len;
+
+	if (http_begin_quiet(r) == -1) {
+		http_reply_missing(r);
+		return;
+	}
+	text = metrics_render(r->db, &len);
+	http_reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    text, len);
+	free(text);
+}
+
 void
 server_dispatch(const struct service *svc, struct http_req *r)
 {
 	const struct route	*rt;
 	enum router_result	 res;
 
+	if (http_env(r, "PARLEY_METRICS") != NULL) {
+		server_metrics(r);
+		return;
+	}
 	if (svc->admin_only) {
 		if (http_begin_quiet(r) == -1 || auth_admin(r) == -1) {
 			http_reply_missing(r);
@@ -277,6 +303,7 @@ server_run(const struct service *svc)
 	config_load(svc->name);
 	nofile_apply(config.max_files);
 	db_configure(config.database_url, svc->name);
+	metrics_init(svc->name, svc->routes, svc->nroutes);
 	auth_init();
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
