@@ -45,7 +45,7 @@ BINS	:= $(patsubst %,$(B)/bin/parley-%,$(SERVICES))
 GATEWAY	:= $(B)/lib/parley-gateway.so
 KORE_CFLAGS := $(shell cat /usr/share/kore/features 2>/dev/null)
 GATEWAY_SRC := $(wildcard services/gateway/*.c) shared/db.c shared/log.c \
-	   shared/metrics.c shared/router.c \
+	   shared/metrics.c \
 	   shared/config.c shared/token.c shared/nofile.c shared/stream.c
 GATEWAY_OBJ := $(patsubst %.c,$(B)/pic/%.o,$(GATEWAY_SRC))
 UNIT_BIN := $(B)/bin/unit-tests

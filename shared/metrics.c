@@ -135,21 +135,14 @@ count_status(struct series *s, int status)
 }
 
 void
-metrics_request(const char *method, const char *path, int status, double ms)
+metrics_request(const struct route *rt, int status, double ms)
 {
-	char			 params[8][256];	/* unused: router_match's */
-	const struct route	*rt = NULL;
-	struct series		*s;
-	size_t			 b;
-	int			 np;
+	struct series	*s;
+	size_t		 b;
 
 	if (series == NULL)
 		return;
-	if (method != NULL && router_match(routes, nroutes, method, path,
-	    params, 8, &np, &rt) == ROUTER_FOUND)
-		s = &series[rt - routes];
-	else
-		s = &series[nroutes];
+	s = rt != NULL ? &series[rt - routes] : &series[nroutes];
 	for (b = 0; b < NBOUNDS && ms / 1e3 > bounds[b]; b++)
 		;
 	atomic_fetch_add(&s->le[b], 1);

@@ -40,11 +40,10 @@ void	metric_set(struct metric *, long long);
 void	metric_register(struct metric *);
 
 /* The request series: by route (method and pattern of the service's
- * table, "unmatched" for any other path) and status, and a latency
+ * table; NULL: "unmatched", any other path) and status, and a latency
  * histogram by route. server_run() calls metrics_init(). */
 void	metrics_init(const char *service, const struct route *, size_t);
-void	metrics_request(const char *method, const char *path, int status,
-	    double ms);
+void	metrics_request(const struct route *, int status, double ms);
 
 /* Extra lines a service computes at scrape time with its own database
  * connection (the admin service: queue depths); appended to `buf` with

@@ -144,4 +144,13 @@ void	gw_limits_worker(int worker);	/* forgets a dead predecessor's */
 int	gw_limits_take(int64_t session_id, int64_t user_id);
 void	gw_limits_give(int64_t session_id, int64_t user_id);
 
+/* gw_metrics.c: per-worker counters in a table shared by the workers,
+ * summed by GET /metrics. */
+enum gw_metric { GW_M_OPENED, GW_M_GONE, GW_M_FRAME, GW_M_HINT, GW_M_SLOW,
+	GW_M_CLOSED };
+void	gw_metrics_init(int workers);
+void	gw_metrics_worker(int worker);
+void	gw_metrics_count(enum gw_metric, int code);
+int	gw_metrics(struct http_request *);
+
 #endif

@@ -73,6 +73,7 @@ void
 gw_send_text(struct gw_sock *s, const char *text, size_t len)
 {
 	kore_websocket_send(s->c, WEBSOCKET_OP_TEXT, text, len);
+	gw_metrics_count(GW_M_FRAME, 0);
 }
 
 void
@@ -106,6 +107,7 @@ gw_close(struct gw_sock *s, int status, const char *code, const char *message)
 		memcpy(frame + 2, code, n);
 	}
 	s->state = GW_CLOSING;
+	gw_metrics_count(GW_M_CLOSED, status);
 	s->close_at = kore_time_ms() + CLOSE_WAIT_MS;
 	gw_schedule(s);	/* gw_tick() enforces close_at */
 	/* The closing handshake (RFC 6455 7.1.1): Kore sends no second close
@@ -248,6 +250,7 @@ gw_deliver(struct gw_sock *s, enum gw_deliver_mode mode)
 			    (long long)s->session_id, gw_unsent(s));
 			/* A queue this full cannot take a close frame. */
 			s->state = GW_CLOSING;
+			gw_metrics_count(GW_M_SLOW, 0);
 			gw_unschedule(s);
 			kore_connection_disconnect(s->c);
 			return;

@@ -6,9 +6,10 @@ const assert = require('node:assert/strict');
 const http = require('node:http');
 const { execFileSync } = require('node:child_process');
 const { api, register, befriend, BASE } = require('../lib');
+const ws = require('../ws');
 
 const METRICS_PORT = Number(BASE.port) + 2;
-const SERVICES = ['accounts', 'friends', 'messages', 'poll', 'calls', 'sites', 'uploads', 'admin'];
+const SERVICES = ['accounts', 'friends', 'messages', 'poll', 'calls', 'sites', 'uploads', 'admin', 'gateway'];
 
 function scrapeRaw(service) {
   return new Promise((resolve, reject) => {
@@ -92,4 +93,37 @@ test('request, send, hint, poll and event counters move under load', async () =>
   assert.ok(v(a1, 'parley_events_total') - v(a0, 'parley_events_total') >= 2 * N, 'events written');
   assert.equal(v(a1, 'parley_database_up'), 1);
   assert.ok('parley_webhook_queue_depth' in a1 && 'parley_webhook_oldest_pending_seconds' in a1);
+});
+
+test('the gateway counts sockets, frames, hints and closes across its workers', async (t) => {
+  t.after(() => ws.closeAll());
+  const g0 = await scrape('gateway');
+  const alice = await register('mga');
+  const bob = await register('mgb');
+  await befriend(alice, bob);
+  const { s } = await ws.subscribe(bob, null);
+  const r = await api.post('/api/v1/messages', { token: alice.token,
+    json: { to: bob.user.id, type: 'text', body: { text: 'over the socket' } } });
+  assert.equal(r.status, 201);
+  for (;;) {
+    const f = await s.next();
+    if (f.events && f.events.some((e) => e.type === 'message')) break;
+  }
+  const g1 = await scrape('gateway');
+  assert.equal(v(g1, 'parley_gateway_sockets') - v(g0, 'parley_gateway_sockets'), 1, 'one more socket open');
+  assert.ok(v(g1, 'parley_gateway_sockets_opened_total') > v(g0, 'parley_gateway_sockets_opened_total'));
+  assert.ok(v(g1, 'parley_gateway_frames_sent_total') - v(g0, 'parley_gateway_frames_sent_total') >= 2);
+  assert.ok(v(g1, 'parley_gateway_hints_total') > v(g0, 'parley_gateway_hints_total'));
+  s.send({ bogus: 1 });
+  await ws.assertClosed(s, 4400, 'bad_frame');
+  // The socket is gone once the gateway has the client's close frame.
+  let g2;
+  for (let i = 0; i < 100; i++) {
+    g2 = await scrape('gateway');
+    if (v(g2, 'parley_gateway_sockets') === v(g0, 'parley_gateway_sockets')) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const closed = 'parley_gateway_closed_total{code="4400"}';
+  assert.equal(v(g2, closed) - v(g0, closed), 1, 'the close is counted by code');
+  assert.equal(v(g2, 'parley_gateway_sockets'), v(g0, 'parley_gateway_sockets'), 'and the socket is gone');
 });
