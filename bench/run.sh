@@ -138,7 +138,7 @@ fi
 
 say "building the load generator"
 mkdir -p build/bench
-cc -std=c11 -O2 -g -Wall -Wextra -Werror -o "$LG" bench/loadgen.c bench/ws.c \
+cc -std=c11 -O2 -g -Wall -Wextra -Werror -o "$LG" bench/loadgen.c bench/lg_*.c \
     -lsodium -lcrypto
 
 # A fresh stack every run: a leftover one (a killed run) is stopped first.
