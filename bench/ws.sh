@@ -185,6 +185,11 @@ ws_rows() {
 	    "   sockets still open at the end" "$wheld" "nchan ws $nheld" \
 	    "$(calc %.2f "$wheld / $nheld")" "all" \
 	    "$(yes_no "$wheld == $WSCONNS")"
+	plot dist "8. send -> delivery over WebSockets, $POLLERS sockets, $RATE msg/s" \
+	    "Parley WebSocket=lat_ws_lat.txt" "Nchan websocket=lat_nchanws_lat.txt"
+	plot bars "9. PSS per idle WebSocket, KiB, $WSCONNS held (less is better)" \
+	    "Parley=gateway:$(calc %.2f "($wp_part2 - $wp_part0) / $WSCONNS")+nginx:$(calc %.2f "($wp_s2 - $wp_s0 - $wp_part2 + $wp_part0) / $WSCONNS")" \
+	    "Nchan=nginx:$nw"
 }
 
 ws_defs() {
