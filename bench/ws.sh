@@ -1,7 +1,7 @@
 # bench/ws.sh: figures 8 and 9 of `make bench`, the WebSocket gateway
 # (services/gateway, issue 13). Sourced by bench/run.sh, whose stack,
 # data, helpers and knobs it uses; the load generator's WebSocket client
-# is bench/ws.c.
+# is bench/lg_ws.c.
 #
 #  8. send -> delivery latency over WebSockets: figure 2's method, its
 #     $POLLERS recipients (each one socket instead of a poll), its senders,
