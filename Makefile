@@ -130,6 +130,7 @@ test:
 unit:
 	@$(MAKE) --no-print-directory SAN=1 build/asan/bin/unit-tests
 	@build/asan/bin/unit-tests
+	@node --test tests/unit/*.test.js
 
 # libFuzzer drivers for every parser of client input (clang).
 FUZZ_TIME ?= 20
@@ -145,8 +146,9 @@ install: build
 deb: deps
 	@scripts/deb.sh
 
-# Benchmark on a private stack (var/bench, ports 18200 and 18201): four
-# figures, each beside a yardstick measured in the same run. See README.
+# Benchmark on a private stack (var/bench, ports 18200 and 18201): the
+# figures, each beside a yardstick measured in the same run, as a table
+# (var/bench/report.txt) and plotted (var/bench/report.html). See README.
 bench: deps
 	@$(MAKE) --no-print-directory build
 	@bench/run.sh

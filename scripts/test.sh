@@ -70,6 +70,10 @@ out=$(build/asan/bin/unit-tests 2>&1); echo "$out"
 p=$(echo "$out" | grep -c '^ok ' || true); f=$(echo "$out" | grep -c '^FAIL ' || true)
 [ -n "$(echo "$out" | grep -E 'AddressSanitizer|runtime error' || true)" ] && f=$((f + 1))
 count "$p" "$f"
+echo "== unit tests (node: bench/report.js)"
+out=$(node --test --test-reporter=tap tests/unit/*.test.js 2>&1); echo "$out" | grep -E '^(not )?ok ' || true
+p=$(echo "$out" | sed -n 's/^# pass //p'); f=$(echo "$out" | sed -n 's/^# fail //p')
+count "${p:-0}" "${f:-1}"
 
 # Started as a newcomer's login shell would: soft limit 1,024 open files
 # (the hard limit is higher); scripts/parley must raise it by itself.
