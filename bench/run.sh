@@ -24,7 +24,8 @@
 # with its own short table; "sites": only figure 6, the webhook trigger's
 # cost on send_message(); "ws": only figures 8 and 9, the WebSocket
 # gateway, with figure 2 measured beside 8; the stack and data are set up
-# as usual), BENCH_PAUSE (1: once the stack and data are set up, wait
+# as usual; "fanout": only figure 4, the group fan-out, with its short
+# table), BENCH_PAUSE (1: once the stack and data are set up, wait
 # until $BENCH_VAR/resume exists, for running build/bench/loadgen by
 # hand or profiling; a development aid).
 set -euo pipefail
@@ -111,8 +112,8 @@ trap 'exit 130' INT TERM
 [ -x "$ROOT/build/release/bin/parley-poll" ] || die "run make build first"
 [ -x "$ROOT/build/release/bin/parley-calls" ] || die "run make build first"
 case $ONLY in
-'' | calls | sites | maxpolls | ws) ;;
-*) die "BENCH_ONLY: only \"calls\", \"sites\", \"maxpolls\", \"ws\" (or nothing) is known" ;;
+'' | calls | sites | maxpolls | ws | fanout) ;;
+*) die "BENCH_ONLY: only \"calls\", \"sites\", \"maxpolls\", \"ws\", \"fanout\" (or nothing) is known" ;;
 esac
 [ -n "$PGBIN" ] && [ -x "$PGBIN/pgbench" ] || die "pgbench not found"
 
@@ -627,6 +628,35 @@ if [ "$ONLY" = maxpolls ]; then
 	exit 0
 fi
 
+# ------------------------------------------------------ 4. group fan-out
+
+fanout_phase() {
+	say "4. group fan-out: $GROUP members polling, $ROUNDS rounds"
+	lg "$W/fanout.out" fanout --port "$PORT" --n "$GROUP" --group "$gid" \
+	    --rounds "$ROUNDS" --gap 0.5 --file "$W/members.txt"
+}
+
+if [ "$ONLY" = fanout ]; then
+	warm
+	sleep 1
+	fanout_phase
+	fo=$(val "$W/fanout.out" fanout_all_p50_ms)
+	single=$(val "$W/fanout.out" single_p50_ms)
+	{
+	echo
+	echo "Parley benchmark, group fan-out only ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, loopback; ratio = Parley / yardstick)"
+	echo
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' figure Parley yardstick ratio target met?
+	printf '%-44s %-18s %-24s %-8s %-12s %s\n' \
+	    "4. fan-out to $GROUP members, p50 to last" "$fo ms" \
+	    "1 recipient $single ms" "$(calc %.1f "$fo / $single")x" "<= 50 ms" \
+	    "$(yes_no "$fo <= 50")"
+	echo
+	echo "Detail: max $(val "$W/fanout.out" fanout_all_max_ms) ms; each member's own delivery p50 $(val "$W/fanout.out" fanout_member_p50_ms) ms; $(val "$W/fanout.out" incomplete_rounds) incomplete rounds, $(val "$W/fanout.out" send_errors) send errors, $(val "$W/fanout.out" poll_errors) poll errors."
+	} | tee "$BV/report.txt"
+	exit 0
+fi
+
 if [ "$ONLY" = calls ]; then
 	warm
 	sleep 1
@@ -707,9 +737,7 @@ calls_phase
 # ------------------------------------------------------ 4. group fan-out
 
 quiet
-say "4. group fan-out: $GROUP members polling, $ROUNDS rounds"
-lg "$W/fanout.out" fanout --port "$PORT" --n "$GROUP" --group "$gid" \
-    --rounds "$ROUNDS" --gap 0.5 --file "$W/members.txt"
+fanout_phase
 
 # ------------------------------------------------ 1. durable send rate
 

@@ -32,7 +32,8 @@ struct job {
 	enum job_kind	kind;
 	struct gw_sock *s; /* JOB_ACK; NULL once it is gone */
 	int64_t		session_id, user_id, seq;
-	char	       *ids; /* JOB_NOTIFY: "1,2,3" */
+	const char     *channel; /* JOB_NOTIFY */
+	char	       *ids;	 /* JOB_NOTIFY: the payload ("1,2,3") */
 };
 
 static PGconn		*conn;
@@ -134,12 +135,13 @@ gw_async_ack_at(struct gw_sock *s, int64_t seq)
 }
 
 int
-gw_async_notify(const char *ids)
+gw_async_notify(const char *channel, const char *ids)
 {
 	struct job j;
 
 	memset(&j, 0, sizeof(j));
 	j.kind = JOB_NOTIFY;
+	j.channel = channel;
 	if ((j.ids = strdup(ids)) == NULL)
 		log_fatal("strdup: out of memory");
 	if (push(&j) == -1) {
@@ -184,10 +186,11 @@ next_job(void)
 			ok = PQsendQueryParams(conn, stream_sql_ack.sql, 3,
 			    NULL, v, NULL, NULL, 0);
 		} else {
-			v[0] = j->ids;
+			v[0] = j->channel;
+			v[1] = j->ids;
 			ok = PQsendQueryParams(conn,
-			    "SELECT pg_notify('parley_events', $1)", 1, NULL, v,
-			    NULL, NULL, 0);
+			    "SELECT pg_notify($1, $2)", 2, NULL, v, NULL, NULL,
+			    0);
 		}
 		if (!ok || PQflush(conn) == -1) {
 			async_lost();
@@ -207,6 +210,7 @@ job_done(struct job *j, PGresult *res)
 				j->s->acked = j->seq;
 		}
 		gw_notify(db_get_str(res, 0, 0));
+		gw_receipts_kick();
 	}
 	free(j->ids);
 }
