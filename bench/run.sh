@@ -25,9 +25,7 @@
 # cost on send_message(); "ws": only figures 8 and 9, the WebSocket
 # gateway, with figure 2 measured beside 8; the stack and data are set up
 # as usual; "fanout": only figure 4, the group fan-out, with its short
-# table), BENCH_REPOLL_MS (0: in figure 4 members poll again, and so
-# acknowledge, this many ms after each answer; a diagnostic: 1000 moves
-# every acknowledgement out of the measured fan-out), BENCH_PAUSE (1: once the stack and data are set up, wait
+# table), BENCH_PAUSE (1: once the stack and data are set up, wait
 # until $BENCH_VAR/resume exists, for running build/bench/loadgen by
 # hand or profiling; a development aid).
 set -euo pipefail
@@ -635,8 +633,7 @@ fi
 fanout_phase() {
 	say "4. group fan-out: $GROUP members polling, $ROUNDS rounds"
 	lg "$W/fanout.out" fanout --port "$PORT" --n "$GROUP" --group "$gid" \
-	    --rounds "$ROUNDS" --gap 0.5 --file "$W/members.txt" \
-	    --repoll_ms "${BENCH_REPOLL_MS:-0}"
+	    --rounds "$ROUNDS" --gap 0.5 --file "$W/members.txt"
 }
 
 if [ "$ONLY" = fanout ]; then
