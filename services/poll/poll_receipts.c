@@ -38,6 +38,7 @@ static atomic_int	 kicked;	/* a kick is on its way to the thread */
 static atomic_int	 stopping;
 static PGconn		*conn;
 static long		 interval_ms;
+static int		 warned;	/* the connection failure was logged */
 
 static int64_t
 now_ms(void)
@@ -63,12 +64,18 @@ receipts_connect(void)
 		res = PQexec(conn, "LISTEN " RECEIPTS_CHANNEL);
 		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
 			PQclear(res);
+			if (warned)
+				log_info("receipts: connected again");
+			warned = 0;
 			return 0;
 		}
 		PQclear(res);
 	}
-	log_warn("receipts: connection failed: %s; retrying",
-	    PQerrorMessage(conn));
+	/* Once per outage, not every retry. */
+	if (!warned)
+		log_warn("receipts: connection failed: %s; retrying every "
+		    "%d ms", PQerrorMessage(conn), RETRY_MS);
+	warned = 1;
 	PQfinish(conn);
 	conn = NULL;
 	return -1;
