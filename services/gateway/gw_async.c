@@ -1,7 +1,8 @@
 /* gw_async: the writes that nobody waits for, off the event loop. An ack
  * (poll_ack) is a write transaction that row-locks the session and the
- * senders' streams, which send_message() holds too, and commits with a
- * WAL flush; a hint (pg_notify) commits as well. Done inline on the
+ * member's own rows (its receipts are queued for the poll service's
+ * flusher, sql/021) and commits with a WAL flush; a hint (pg_notify)
+ * commits as well. Done inline on the
  * query connection each stalls every socket of the worker for as long as
  * it takes, and under load that was most of the time: deliveries waited
  * behind the tick's acks (bench figure 8). So each worker has one more
