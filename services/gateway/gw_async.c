@@ -2,9 +2,8 @@
  * (poll_ack) is a write transaction that row-locks the session and the
  * member's own rows (its receipts are queued for the poll service's
  * flusher, sql/021) and commits with a WAL flush; a hint (pg_notify)
- * commits as well. Done inline on the
- * query connection each stalls every socket of the worker for as long as
- * it takes, and under load that was most of the time: deliveries waited
+ * commits as well. Done inline on the query connection each stalls
+ * every socket of the worker for as long as it takes, and under load that was most of the time: deliveries waited
  * behind the tick's acks (bench figure 8). So each worker has one more
  * connection on which these are sent without waiting, one at a time in
  * the order asked, and the answers are read when the socket is readable.
