@@ -3,8 +3,9 @@
  * member's own rows (its receipts are queued for the poll service's
  * flusher, sql/021) and commits with a WAL flush; a hint (pg_notify)
  * commits as well. Done inline on the query connection each stalls
- * every socket of the worker for as long as it takes, and under load that was most of the time: deliveries waited
- * behind the tick's acks (bench figure 8). So each worker has one more
+ * every socket of the worker for as long as it takes, and under load
+ * that was most of the time: deliveries waited behind the tick's acks
+ * (bench figure 8). So each worker has one more
  * connection on which these are sent without waiting, one at a time in
  * the order asked, and the answers are read when the socket is readable.
  * While that connection is down the callers do the work inline, as
