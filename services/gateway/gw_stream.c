@@ -421,6 +421,7 @@ subscribe(struct gw_sock *s, int64_t since)
 			return;
 		}
 		gw_notify(db_get_str(res, 0, 0));
+		gw_receipts_kick();
 		PQclear(res);
 	}
 	s->sent = since == -1 ? head : since;
