@@ -26,8 +26,7 @@
 # with its own short table; "sites": only figure 6, the webhook trigger's
 # cost on send_message(); "ws": only figures 8 and 9, the WebSocket
 # gateway, with figure 2 measured beside 8; the stack and data are set up
-# as usual; "fanout": only figure 4, the group fan-out, with its short
-# table), BENCH_PAUSE (1: once the stack and data are set up, wait
+# as usual), BENCH_PAUSE (1: once the stack and data are set up, wait
 # until $BENCH_VAR/resume exists, for running build/bench/loadgen by
 # hand or profiling; a development aid).
 #
