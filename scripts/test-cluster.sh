@@ -279,7 +279,7 @@ service_env() {
 	export PARLEY_PWHASH=min PARLEY_THREADS=2
 	export PARLEY_REGISTER_PER_IP=100000 PARLEY_LOGIN_FAILS_IP=10000
 	export PARLEY_CALL_RING_TIMEOUT=${PARLEY_CALL_RING_TIMEOUT:-20}
-	export PARLEY_WEBHOOK_POLL_MS=200
+	export PARLEY_WEBHOOK_POLL_MS=200 PARLEY_GATEWAY_WORKERS=1
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 	export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -6,22 +6,35 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { register, befriend } = require('../lib.js');
-const { allMessages } = require('../chat.js');
-const { edge, openStream, upstreamLog, servedBy, killHost, startHost, established, PORT, onC, sleep } = require('./hosts.js');
+const { edge, openStream, upstreamLog, servedBy, killHost, startHost, established, PORT, onC, sleep, register, befriend, stats } = require('./hosts.js');
 
 const SENDERS = 3;
 const PER_SENDER = 100;
 const KILL_AT = 90;	// messages sent (all senders) before C dies
 
 let R;			// the receiver
+let Q;			// a friend whose polls stay parked across the kill
 let senders;
 
 test.before(async () => {
-  R = await register('cfr');
+  [R, Q] = await Promise.all([register('cfr'), register('cfq')]);
   senders = await Promise.all(Array.from({ length: SENDERS }, (_, i) => register('cfs' + i)));
   for (const s of senders) await befriend(s, R);
+  await befriend(senders[0], Q);
 });
+
+// One long poll of 30 s through the edge, parked until an event comes;
+// a failed one is asked again from the same cursor. Resolves {events,
+// errors}.
+async function parkedPoll(u, since) {
+  let errors = 0;
+  for (;;) {
+    let r = null;
+    try { r = await edge.poll(u, { since, timeout: 30 }, { timeout: 40000 }); } catch (e) { r = null; }
+    if (r && r.status === 200 && r.json.events.length > 0) return { events: r.json.events, errors };
+    if (!r || r.status !== 200) { errors++; await sleep(100); }
+  }
+}
 
 // A long-polling client: from its cursor, again and again; any failure
 // (connection reset, a 502/503 while a host dies) is retried from the
@@ -85,6 +98,20 @@ function exactlyOnce(ids, label) {
   assert.deepEqual(missing, [], `${label}: never delivered`);
 }
 
+// Every message of a conversation, oldest first, through the edge.
+async function allMessages(u, conv) {
+  let out = [];
+  let before;
+  for (;;) {
+    const q = new URLSearchParams(before === undefined ? { limit: 200 } : { limit: 200, before });
+    const r = await edge.get(`/api/v1/conversations/${conv}/messages?${q}`, { token: u.token });
+    assert.equal(r.status, 200, r.text);
+    out = r.json.messages.concat(out);
+    if (!r.json.has_more) return out;
+    before = r.json.next_before;
+  }
+}
+
 async function until(pred, ms, what) {
   const end = Date.now() + ms;
   while (!pred()) {
@@ -110,6 +137,17 @@ test('kill -9 of host C under load: nothing lost, nothing doubled, clients resum
     onHost[established('c', PORT.gateway) > before ? 'c' : 'b'].push(w);
   }
   assert.ok(onHost.c.length > 0 && onHost.b.length > 0, 'sockets on both hosts');
+  // Q's polls, parked (nothing comes for Q until C is dead), until one
+  // sits on C.
+  const qSince = (await edge.poll(Q, { timeout: 0 })).json.next;
+  const qPolls = [];
+  while (qPolls.length < 6) {
+    const before = established('c', PORT.poll);
+    qPolls.push(parkedPoll(Q, qSince));
+    await sleep(300);
+    if (established('c', PORT.poll) > before) break;
+  }
+  assert.ok(established('c', PORT.poll) > 0, 'a poll of Q is parked on C');
   let parkedOnC = 0;
   let sent = 0;
   let retries = 0;
@@ -137,6 +175,12 @@ test('kill -9 of host C under load: nothing lost, nothing doubled, clients resum
   await Promise.all(senders.map(send));
   await killed;
   const sendMs = Date.now() - t0;
+  // Q's parked polls were cut with C; they are asked again on B and are
+  // woken there by one message.
+  const qm = await edge.post('/api/v1/messages', { token: senders[0].token, json: { to: Q.user.id, type: 'text', body: { text: 'for Q' }, client_id: 'q-1' } });
+  assert.equal(qm.status, 201, qm.text);
+  const qGot = await Promise.all(qPolls);
+  for (const g of qGot) assert.deepEqual(g.events.filter((e) => e.type === 'message').map((e) => e.data.message.id), [qm.json.message.id]);
   const clients = pollers.map((p, i) => ['poll ' + i, p]).concat(streams.map((w, i) => ['socket ' + i, w]));
   const all = SENDERS * PER_SENDER;
   await until(() => clients.every(([, c]) => texts(c.events).length >= all), 20000,
@@ -156,9 +200,9 @@ test('kill -9 of host C under load: nothing lost, nothing doubled, clients resum
   // The sockets on C were cut and opened again (on B); those on B stayed.
   for (const w of onHost.c) assert.ok(w.reconnects >= 1, 'a socket on C reconnected');
   // The database holds each message once.
-  for (const s of senders) {
-    const conv = (await edge.get('/api/v1/conversations', { token: s.token })).json.conversations[0];
-    const ids = (await allMessages(s, conv.id)).map((m) => m.client_id);
+  for (const [i, s] of senders.entries()) {
+    const conv = pollers[0].events.find((e) => e.type === 'message' && e.data.message.client_id === `s${i}-0`).data.message.conversation_id;
+    const ids = (await allMessages(s, conv)).map((m) => m.client_id);
     assert.equal(ids.length, PER_SENDER);
     assert.equal(new Set(ids).size, PER_SENDER);
   }
@@ -171,7 +215,8 @@ test('kill -9 of host C under load: nothing lost, nothing doubled, clients resum
   assert.ok(movedOn > 0, 'nginx moved requests from C to B:\n' + lines.slice(-10).join('\n'));
   console.log(`# ${SENDERS * PER_SENDER} messages in ${sendMs} ms; C served ${byC} of ${lines.length} requests; ` +
     `${movedOn} moved on from C by nginx; sender retries ${retries} (${dedup} answered 200: sent before, not again); ` +
-    `${parkedOnC} polls parked on C when it died, poll retries ${pollers.map((p) => p.errors).join('+')}; ` +
+    `${parkedOnC} polls parked on C when it died (Q's among them; Q's polls answered with errors: ` +
+    `${qGot.map((g) => g.errors).join('+')}), R's poll retries ${pollers.map((p) => p.errors).join('+')}; ` +
     `sockets on B ${onHost.b.length}, on C ${onHost.c.length}, reconnects ${streams.map((w) => w.reconnects).join('+')}`);
 });
 
@@ -216,5 +261,6 @@ test('C comes back and takes requests again', async () => {
   }
   const got = events.filter((e) => e.type === 'message').map((e) => e.data.message.body.text);
   assert.deepEqual(got, Array.from({ length: n }, (_, i) => 'back ' + i));
-  console.log(`# C back: ${lines.filter((l) => servedBy(l) === 'c').length} of ${lines.length} requests served by C after ${n} sends`);
+  console.log(`# C back: ${lines.filter((l) => servedBy(l) === 'c').length} of ${lines.length} requests served by C after ${n} sends; ` +
+    `${stats.dbRetries} requests of this file retried after 503 database_unavailable`);
 });

@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFile, execFileSync } = require('node:child_process');
 const WebSocket = require('ws');
-const { ROOT } = require('../lib.js');
+const { ROOT, uniqueName } = require('../lib.js');
 
 const EDGE = new URL(process.env.PARLEY_URL);
 const PIN = { b: new URL(process.env.CLUSTER_B), c: new URL(process.env.CLUSTER_C) };
@@ -48,19 +48,50 @@ function request(base, method, urlPath, opts = {}) {
   });
 }
 
+// 503 database_unavailable means the request did nothing: a service
+// could not reach PostgreSQL in time (its connect timeout is 3 s; on a
+// busy 2-core test machine a fresh connection, forked and authenticated
+// by SCRAM, sometimes takes longer). A client retries it, as the
+// Retry-After says; so do these tests, a few times, and count it.
+const stats = { dbRetries: 0 };
+async function retrying(base, method, p, o) {
+  for (let i = 0; ; i++) {
+    const r = await request(base, method, p, o);
+    if (r.status !== 503 || !r.json || !r.json.error || r.json.error.code !== 'database_unavailable' || i === 5) return r;
+    stats.dbRetries++;
+    await sleep(300);
+  }
+}
+
 // The API through one door.
 function door(base) {
   return {
     base,
-    get: (p, o) => request(base, 'GET', p, o),
-    post: (p, o) => request(base, 'POST', p, o),
+    get: (p, o) => retrying(base, 'GET', p, o),
+    post: (p, o) => retrying(base, 'POST', p, o),
     // GET /events as the user u.
-    poll: (u, q = {}, o = {}) => request(base, 'GET', '/api/v1/events?' + new URLSearchParams(q), Object.assign({ token: u.token }, o)),
+    poll: (u, q = {}, o = {}) => retrying(base, 'GET', '/api/v1/events?' + new URLSearchParams(q), Object.assign({ token: u.token }, o)),
   };
 }
 const edge = door(EDGE);
 const onB = door(PIN.b);
 const onC = door(PIN.c);
+
+// A new user, through the edge; resolves {user, token}.
+async function register(prefix) {
+  const username = uniqueName(prefix);
+  const r = await edge.post('/api/v1/auth/register', { json: { username, password: 'correct horse 1' } });
+  if (r.status !== 201) throw new Error('register failed: ' + r.status + ' ' + r.text);
+  return { user: r.json.user, token: r.json.token };
+}
+
+// Makes a and b friends (request and accept).
+async function befriend(a, b) {
+  const r = await edge.post('/api/v1/friends/requests', { token: a.token, json: { user_id: b.user.id } });
+  if (r.status !== 201) throw new Error('friend request failed: ' + r.status + ' ' + r.text);
+  const acc = await edge.post(`/api/v1/friends/requests/${r.json.request.id}/accept`, { token: b.token });
+  if (acc.status !== 200) throw new Error('accept failed: ' + acc.status + ' ' + acc.text);
+}
 
 // A WebSocket through `base`, authenticated by the token subprotocol;
 // resolves {ws, frames, events, next(ms)} once open.
@@ -105,11 +136,24 @@ function upstreamLog(which = 'edge') {
   }
 }
 
+// Waits (3 s at most) for a line after the first `from` of upstreamLog
+// (which) that matches pred: nginx writes it once the request is over,
+// which may be just after the client has its answer. Resolves the lines.
+async function logged(which, from, pred) {
+  const end = Date.now() + 3000;
+  let lines;
+  do {
+    lines = upstreamLog(which).slice(from);
+    if (lines.some(pred)) return lines;
+    await sleep(50);
+  } while (Date.now() < end);
+  throw new Error(`no such line in ${which}'s upstream.log: ${lines.slice(-5).join('\n')}`);
+}
+
 // The host (b, c) that finally answered a log line, from its last address.
 function servedBy(line) {
-  const addrs = line.split(' ')[0].replace(/,$/, '');
-  const last = line.split(' ').filter((w) => /^\d+\.\d+\.\d+\.\d+:\d+,?$/.test(w)).pop() || addrs;
-  const ip = last.replace(/,$/, '').split(':')[0];
+  const last = line.split(' ').filter((w) => /^\d+\.\d+\.\d+\.\d+:\d+,?$/.test(w)).pop() || '';
+  const ip = last.split(':')[0];
   return ip === ADDR.b ? 'b' : ip === ADDR.c ? 'c' : '?';
 }
 
@@ -133,4 +177,4 @@ function established(h, port) {
 const PORT = { poll: 9004, gateway: 9008 };
 const startHost = (h) => script('__start', h);
 
-module.exports = { edge, onB, onC, door, openStream, upstreamLog, servedBy, killHost, startHost, established, PORT, sleep, ADDR };
+module.exports = { register, befriend, stats, edge, onB, onC, door, openStream, upstreamLog, logged, servedBy, killHost, startHost, established, PORT, sleep, ADDR };
