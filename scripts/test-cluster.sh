@@ -26,7 +26,7 @@
 set -uo pipefail
 export PATH=$PATH:/usr/sbin:/sbin
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 VAR=$ROOT/var/cluster
 BIN=${PARLEY_BIN:-$ROOT/build/asan/bin}
 PGBIN=/usr/lib/postgresql/15/bin
@@ -218,7 +218,7 @@ host_kill() {
 	pids=$(ip netns pids "plc-$1")
 	# shellcheck disable=SC2086
 	[ -z "$pids" ] || kill -KILL $pids
-	say "host $1: kill -9 of $(echo $pids | wc -w) processes"
+	say "host $1: kill -9 of $(echo "$pids" | wc -w) processes"
 }
 
 # ------------------------------------------------------------ nginx
@@ -278,7 +278,9 @@ wait_health() {
 service_env() {
 	export PARLEY_PWHASH=min PARLEY_THREADS=2
 	export PARLEY_REGISTER_PER_IP=100000 PARLEY_LOGIN_FAILS_IP=10000
-	export PARLEY_CALL_RING_TIMEOUT=${PARLEY_CALL_RING_TIMEOUT:-20}
+	# Its own values, whatever the caller's (scripts/test.sh sets short
+	# ones for the main stack).
+	export PARLEY_CALL_RING_TIMEOUT=20 PARLEY_ONLINE_WINDOW=60
 	export PARLEY_WEBHOOK_POLL_MS=200 PARLEY_GATEWAY_WORKERS=1
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 	export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
@@ -312,6 +314,11 @@ for s in $PORTS $WORKERS; do
 	s=${s%%:*}
 	[ -x "$BIN/parley-$s" ] || { echo "$BIN/parley-$s is missing (run: make SAN=1 build)"; echo "0 passed, 1 failed"; exit 1; }
 done
+if [ ! -f node_modules/.package-lock.json ] ||
+    [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	npm ci --no-audit --no-fund --loglevel=error ||
+	    { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
 id -u "$SVC_USER" >/dev/null 2>&1 || useradd --system --user-group --no-create-home \
     --home-dir /nonexistent --shell /usr/sbin/nologin "$SVC_USER"
 
