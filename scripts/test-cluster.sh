@@ -78,7 +78,7 @@ clean() {
 		ip link del "plc-$n" 2>/dev/null
 	done
 	ip link del "$BRIDGE" 2>/dev/null
-	rm -rf "$VAR/pg"
+	rm -rf "$VAR/pg" "$VAR/db.env"
 	return 0
 }
 
@@ -192,6 +192,8 @@ host_start() {
 			exec ip netns exec "plc-$n" setpriv --reuid="$SVC_USER" --regid="$SVC_USER" \
 			    --init-groups --inh-caps=-all --no-new-privs -- "$BIN/parley-$s"
 		) </dev/null >>"$d/log/$s.log" 2>&1 &
+		# Not this shell's job: a kill -9 of the host is no news here.
+		disown $!
 	done
 	host_wait "$n"
 }
@@ -360,7 +362,10 @@ in_ns edge env PARLEY_URL="http://$(addr edge):8080" \
     CLUSTER_B="http://$(addr edge):8081" CLUSTER_C="http://$(addr edge):8082" \
     CLUSTER_VAR="$VAR" CLUSTER_C_ADDR="$(addr c)" CLUSTER_B_ADDR="$(addr b)" \
     timeout 150 node --test --test-reporter=tap --test-concurrency=1 tests/cluster/*.test.js \
-    >"$tap" 2>&1
+    >"$tap" 2>&1 &
+# In the background: a TERM to this script cleans up at once (the EXIT
+# trap kills what runs in the namespaces, the tests too).
+wait $!
 grep -E '^(not ok|ok) |^# Subtest|^\s+(error|expected|actual|location):' "$tap" | grep -vE '^\s+ok ' || true
 p=$(grep -E '^# pass ' "$tap" | awk '{print $3}' | tail -n 1)
 f=$(grep -E '^# fail ' "$tap" | awk '{print $3}' | tail -n 1)
