@@ -287,7 +287,7 @@ service_env() {
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 	export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-	unset DATABASE_URL PARLEY_LISTEN
+	unset DATABASE_URL PARLEY_LISTEN PARLEY_VAR PARLEY_UPLOAD_DIR PARLEY_RUN_DIR
 }
 
 case ${1:-} in
