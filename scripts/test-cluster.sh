@@ -19,6 +19,8 @@
 # (tests/cluster/*.test.js) kill and restart host C through this script:
 #   scripts/test-cluster.sh __kill HOST    kill -9 of every process on HOST
 #   scripts/test-cluster.sh __start HOST   starts HOST's services again
+#   scripts/test-cluster.sh __cut HOST     takes HOST's link down (a host lost
+#                                          without a reset); __mend HOST: up
 #   scripts/test-cluster.sh __clean        removes everything (also at start)
 #   scripts/test-cluster.sh __up           only builds the cluster and leaves
 #                                          it running (to look around; then
@@ -249,7 +251,9 @@ edge_render() {
 	for p in $PORTS; do
 		sed -i "s|@CLUSTER_${p%%:*}@|$(servers "${p#*:}" "$@")|" "$dir/nginx/nginx.conf"
 	done
-	sed -i "s|^\( *\)access_log .*nginx-access.log parley;|&\n\1log_format cluster '\$upstream_addr \$status \$request_method \$uri';\n\1access_log $dir/log/upstream.log cluster;|" \
+	# A host that is gone without a word (no reset) must not hold a
+	# request for nginx's default connect timeout of 60 s.
+	sed -i "s|^\( *\)access_log .*nginx-access.log parley;|&\n\1log_format cluster '\$upstream_addr \$status \$request_method \$uri';\n\1access_log $dir/log/upstream.log cluster;\n\1fastcgi_connect_timeout 1s;\n\1proxy_connect_timeout 1s;|" \
 	    "$dir/nginx/nginx.conf"
 	chown -R "$SVC_USER:" "$dir/nginx/tmp"
 }
@@ -294,6 +298,8 @@ case ${1:-} in
 __kill) host_kill "${2:?}"; exit ;;
 __start) service_env; host_start "${2:?}"; exit ;;
 __clean) clean; exit ;;
+__cut) in_ns "${2:?}" ip link set eth0 down; exit ;;
+__mend) in_ns "${2:?}" ip link set eth0 up; exit ;;
 __up) ;;
 '') ;;
 *) sed -n '2,23p' "$0" >&2; exit 2 ;;

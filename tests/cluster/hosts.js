@@ -176,5 +176,7 @@ function established(h, port) {
 }
 const PORT = { poll: 9004, gateway: 9008 };
 const startHost = (h) => script('__start', h);
+const cutHost = (h) => script('__cut', h);
+const mendHost = (h) => script('__mend', h);
 
-module.exports = { register, befriend, stats, edge, onB, onC, door, openStream, upstreamLog, logged, servedBy, killHost, startHost, established, PORT, sleep, ADDR };
+module.exports = { register, befriend, stats, edge, onB, onC, door, openStream, upstreamLog, logged, servedBy, killHost, startHost, cutHost, mendHost, established, PORT, sleep, ADDR };
