@@ -25,6 +25,11 @@
 #   scripts/test-cluster.sh __up           only builds the cluster and leaves
 #                                          it running (to look around; then
 #                                          __clean)
+# One run at a time on a machine (the names and addresses are the
+# machine's): a run waits for another's lock (/run/lock/parley-cluster-test).
+# The whole script is one compound command, read before it runs (as in
+# scripts/parley): a checkout changing under a run does not change it.
+{
 set -uo pipefail
 export PATH=$PATH:/usr/sbin:/sbin
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -138,7 +143,7 @@ CONF
 local all postgres peer
 host parley parley,parley_owner $NET.0/24 scram-sha-256
 HBA
-	in_ns db runuser -u postgres -- "$PGBIN/pg_ctl" -D "$data" -l "$VAR/log/postgres.log" -w -t 30 start >/dev/null ||
+	in_ns db runuser -u postgres -- "$PGBIN/pg_ctl" -D "$data" -l "$VAR/log/postgres.log" -w -t 30 start >/dev/null 9>&- ||
 	    { tail -n 20 "$VAR/log/postgres.log" >&2; return 1; }
 	# pg_roles of scripts/parley, with passwords (given on stdin).
 	in_ns db runuser -u postgres -- psql -h "$pgd/sock" -U postgres -d postgres -qXtA \
@@ -193,7 +198,7 @@ host_start() {
 			export DATABASE_URL PARLEY_RUN_DIR="$d/run" PARLEY_UPLOAD_DIR="$d/uploads"
 			exec ip netns exec "plc-$n" setpriv --reuid="$SVC_USER" --regid="$SVC_USER" \
 			    --init-groups --inh-caps=-all --no-new-privs -- "$BIN/parley-$s"
-		) </dev/null >>"$d/log/$s.log" 2>&1 &
+		) </dev/null >>"$d/log/$s.log" 2>&1 9>&- &
 		# Not this shell's job: a kill -9 of the host is no news here.
 		disown $!
 	done
@@ -264,7 +269,7 @@ edge_start() {
 	edge_render "$VAR/edge-b" "$(addr edge):8081" b || return 1
 	edge_render "$VAR/edge-c" "$(addr edge):8082" c || return 1
 	for dir in "$VAR/edge" "$VAR/edge-b" "$VAR/edge-c"; do
-		in_ns edge nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/log/nginx-error.log" ||
+		in_ns edge nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/log/nginx-error.log" 9>&- ||
 		    return 1
 	done
 }
@@ -297,7 +302,7 @@ service_env() {
 case ${1:-} in
 __kill) host_kill "${2:?}"; exit ;;
 __start) service_env; host_start "${2:?}"; exit ;;
-__clean) clean; exit ;;
+__clean) exec 9>/run/lock/parley-cluster-test; flock -w 600 9; clean; exit ;;
 __cut) in_ns "${2:?}" ip link set eth0 down; exit ;;
 __mend) in_ns "${2:?}" ip link set eth0 up; exit ;;
 __up) ;;
@@ -330,6 +335,14 @@ fi
 id -u "$SVC_USER" >/dev/null 2>&1 || useradd --system --user-group --no-create-home \
     --home-dir /nonexistent --shell /usr/sbin/nologin "$SVC_USER"
 
+# fd 9 holds the lock; nothing started from here inherits it (9>&-), so a
+# killed run's leftovers do not keep it.
+exec 9>/run/lock/parley-cluster-test
+if ! flock -w 600 9; then
+	echo "another cluster test still runs after 10 minutes (lock /run/lock/parley-cluster-test)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 t0=$SECONDS
 clean
 rm -rf "$VAR"
@@ -368,7 +381,7 @@ in_ns edge env PARLEY_URL="http://$(addr edge):8080" \
     CLUSTER_B="http://$(addr edge):8081" CLUSTER_C="http://$(addr edge):8082" \
     CLUSTER_VAR="$VAR" CLUSTER_C_ADDR="$(addr c)" CLUSTER_B_ADDR="$(addr b)" \
     timeout 150 node --test --test-reporter=tap --test-concurrency=1 tests/cluster/*.test.js \
-    >"$tap" 2>&1 &
+    >"$tap" 2>&1 9>&- &
 # In the background: a TERM to this script cleans up at once (the EXIT
 # trap kills what runs in the namespaces, the tests too).
 wait $!
@@ -391,3 +404,5 @@ clean
 say "took $((SECONDS - t0)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
+exit
+}
