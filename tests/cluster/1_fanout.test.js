@@ -4,7 +4,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { onB, onC, openStream, upstreamLog, logged, servedBy, sleep, register, befriend } = require('./hosts.js');
+const { onB, onC, openStream, upstreamLog, logged, servedBy, sleep, register, befriend, stats } = require('./hosts.js');
 
 test('a message sent through B reaches a poll parked on C and a WebSocket on C', async () => {
   const [a, b] = await Promise.all([register('cfa'), register('cfb')]);
@@ -39,5 +39,5 @@ test('a message sent through B reaches a poll parked on C and a WebSocket on C',
   // poll and the socket on C.
   await logged('edge-c', logC, (l) => / 200 GET \/api\/v1\/events$/.test(l) && servedBy(l) === 'c');
   await logged('edge-b', logB, (l) => / 201 POST \/api\/v1\/messages$/.test(l) && servedBy(l) === 'b');
-  console.log(`# B -> C: poll woken in ${pollMs} ms, WebSocket in ${wsMs} ms`);
+  console.log(`# B -> C: poll woken in ${pollMs} ms, WebSocket in ${wsMs} ms; ${stats.dbRetries} retried after a 503 (database)`);
 });

@@ -94,8 +94,22 @@ async function befriend(a, b) {
 }
 
 // A WebSocket through `base`, authenticated by the token subprotocol;
-// resolves {ws, frames, events, next(ms)} once open.
-function openStream(base, token) {
+// resolves {ws, frames, events, until(pred, ms)} once open. A 503 (the
+// gateway could not reach PostgreSQL in time to check the token) is
+// retried like a request's.
+async function openStream(base, token) {
+  for (let i = 0; ; i++) {
+    try {
+      return await openStreamOnce(base, token);
+    } catch (e) {
+      if (e.status !== 503 || i === 5) throw e;
+      stats.dbRetries++;
+      await sleep(500);
+    }
+  }
+}
+
+function openStreamOnce(base, token) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://${base.host}/api/v1/stream`, ['parley', 'token.' + token],
       { handshakeTimeout: 10000, perMessageDeflate: false });
@@ -120,7 +134,10 @@ function openStream(base, token) {
       }
     };
     ws.once('open', () => resolve(s));
-    ws.once('unexpected-response', (req, res) => reject(new Error('upgrade refused: ' + res.statusCode)));
+    ws.once('unexpected-response', (req, res) => {
+      req.destroy();
+      reject(Object.assign(new Error('upgrade refused: ' + res.statusCode), { status: res.statusCode }));
+    });
     ws.once('error', reject);
   });
 }
