@@ -141,7 +141,7 @@ test('kill -9 of host C under load: nothing lost, nothing doubled, clients resum
   // sits on C.
   const qSince = (await edge.poll(Q, { timeout: 0 })).json.next;
   const qPolls = [];
-  while (qPolls.length < 6) {
+  while (qPolls.length < 10) {
     const before = established('c', PORT.poll);
     qPolls.push(parkedPoll(Q, qSince));
     await sleep(300);
