@@ -112,10 +112,14 @@ db_drop(struct db *db)
 static int
 db_connect(struct db *db)
 {
-	const char	*keys[] = { "dbname", "connect_timeout",
-			    "application_name", NULL };
-	const char	*vals[] = { db->info != NULL ? db->info : conninfo, "3",
-			    db->app != NULL ? db->app : appname, NULL };
+	/* The defaults come before dbname (the URL or conninfo): with
+	 * expand_dbname, libpq lets what the URL sets override earlier keys
+	 * and later keys override the URL. So a DATABASE_URL with
+	 * connect_timeout (a database across a network) keeps its own. */
+	const char	*keys[] = { "connect_timeout", "application_name",
+			    "dbname", NULL };
+	const char	*vals[] = { "3", db->app != NULL ? db->app : appname,
+			    db->info != NULL ? db->info : conninfo, NULL };
 	char		 set[128];
 	PGresult	*res;
 
