@@ -66,16 +66,15 @@ stub_finish(struct waiter *w, int gone)
 		atomic_fetch_add(&finished_gone, 1);
 	if (atomic_load(&finish_delay_ms) > 0)
 		sleep_ms(atomic_load(&finish_delay_ms));
-	close(w->r->fcgi.ipcFd);
-	free(w->r);
+	close(w->fd);
 	free(w);
 	atomic_fetch_add(&finished, 1);
 }
 
 void
-poll_finish(struct waiter *w)
+poll_finish_gone(struct waiter *w)
 {
-	stub_finish(w, w->r->status == 499);
+	stub_finish(w, 1);
 }
 
 void
@@ -84,12 +83,15 @@ poll_finish_empty(struct waiter *w)
 	stub_finish(w, 0);
 }
 
-int
-poll_deliver(struct db *db, struct waiter *w, int final)
+size_t
+poll_deliver_batch(struct db *db, struct waiter **ws, size_t n, int final)
 {
+	size_t	i;
+
 	(void)db;
 	(void)final;
-	poll_finish(w);
+	for (i = 0; i < n; i++)
+		stub_finish(ws[i], 0);
 	return 0;
 }
 
@@ -99,19 +101,15 @@ static struct waiter *
 new_waiter(int64_t user, int64_t session, long age, long timeout_ms,
     int *peer)
 {
-	struct http_req	*r;
 	struct waiter	*w;
 	int		 sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
-	    (r = calloc(1, sizeof(*r))) == NULL ||
 	    (w = calloc(1, sizeof(*w))) == NULL)
 		abort();
-	r->fcgi.ipcFd = sv[0];
-	r->user_id = user;
-	r->session_id = session;
-	w->r = r;
+	w->fd = sv[0];
 	w->user_id = user;
+	w->session_id = session;
 	w->heap_idx = -1;
 	w->deadline = hub_now_ms() + timeout_ms;
 	w->t0.tv_sec = age;
@@ -231,7 +229,7 @@ t_caps(void)
 		a[i] = new_waiter(7, 10, 100 + i, 60000, NULL);
 		rc |= hub_park(a[i], hub_generation());
 	}
-	a0_fd = a[0]->r->fcgi.ipcFd;
+	a0_fd = a[0]->fd;
 	a0_gone = in_done(a[0]) && !in_done(a[1]) && byfd[a0_fd] == NULL;
 	/* Session 11 of the same user: at 5 parked (the user's cap) the
 	 * user's oldest goes, which is a[1], not one of session 11's. */
