@@ -116,6 +116,7 @@ void	janitor_stop(void);
 
 /* poll_sql.c */
 extern const struct db_stmt sql_presence_sweep,
-	    sql_prune, sql_touch_parked, sql_prune_stream_tokens;
+	    sql_prune, sql_touch_parked, sql_prune_stream_tokens,
+	    sql_state_events;
 
 #endif

@@ -75,8 +75,8 @@ poll_events(struct http_req *r)
 	int		 stale, rc, tries;
 	struct waiter	*w;
 	struct db	*db = r->db;
-	PGresult	*res;
-	uint64_t	 g0;
+	PGresult	*st, *res;
+	uint64_t	 g0 = 0;
 
 	if ((rc = http_query_long(r, "since", 0, INT64_MAX, &since)) == -1 ||
 	    http_query_long(r, "timeout", 0, poll_config.max_timeout,
@@ -86,22 +86,31 @@ poll_events(struct http_req *r)
 	/* A device's poll time is refreshed at least 3 times per presence
 	 * window (the janitor's PARLEY_ONLINE_WINDOW), so a device that keeps
 	 * polling never looks offline: 20 s with the default 60 s window. */
-	if ((res = DB_EXEC(r->db, &stream_sql_state, db_i64(sid, r->session_id),
-	    db_i64(fresh, poll_config.online_window / 3))) == NULL) {
+	db_i64(sid, r->session_id);
+	db_i64(fresh, poll_config.online_window / 3);
+	if (rc == 1) {
+		/* With a cursor, the first batch comes in the same statement
+		 * (one round trip less per poll); g0 is read before it. */
+		db_i64(since_s, since);
+		db_i64(lim, limit);
+		g0 = hub_generation();
+		st = DB_EXEC(db, &sql_state_events, sid, fresh, since_s, lim);
+	} else
+		st = DB_EXEC(db, &stream_sql_state, sid, fresh);
+	if (st == NULL) {
 		http_db_error(r);
 		return;
 	}
 	/* Signed out, revoked or deleted since auth_request() saw it. */
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (PQntuples(st) != 1) {
+		PQclear(st);
 		poll_session_ended(r);
 		return;
 	}
-	head = db_get_i64(res, 0, 0);
-	floor = db_get_i64(res, 0, 1);
-	acked = db_get_i64(res, 0, 2);
-	stale = db_get_bool(res, 0, 3);
-	PQclear(res);
+	head = db_get_i64(st, 0, 0);
+	floor = db_get_i64(st, 0, 1);
+	acked = db_get_i64(st, 0, 2);
+	stale = db_get_bool(st, 0, 3);
 	if (rc == 1 && (since < floor || since > head)) {
 		json_t *err = json_pack("{s:{s:s,s:s},s:I,s:I}", "error",
 		    "code", "cursor_expired", "message", since > head ?
@@ -110,6 +119,7 @@ poll_events(struct http_req *r)
 		    "and continue from 'next'.", "oldest", (json_int_t)floor,
 		    "next", (json_int_t)head);
 
+		PQclear(st);
 		/* JSONP answers 200: the status travels inside, as in
 		 * http_error(). */
 		if (r->jsonp[0] != '\0')
@@ -120,10 +130,13 @@ poll_events(struct http_req *r)
 	db_i64(uid, r->user_id);
 	db_i64(since_s, rc == 1 ? since : 0);
 	/* The poll acknowledges `since` for this device (delivery receipts)
-	 * and keeps the user online: a write only when something changed. */
+	 * and keeps the user online: a write only when something changed.
+	 * The events above were read before it: the ack writes none of this
+	 * user's, and a hint after g0 refuses the park below anyway. */
 	if ((rc == 1 && since > acked) || stale) {
 		res = DB_EXEC(r->db, &stream_sql_ack, sid, uid, since_s);
 		if (res == NULL) {
+			PQclear(st);
 			http_db_error(r);
 			return;
 		}
@@ -131,27 +144,22 @@ poll_events(struct http_req *r)
 		PQclear(res);
 	}
 	if (rc == 0) {
+		PQclear(st);
 		poll_reply_json(r, "[]", head);
 		return;
 	}
-	db_i64(lim, limit);
-	g0 = hub_generation();
-	if ((res = DB_EXEC(db, &stream_sql_events, uid, since_s, lim,
-	    sid)) == NULL) {
-		http_db_error(r);
-		return;
-	}
-	if (!db_get_bool(res, 0, 2)) {
-		PQclear(res);
+	/* The session expired (the row above only says not revoked). */
+	if (!db_get_bool(st, 0, 6)) {
+		PQclear(st);
 		poll_session_ended(r);
 		return;
 	}
-	if (timeout == 0 || strcmp(PQgetvalue(res, 0, 0), "[]") != 0) {
-		poll_reply_json(r, PQgetvalue(res, 0, 0), db_get_i64(res, 0, 1));
-		PQclear(res);
+	if (timeout == 0 || strcmp(PQgetvalue(st, 0, 4), "[]") != 0) {
+		poll_reply_json(r, PQgetvalue(st, 0, 4), db_get_i64(st, 0, 5));
+		PQclear(st);
 		return;
 	}
-	PQclear(res);
+	PQclear(st);
 	/* Nothing yet: the poll waits. Read the empty stdin record now:
 	 * afterwards any readable byte on the socket means a hangup, and
 	 * close() after the reply has nothing unread to reset. */
