@@ -47,6 +47,7 @@
 #define PRUNE_MS	5000
 #define EXPIRE_BATCH	256		/* expiries per hold of the lock */
 #define BATCH_MAX	128		/* waiters per events query */
+#define BATCH_MIN	16		/* ...at least, when that many wait */
 
 struct ustate {
 	int64_t		 user_id;
@@ -609,8 +610,11 @@ responder_main(void *arg)
 		while (ready_head == NULL && !stopping)
 			pthread_cond_wait(&ready_cond, &lock);
 		/* A share of what is queued, so the other responders (and
-		 * both cores) take the rest of a big wake-up at once. */
+		 * both cores) take the rest of a big wake-up at once; but
+		 * not a query per waiter for the last few. */
 		want = (nready + RESPONDERS - 1) / RESPONDERS;
+		if (want < BATCH_MIN)
+			want = BATCH_MIN;
 		if (want > BATCH_MAX)
 			want = BATCH_MAX;
 		for (n = 0; n < want &&
@@ -743,6 +747,7 @@ hub_stop(void)
 	free(byfd);
 	byfd = NULL;
 	nbyfd = 0;
+	nready = 0;
 	close(epfd);
 	close(stopfd);
 	epfd = stopfd = -1;
