@@ -1,6 +1,7 @@
 /* poll_events: GET /api/v1/events. Answers at once when events newer than
  * `since` exist (or without `since`, with the head as cursor), otherwise
- * parks the request in the hub until a hint, the timeout or a hangup. */
+ * parks the poll in the hub, as a compact record without the request
+ * (poll.h), until a hint, the timeout or a hangup. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
