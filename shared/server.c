@@ -116,6 +116,18 @@ server_metrics(struct http_req *r)
 }
 
 void
+server_detach(struct http_req *r)
+{
+	/* FCGX_Free without `close` frees the streams and parameters only:
+	 * no byte is written (nothing is flushed) and the descriptor stays
+	 * open for its new owner, who may already be using it. */
+	FCGX_Free(&r->fcgi, 0);
+	http_body_free(r);
+	free(r);
+	handed_over = 1;
+}
+
+void
 server_dispatch(const struct service *svc, struct http_req *r)
 {
 	const struct route	*rt;

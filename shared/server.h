@@ -40,6 +40,14 @@ int	server_run(const struct service *);
  * the hand-over: from then on the worker never touches the request. */
 void	server_handover(void);
 
+/* Hands the connection itself over (a parked long poll: services/poll
+ * keeps only the socket and answers with fcgi_out_send): frees libfcgi's
+ * request state and r without writing to or closing the socket, and tells
+ * the worker as server_handover() does. The caller must have copied what
+ * it needs from r (the parameters are freed too) and read the request's
+ * stdin to its end. */
+void	server_detach(struct http_req *);
+
 /* What the worker does after a handler, for an owner of a handed-over
  * request too: rolls back a transaction left open and answers 500 when
  * nothing was sent (`what` names the route in the warning). */

@@ -23,3 +23,21 @@ const struct db_stmt stream_sql_events = { "stream_events",
 	" WHERE id = $4 AND revoked_at IS NULL AND expires_at > now())"
 	" FROM (SELECT * FROM events"
 	" WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) e" };
+/* stream_sql_events for many waiters in one statement (the poll service
+ * wakes all of a hint's waiters with one query): $1..$4 are arrays of
+ * user, cursor, limit and session, one element per waiter; one row per
+ * waiter, in the arrays' order, with exactly the columns (and the same
+ * text) stream_sql_events gives for that waiter, and every row read in
+ * the one snapshot, session liveness included. */
+const struct db_stmt stream_sql_events_batch = { "stream_events_batch",
+	"SELECT coalesce(b.events, '[]')::text, coalesce(b.next, w.since),"
+	" EXISTS (SELECT 1 FROM sessions WHERE id = w.session AND revoked_at"
+	" IS NULL AND expires_at > now())"
+	" FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bigint[])"
+	" WITH ORDINALITY AS w (user_id, since, lim, session, i)"
+	" CROSS JOIN LATERAL (SELECT json_agg(json_build_object('seq', e.seq,"
+	" 'type', e.type, 'data', e.data, 'created_at', iso(e.created_at))"
+	" ORDER BY e.seq) AS events, max(e.seq) AS next"
+	" FROM (SELECT * FROM events WHERE user_id = w.user_id"
+	" AND seq > w.since ORDER BY seq LIMIT w.lim) e) b"
+	" ORDER BY w.i" };

@@ -11,5 +11,8 @@ extern const struct db_stmt stream_sql_state;
 extern const struct db_stmt stream_sql_ack;
 /* $1 user, $2 cursor, $3 limit, $4 session: events JSON, next, live. */
 extern const struct db_stmt stream_sql_events;
+/* $1 users[], $2 cursors[], $3 limits[], $4 sessions[]: one row per
+ * element, in order, each what stream_sql_events gives for it. */
+extern const struct db_stmt stream_sql_events_batch;
 
 #endif

@@ -16,20 +16,31 @@ enum waiter_fate {
 	WAITER_GONE,		/* the client hung up: log 499, close */
 };
 
-/* A request waiting for events. Owned by whoever holds it: the accepting
+/* A request waiting for events: a compact record (~300 bytes) instead of
+ * the request (struct http_req and libfcgi's two 8 KiB stream buffers,
+ * ~15 KiB), which is freed once the poll is about to wait
+ * (server_detach). The reply goes out on `fd` as FastCGI records written
+ * by poll_reply.c (shared/fcgi_out.c); nginx opens one connection per
+ * /events request (no fastcgi_keep_conn there), so the reply ends with
+ * END_REQUEST and close(). Owned by whoever holds it: the accepting
  * worker, then the hub while parked, then a responder after a wake-up or
  * a finisher after a timeout, hangup or displacement. */
 struct waiter {
-	struct http_req	*r;
+	int		 fd;		/* nginx's FastCGI connection */
+	int		 request_id;	/* FastCGI request id on it */
 	int64_t		 user_id;
+	int64_t		 session_id;
 	int64_t		 since;
 	int		 limit;
+	int		 tries;		/* parks refused since the wake-up */
 	int64_t		 deadline;	/* CLOCK_MONOTONIC ms */
 	struct timespec	 t0;		/* request start: access log, age */
 	int		 heap_idx;
 	int		 fate;		/* enum waiter_fate, for a finisher */
 	struct waiter	*next, *prev;	/* the same user's waiters; queues */
 	struct ustate	*u;
+	char		 jsonp[80];	/* JSONP callback (r->jsonp), "" */
+	char		 addr[48];	/* REMOTE_ADDR, for the access log */
 };
 
 /* Settings read once at start (poll_events.c). */
@@ -47,17 +58,40 @@ void	poll_config_load(void);
 
 /* poll_events.c */
 void	poll_events(struct http_req *);
+
+/* poll_reply.c: every answer to a waiter. Each one writes the reply on
+ * w->fd (the same bytes http.c writes for a request still in libfcgi's
+ * hands, JSONP included), logs the access line, closes the socket and
+ * frees w. */
+/* {"events":<events>,"next":next}: events is JSON text. */
+void	poll_reply_events(struct waiter *, const char *events, long long next);
+/* {"events":[],"next":since}. */
+void	poll_finish_empty(struct waiter *);
+/* 401 invalid_token: the session ended while the poll waited. */
+void	poll_reply_ended(struct waiter *);
+/* The database failure of `db` (this thread's connection): 503 or 500. */
+void	poll_reply_db_error(struct waiter *, struct db *);
+/* The client hung up: logs 499 and closes, no reply. */
+void	poll_finish_gone(struct waiter *);
+/* Replies 401 invalid_token to a request: the session ended. */
+void	poll_session_ended(struct http_req *);
+/* Replies {"events":<events>,"next":next} to a request. */
+void	poll_reply_json(struct http_req *, const char *events,
+	    long long next);
+
+/* poll_deliver.c */
 /* Looks for events after w->since. Replies and finishes the waiter when
  * there are some, when its session has ended (401 invalid_token), on a
  * database error, or when `final`; returns 1 (waiter untouched) when there
  * is nothing yet. */
 int	poll_deliver(struct db *, struct waiter *, int final);
-/* Replies {"events":[],"next":since} and finishes the waiter. */
-void	poll_finish_empty(struct waiter *);
-/* Replies 401 invalid_token: the session ended while the poll ran. */
-void	poll_session_ended(struct http_req *);
-/* Logs the access line, finishes the FastCGI request, frees everything. */
-void	poll_finish(struct waiter *);
+/* The same for n waiters in one query (stream_sql_events_batch): each
+ * one is finished, or, with nothing for it yet, left in ws[] and counted
+ * in the result (the kept ones are moved to the front of ws[]). A waiter
+ * whose park was refused POLL_TRIES_MAX times is answered in any case. */
+#define POLL_TRIES_MAX	3
+size_t	poll_deliver_batch(struct db *, struct waiter **ws, size_t n,
+	    int final);
 
 /* poll_hub.c */
 void	hub_start(void);
@@ -90,6 +124,7 @@ void	receipts_kick(void);
 
 /* poll_sql.c */
 extern const struct db_stmt sql_presence_sweep,
-	    sql_prune, sql_touch_parked, sql_prune_stream_tokens;
+	    sql_prune, sql_touch_parked, sql_prune_stream_tokens,
+	    sql_state_events;
 
 #endif

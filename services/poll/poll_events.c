@@ -1,9 +1,12 @@
 /* poll_events: GET /api/v1/events. Answers at once when events newer than
  * `since` exist (or without `since`, with the head as cursor), otherwise
- * parks the request in the hub until a hint, the timeout or a hangup. */
+ * parks the poll in the hub, as a compact record without the request
+ * (poll.h), until a hint, the timeout or a hangup. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "config.h"
 #include "http.h"
@@ -15,10 +18,9 @@
 
 #define LIMIT_DEFAULT	100
 #define LIMIT_MAX	500
+#define SEND_TIMEOUT_S	10	/* s, for writing one reply */
 
 struct poll_config poll_config;
-
-static void	reply_events(struct http_req *, const char *, long long);
 
 void
 poll_config_load(void)
@@ -38,74 +40,31 @@ poll_config_load(void)
 	    32, 1, 100000);
 }
 
-void
-poll_finish(struct waiter *w)
+/* The compact record of a poll about to wait (poll.h). */
+static struct waiter *
+waiter_new(struct http_req *r, long long since, long long limit,
+    long long timeout)
 {
-	server_finish_handed(w->r, &w->t0);
-	free(w);
-}
+	struct timeval	 tv = { SEND_TIMEOUT_S, 0 };
+	struct waiter	*w;
 
-static void
-reply_events(struct http_req *r, const char *events, long long next)
-{
-	char	*s;
-	size_t	 len = strlen(events) + 48;
-
-	if ((s = malloc(len)) == NULL)
-		log_fatal("malloc: out of memory");
-	len = (size_t)snprintf(s, len, "{\"events\":%s,\"next\":%lld}", events,
-	    next);
-	http_reply_raw(r, 200, "application/json; charset=utf-8", s, len);
-	free(s);
-}
-
-void
-poll_finish_empty(struct waiter *w)
-{
-	reply_events(w->r, "[]", (long long)w->since);
-	poll_finish(w);
-}
-
-void
-poll_session_ended(struct http_req *r)
-{
-	http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
-	http_error(r, 401, "invalid_token",
-	    "The access token is unknown, expired or revoked.");
-}
-
-int
-poll_deliver(struct db *db, struct waiter *w, int final)
-{
-	char		 u[24], s[24], l[24], sid[24];
-	PGresult	*res;
-
-	res = DB_EXEC(db, &stream_sql_events, db_i64(u, w->user_id),
-	    db_i64(s, w->since), db_i64(l, w->limit),
-	    db_i64(sid, w->r->session_id));
-	if (res == NULL) {
-		w->r->db = db;	/* http_db_error reads this thread's error */
-		http_db_error(w->r);
-		w->r->db = NULL;
-		poll_finish(w);
-		return 0;
-	}
-	/* Revoked or logged out while parked: the revocation's hint woke us
-	 * (sql/014), or an event's did; either way nothing more is read. */
-	if (!db_get_bool(res, 0, 2)) {
-		PQclear(res);
-		poll_session_ended(w->r);
-		poll_finish(w);
-		return 0;
-	}
-	if (!final && strcmp(PQgetvalue(res, 0, 0), "[]") == 0) {
-		PQclear(res);
-		return 1;
-	}
-	reply_events(w->r, PQgetvalue(res, 0, 0), db_get_i64(res, 0, 1));
-	PQclear(res);
-	poll_finish(w);
-	return 0;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		log_fatal("calloc: out of memory");
+	clock_gettime(CLOCK_MONOTONIC, &w->t0);
+	w->fd = r->fcgi.ipcFd;
+	w->request_id = r->fcgi.requestId;
+	w->user_id = r->user_id;
+	w->session_id = r->session_id;
+	w->since = since;
+	w->limit = (int)limit;
+	w->deadline = hub_now_ms() + timeout * 1000;
+	w->heap_idx = -1;
+	memcpy(w->jsonp, r->jsonp, sizeof(w->jsonp));
+	snprintf(w->addr, sizeof(w->addr), "%s", r->remote_addr);
+	/* A reply is written with a blocking send(): bound the time a
+	 * responder can spend on a peer that stopped reading. */
+	(void)setsockopt(w->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return w;
 }
 
 void
@@ -117,8 +76,8 @@ poll_events(struct http_req *r)
 	int		 stale, rc, tries;
 	struct waiter	*w;
 	struct db	*db = r->db;
-	PGresult	*res;
-	uint64_t	 g0;
+	PGresult	*st, *res;
+	uint64_t	 g0 = 0;
 
 	if ((rc = http_query_long(r, "since", 0, INT64_MAX, &since)) == -1 ||
 	    http_query_long(r, "timeout", 0, poll_config.max_timeout,
@@ -128,22 +87,31 @@ poll_events(struct http_req *r)
 	/* A device's poll time is refreshed at least 3 times per presence
 	 * window (the janitor's PARLEY_ONLINE_WINDOW), so a device that keeps
 	 * polling never looks offline: 20 s with the default 60 s window. */
-	if ((res = DB_EXEC(r->db, &stream_sql_state, db_i64(sid, r->session_id),
-	    db_i64(fresh, poll_config.online_window / 3))) == NULL) {
+	db_i64(sid, r->session_id);
+	db_i64(fresh, poll_config.online_window / 3);
+	if (rc == 1) {
+		/* With a cursor, the first batch comes in the same statement
+		 * (one round trip less per poll); g0 is read before it. */
+		db_i64(since_s, since);
+		db_i64(lim, limit);
+		g0 = hub_generation();
+		st = DB_EXEC(db, &sql_state_events, sid, fresh, since_s, lim);
+	} else
+		st = DB_EXEC(db, &stream_sql_state, sid, fresh);
+	if (st == NULL) {
 		http_db_error(r);
 		return;
 	}
 	/* Signed out, revoked or deleted since auth_request() saw it. */
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (PQntuples(st) != 1) {
+		PQclear(st);
 		poll_session_ended(r);
 		return;
 	}
-	head = db_get_i64(res, 0, 0);
-	floor = db_get_i64(res, 0, 1);
-	acked = db_get_i64(res, 0, 2);
-	stale = db_get_bool(res, 0, 3);
-	PQclear(res);
+	head = db_get_i64(st, 0, 0);
+	floor = db_get_i64(st, 0, 1);
+	acked = db_get_i64(st, 0, 2);
+	stale = db_get_bool(st, 0, 3);
 	if (rc == 1 && (since < floor || since > head)) {
 		json_t *err = json_pack("{s:{s:s,s:s},s:I,s:I}", "error",
 		    "code", "cursor_expired", "message", since > head ?
@@ -152,6 +120,7 @@ poll_events(struct http_req *r)
 		    "and continue from 'next'.", "oldest", (json_int_t)floor,
 		    "next", (json_int_t)head);
 
+		PQclear(st);
 		/* JSONP answers 200: the status travels inside, as in
 		 * http_error(). */
 		if (r->jsonp[0] != '\0')
@@ -162,10 +131,13 @@ poll_events(struct http_req *r)
 	db_i64(uid, r->user_id);
 	db_i64(since_s, rc == 1 ? since : 0);
 	/* The poll acknowledges `since` for this device (delivery receipts)
-	 * and keeps the user online: a write only when something changed. */
+	 * and keeps the user online: a write only when something changed.
+	 * The events above were read before it: the ack writes none of this
+	 * user's, and a hint after g0 refuses the park below anyway. */
 	if ((rc == 1 && since > acked) || stale) {
 		res = DB_EXEC(r->db, &stream_sql_ack, sid, uid, since_s);
 		if (res == NULL) {
+			PQclear(st);
 			http_db_error(r);
 			return;
 		}
@@ -176,56 +148,36 @@ poll_events(struct http_req *r)
 			receipts_kick();
 	}
 	if (rc == 0) {
-		reply_events(r, "[]", head);
+		PQclear(st);
+		poll_reply_json(r, "[]", head);
 		return;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		log_fatal("calloc: out of memory");
-	clock_gettime(CLOCK_MONOTONIC, &w->t0);
-	w->r = r;
-	w->user_id = r->user_id;
-	w->since = since;
-	w->limit = (int)limit;
-	w->deadline = hub_now_ms() + timeout * 1000;
-	w->heap_idx = -1;
-	db_i64(lim, limit);
-	for (tries = 0;; tries++) {
+	/* The session expired (the row above only says not revoked). */
+	if (!db_get_bool(st, 0, 6)) {
+		PQclear(st);
+		poll_session_ended(r);
+		return;
+	}
+	if (timeout == 0 || strcmp(PQgetvalue(st, 0, 4), "[]") != 0) {
+		poll_reply_json(r, PQgetvalue(st, 0, 4), db_get_i64(st, 0, 5));
+		PQclear(st);
+		return;
+	}
+	PQclear(st);
+	/* Nothing yet: the poll waits. Read the empty stdin record now:
+	 * afterwards any readable byte on the socket means a hangup, and
+	 * close() after the reply has nothing unread to reset. */
+	while (FCGX_GetChar(r->fcgi.in) != EOF)
+		;
+	w = waiter_new(r, since, limit, timeout);
+	/* r and libfcgi's buffers go; w has all a reply needs. */
+	server_detach(r);
+	for (tries = 1;; tries++) {
+		if (hub_park(w, g0) == 0)
+			return;		/* the hub's now */
+		/* A hint for this user came after g0: look again. */
 		g0 = hub_generation();
-		res = DB_EXEC(db, &stream_sql_events, uid, since_s, lim, sid);
-		if (res == NULL) {
-			free(w);
-			r->db = db;
-			http_db_error(r);
+		if (poll_deliver(db, w, tries >= POLL_TRIES_MAX) == 0)
 			return;
-		}
-		if (!db_get_bool(res, 0, 2)) {
-			PQclear(res);
-			free(w);
-			r->db = db;
-			poll_session_ended(r);
-			return;
-		}
-		if (timeout == 0 || tries >= 3 ||
-		    strcmp(PQgetvalue(res, 0, 0), "[]") != 0) {
-			r->db = db;
-			reply_events(r, PQgetvalue(res, 0, 0),
-			    db_get_i64(res, 0, 1));
-			PQclear(res);
-			free(w);
-			return;
-		}
-		PQclear(res);
-		if (tries == 0) {
-			/* Read the empty stdin record now: afterwards any
-			 * readable byte on the socket means a hangup. */
-			while (FCGX_GetChar(r->fcgi.in) != EOF)
-				;
-			/* This thread's connection stays with this thread. */
-			r->db = NULL;
-		}
-		if (hub_park(w, g0) == 0) {
-			server_handover();	/* r belongs to the hub now */
-			return;
-		}
 	}
 }

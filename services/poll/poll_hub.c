@@ -2,12 +2,13 @@
  * connection each. One hub thread runs epoll over the LISTEN connection
  * (wake-up hints), every parked request's socket (a hangup forgets the
  * waiter at once) and an eventfd (stop); deadlines sit in a binary heap.
- * The hub thread only keeps these books and never writes a reply:
- * FCGX_Finish_r may linger up to 2 s per request, and 10,000 expiries
- * would stall every wake-up behind them. Woken waiters go to responder
- * threads, which read the events table with their own connections;
- * expired, hung-up and displaced ones go to finisher threads, which answer
- * them empty or just close them.
+ * The hub thread only keeps these books and never writes a reply: a
+ * write may block on a slow peer, and 10,000 expiries would stall every
+ * wake-up behind them. Woken waiters go to responder threads, which take
+ * every waiter queued (a share of them each, up to BATCH_MAX) and read
+ * their events with one query on their own connection
+ * (poll_deliver_batch); expired, hung-up and displaced ones go to
+ * finisher threads, which answer them empty or just close them.
  *
  * The lost-wake-up race: a worker reads hub_generation() before querying
  * and hands it to hub_park(); a hint processed in between has set its
@@ -45,6 +46,8 @@
 #define FINISHERS	2
 #define PRUNE_MS	5000
 #define EXPIRE_BATCH	256		/* expiries per hold of the lock */
+#define BATCH_MAX	128		/* waiters per events query */
+#define BATCH_MIN	16		/* ...at least, when that many wait */
 
 struct ustate {
 	int64_t		 user_id;
@@ -65,6 +68,7 @@ static size_t		 nheap, capheap;
 static struct waiter	**byfd;		/* parked waiter per socket fd */
 static size_t		 nbyfd;
 static struct waiter	*ready_head, *ready_tail;	/* for responders */
+static size_t		 nready;
 static struct waiter	*done_head, *done_tail;		/* for finishers */
 static int		 epfd = -1, stopfd = -1, stopping, closing;
 static PGconn		*listen_conn;
@@ -219,7 +223,7 @@ make_room(struct ustate *u, int64_t session)
 		n = 0;
 		old = NULL;
 		for (w = u->waiters; w != NULL; w = w->next)
-			if (w->r->session_id == session) {
+			if (w->session_id == session) {
 				n++;
 				if (old == NULL || older(w, old))
 					old = w;
@@ -245,7 +249,7 @@ hub_park(struct waiter *w, uint64_t g0)
 	struct epoll_event	 ev;
 	struct ustate		*u;
 	unsigned long		 quiet;
-	int			 fd = w->r->fcgi.ipcFd, err;
+	int			 fd = w->fd, err;
 
 	pthread_mutex_lock(&lock);
 	u = ustate_get(w->user_id, 1);
@@ -253,7 +257,7 @@ hub_park(struct waiter *w, uint64_t g0)
 		pthread_mutex_unlock(&lock);
 		return -1;
 	}
-	make_room(u, w->r->session_id);
+	make_room(u, w->session_id);
 	if ((size_t)fd >= nbyfd) {
 		size_t n = nbyfd ? nbyfd : 4096;
 
@@ -308,7 +312,7 @@ hub_parked_sessions(void)
 		s[len++] = '{';
 		for (i = 0; i < nheap; i++)
 			len += (size_t)snprintf(s + len, cap - len, "%s%lld",
-			    i > 0 ? "," : "", (long long)heap[i]->r->session_id);
+			    i > 0 ? "," : "", (long long)heap[i]->session_id);
 		s[len++] = '}';
 		s[len] = '\0';
 	}
@@ -320,7 +324,7 @@ hub_parked_sessions(void)
 static void
 unpark(struct waiter *w)
 {
-	int	fd = w->r->fcgi.ipcFd;
+	int	fd = w->fd;
 
 	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 	byfd[fd] = NULL;
@@ -361,6 +365,7 @@ static void
 to_ready(struct waiter *w)
 {
 	queue_push(&ready_head, &ready_tail, w);
+	nready++;
 }
 
 /* An unparked waiter for the finishers. Called with the lock held. */
@@ -383,6 +388,7 @@ wake_user(int64_t user)
 	u->gen = ++generation;
 	while ((w = u->waiters) != NULL) {
 		unpark(w);
+		w->tries = 0;
 		to_ready(w);
 	}
 	pthread_cond_broadcast(&ready_cond);
@@ -406,6 +412,7 @@ wake_all(void)
 		struct waiter *w = heap[0];
 
 		unpark(w);
+		w->tries = 0;
 		to_ready(w);
 	}
 	pthread_cond_broadcast(&ready_cond);
@@ -593,27 +600,52 @@ static void *
 responder_main(void *arg)
 {
 	struct db	*db = db_new();
-	struct waiter	*w;
+	struct waiter	*w, *batch[BATCH_MAX], *retry;
+	size_t		 n, kept, i, want;
 	uint64_t	 g0;
-	int		 tries;
 
 	(void)arg;
 	for (;;) {
 		pthread_mutex_lock(&lock);
 		while (ready_head == NULL && !stopping)
 			pthread_cond_wait(&ready_cond, &lock);
-		w = queue_pop(&ready_head, &ready_tail);
+		/* A share of what is queued, so the other responders (and
+		 * both cores) take the rest of a big wake-up at once; but
+		 * not a query per waiter for the last few. */
+		want = (nready + RESPONDERS - 1) / RESPONDERS;
+		if (want < BATCH_MIN)
+			want = BATCH_MIN;
+		if (want > BATCH_MAX)
+			want = BATCH_MAX;
+		for (n = 0; n < want &&
+		    (w = queue_pop(&ready_head, &ready_tail)) != NULL; n++) {
+			nready--;
+			batch[n] = w;
+		}
 		pthread_mutex_unlock(&lock);
-		if (w == NULL)
-			break;
-		/* A hint may be for events this cursor already has: then
-		 * the waiter goes back until its own deadline. */
-		for (tries = 0;; tries++) {
-			g0 = hub_generation();
-			if (poll_deliver(db, w, tries >= 3 || stopping) == 0)
-				break;
-			if (hub_park(w, g0) == 0)
-				break;
+		if (n == 0)
+			break;		/* stopping, nothing queued */
+		/* Read before the query: a hint after it refuses the park. */
+		g0 = hub_generation();
+		kept = poll_deliver_batch(db, batch, n, stopping);
+		/* A hint may be for events a cursor already has: then its
+		 * waiter goes back until its own deadline. */
+		retry = NULL;
+		for (i = 0; i < kept; i++) {
+			if (hub_park(batch[i], g0) == 0)
+				continue;
+			batch[i]->tries++;
+			batch[i]->next = retry;
+			retry = batch[i];
+		}
+		if (retry != NULL) {
+			pthread_mutex_lock(&lock);
+			while ((w = retry) != NULL) {
+				retry = w->next;
+				to_ready(w);
+			}
+			pthread_cond_broadcast(&ready_cond);
+			pthread_mutex_unlock(&lock);
 		}
 	}
 	db_free(db);
@@ -636,10 +668,9 @@ finisher_main(void *arg)
 		pthread_mutex_unlock(&lock);
 		if (w == NULL)
 			break;
-		if (w->fate == WAITER_GONE) {
-			w->r->status = 499;	/* client closed */
-			poll_finish(w);
-		} else
+		if (w->fate == WAITER_GONE)
+			poll_finish_gone(w);
+		else
 			poll_finish_empty(w);
 	}
 	return NULL;
@@ -716,6 +747,7 @@ hub_stop(void)
 	free(byfd);
 	byfd = NULL;
 	nbyfd = 0;
+	nready = 0;
 	close(epfd);
 	close(stopfd);
 	epfd = stopfd = -1;

@@ -21,6 +21,7 @@ struct poll_config	 poll_config;
 
 static atomic_int	 finished, finished_on_hub, finished_gone;
 static atomic_int	 finish_delay_ms;
+static atomic_int	 batch_calls, batch_waiters, batch_max;
 static int		 peers[MAXPEERS], npeers;
 
 static void		 stub_finish(struct waiter *, int);
@@ -32,6 +33,7 @@ static int		 in_done(const struct waiter *);
 static const char	*t_prune_slow_query(void);
 static const char	*t_caps(void);
 static const char	*t_hub_hands_off(void);
+static const char	*t_one_hint_batches(void);
 
 void
 poll_config_load(void)
@@ -66,16 +68,15 @@ stub_finish(struct waiter *w, int gone)
 		atomic_fetch_add(&finished_gone, 1);
 	if (atomic_load(&finish_delay_ms) > 0)
 		sleep_ms(atomic_load(&finish_delay_ms));
-	close(w->r->fcgi.ipcFd);
-	free(w->r);
+	close(w->fd);
 	free(w);
 	atomic_fetch_add(&finished, 1);
 }
 
 void
-poll_finish(struct waiter *w)
+poll_finish_gone(struct waiter *w)
 {
-	stub_finish(w, w->r->status == 499);
+	stub_finish(w, 1);
 }
 
 void
@@ -84,12 +85,19 @@ poll_finish_empty(struct waiter *w)
 	stub_finish(w, 0);
 }
 
-int
-poll_deliver(struct db *db, struct waiter *w, int final)
+size_t
+poll_deliver_batch(struct db *db, struct waiter **ws, size_t n, int final)
 {
+	size_t	i;
+
 	(void)db;
 	(void)final;
-	poll_finish(w);
+	atomic_fetch_add(&batch_calls, 1);
+	atomic_fetch_add(&batch_waiters, (int)n);
+	if ((int)n > atomic_load(&batch_max))
+		atomic_store(&batch_max, (int)n);
+	for (i = 0; i < n; i++)
+		stub_finish(ws[i], 0);
 	return 0;
 }
 
@@ -99,19 +107,15 @@ static struct waiter *
 new_waiter(int64_t user, int64_t session, long age, long timeout_ms,
     int *peer)
 {
-	struct http_req	*r;
 	struct waiter	*w;
 	int		 sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
-	    (r = calloc(1, sizeof(*r))) == NULL ||
 	    (w = calloc(1, sizeof(*w))) == NULL)
 		abort();
-	r->fcgi.ipcFd = sv[0];
-	r->user_id = user;
-	r->session_id = session;
-	w->r = r;
+	w->fd = sv[0];
 	w->user_id = user;
+	w->session_id = session;
 	w->heap_idx = -1;
 	w->deadline = hub_now_ms() + timeout_ms;
 	w->t0.tv_sec = age;
@@ -231,7 +235,7 @@ t_caps(void)
 		a[i] = new_waiter(7, 10, 100 + i, 60000, NULL);
 		rc |= hub_park(a[i], hub_generation());
 	}
-	a0_fd = a[0]->r->fcgi.ipcFd;
+	a0_fd = a[0]->fd;
 	a0_gone = in_done(a[0]) && !in_done(a[1]) && byfd[a0_fd] == NULL;
 	/* Session 11 of the same user: at 5 parked (the user's cap) the
 	 * user's oldest goes, which is a[1], not one of session 11's. */
@@ -312,6 +316,51 @@ t_hub_hands_off(void)
 	return NULL;
 }
 
+/* One hint naming 40 users wakes their 40 parked polls; the responders
+ * read them in a few batches (a share of the queue each), not one query
+ * per waiter, and each waiter is answered once. */
+static const char *
+t_one_hint_batches(void)
+{
+	struct waiter	*w;
+	long		 t;
+	int		 i, rc = 0, calls;
+
+	atomic_store(&finished, 0);
+	atomic_store(&finish_delay_ms, 0);
+	atomic_store(&batch_calls, 0);
+	atomic_store(&batch_waiters, 0);
+	atomic_store(&batch_max, 0);
+	config.database_url = "host=/nonexistent-parley-unit dbname=none";
+	hub_start();
+	poll_config.max_per_session = 8;
+	poll_config.max_per_user = 32;
+	for (i = 0; i < 40; i++) {
+		w = new_waiter(5000 + i, 6000 + i, i, 60000, NULL);
+		rc |= hub_park(w, hub_generation());
+	}
+	/* What listen_drain does with the payload "5000,5001,...". */
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < 40; i++)
+		wake_user(5000 + i);
+	pthread_mutex_unlock(&lock);
+	for (t = 0; atomic_load(&finished) < 40 && t < 3000; t += 10)
+		sleep_ms(10);
+	hub_stop();
+	while (npeers > 0)
+		close(peers[--npeers]);
+	config.database_url = NULL;
+	calls = atomic_load(&batch_calls);
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(atomic_load(&finished), 40);
+	CHECK_EQ(atomic_load(&batch_waiters), 40);
+	/* Each responder takes a quarter of the queue, at least 16: 3 to
+	 * 4 queries, however the responders interleave. */
+	CHECK(calls <= 4);
+	CHECK(atomic_load(&batch_max) >= 10);
+	return NULL;
+}
+
 void
 test_poll_hub(void)
 {
@@ -321,4 +370,6 @@ test_poll_hub(void)
 	    "user", t_caps);
 	unit_run("poll hub: expiries and hangups go to finishers, never "
 	    "answered on the hub thread", t_hub_hands_off);
+	unit_run("poll hub: one hint for 40 users wakes them in a few batches, "
+	    "each answered once", t_one_hint_batches);
 }

@@ -57,6 +57,8 @@ void	test_log(void);
 void	test_nofile(void);
 void	test_db(void);
 void	test_poll_hub(void);
+void	test_fcgi_out(void);
+void	test_poll_reply(void);
 void	test_webhooks_addr(void);
 void	test_gw_frame(void);
 

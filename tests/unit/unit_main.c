@@ -77,6 +77,8 @@ main(void)
 	test_nofile();
 	test_db();
 	test_poll_hub();
+	test_fcgi_out();
+	test_poll_reply();
 	test_webhooks_addr();
 	test_gw_frame();
 
