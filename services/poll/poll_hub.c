@@ -38,6 +38,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "poll.h"
 
@@ -75,6 +76,15 @@ static PGconn		*listen_conn;
 static pthread_t	 hub_thread, responders[RESPONDERS];
 static pthread_t	 finishers[FINISHERS];
 static struct log_limit	 epoll_log = LOG_LIMIT(10);
+
+static long long	 parked_count(void);
+static struct metric	 m_parked = METRIC_READ("parley_poll_parked", NULL,
+			    "Long polls parked in the hub, waiting for events.",
+			    parked_count);
+static struct metric	 m_hints = METRIC_COUNTER("parley_poll_hints_total",
+			    NULL, "Wake-up hints received (NOTIFY payloads).");
+static struct metric	 m_woken = METRIC_COUNTER("parley_poll_woken_total",
+			    NULL, "Parked polls woken by a hint for their user.");
 
 static struct ustate	*ustate_get(int64_t, int);
 static void		 heap_push(struct waiter *);
@@ -298,6 +308,17 @@ hub_park(struct waiter *w, uint64_t g0)
 
 /* The sessions of every parked poll as a PostgreSQL bigint[] literal
  * (caller frees), or NULL when none is parked. */
+static long long
+parked_count(void)
+{
+	long long	n;
+
+	pthread_mutex_lock(&lock);
+	n = (long long)nheap;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
 char *
 hub_parked_sessions(void)
 {
@@ -365,6 +386,7 @@ static void
 to_ready(struct waiter *w)
 {
 	queue_push(&ready_head, &ready_tail, w);
+	metric_add(&m_woken, 1);
 	nready++;
 }
 
@@ -472,6 +494,7 @@ listen_drain(void)
 	}
 	pthread_mutex_lock(&lock);
 	while ((n = PQnotifies(listen_conn)) != NULL) {
+		metric_add(&m_hints, 1);
 		for (p = n->extra; *p != '\0'; p = *end ? end + 1 : end) {
 			id = strtoll(p, &end, 10);
 			if (end == p)
@@ -683,6 +706,12 @@ hub_start(void)
 	int			i;
 
 	poll_config_load();
+	/* All linked now: a first metric_add() under the hub's lock would
+	 * take the metrics' lock, which a scrape holds while it reads
+	 * parked_count() (the hub's lock). */
+	metric_register(&m_parked);
+	metric_register(&m_hints);
+	metric_register(&m_woken);
 	stopping = closing = 0;
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)

@@ -84,7 +84,23 @@ test('request, send, hint, poll and event counters move under load', async () =>
   assert.equal(v(m1, inf), v(m1, cnt));
   assert.ok(v(m1, 'parley_notify_hints_total') > v(m0, 'parley_notify_hints_total'), 'hints sent');
 
+  // A parked poll shows in the gauge, and the hint that wakes it counts.
+  const p0b = await scrape('poll');
+  const parked = api.get(`/api/v1/events?since=${poll.json.next}&timeout=20`, { token: bob.token });
+  let pp;
+  for (let i = 0; i < 100; i++) {
+    pp = await scrape('poll');
+    if (v(pp, 'parley_poll_parked') > v(p0b, 'parley_poll_parked')) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.ok(v(pp, 'parley_poll_parked') > v(p0b, 'parley_poll_parked'), 'the parked poll is counted');
+  const w = await api.post('/api/v1/messages', { token: alice.token,
+    json: { to: bob.user.id, type: 'text', body: { text: 'wake' } } });
+  assert.equal(w.status, 201);
+  assert.equal((await parked).status, 200);
   const p1 = await scrape('poll');
+  assert.ok(v(p1, 'parley_poll_hints_total') > v(p0b, 'parley_poll_hints_total'), 'hints received');
+  assert.ok(v(p1, 'parley_poll_woken_total') > v(p0b, 'parley_poll_woken_total'), 'a parked poll woken');
   const polled = 'parley_http_requests_total{route="GET /api/v1/events",status="200"}';
   assert.ok(v(p1, polled) - v(p0, polled) >= 1, 'the poll is counted');
 
