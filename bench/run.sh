@@ -660,7 +660,13 @@ pgb() {
 send_phase() {
 	quiet
 	say "1. pgbench single-row insert, $CLIENTS clients, $SECS s"
+	# Commits per WAL flush during it (pg_stat_wal; the stack is quiet):
+	# PostgreSQL's group commit at work.
+	wal0=$(q -c "SELECT s.wal_sync || ' ' || d.xact_commit FROM pg_stat_wal s, pg_stat_database d WHERE d.datname = current_database()")
 	tps1=$(pgb a)
+	sleep 1.2	# statistics reach the views within a second
+	wal1=$(q -c "SELECT s.wal_sync || ' ' || d.xact_commit FROM pg_stat_wal s, pg_stat_database d WHERE d.datname = current_database()")
+	per_flush=$(echo "$wal0 $wal1" | awk '{ f = $3 - $1; printf "%.1f", f > 0 ? ($4 - $2) / f : 0 }')
 	say "1. Parley POST /api/v1/messages, $CLIENTS clients, $SECS s (+2 s warm-up)"
 	lg "$W/send.out" send --port "$PORT" --conns "$CLIENTS" --secs "$SECS" \
 	    --warm 2 --file "$W/pairs.txt"
@@ -710,9 +716,10 @@ send_defs() {
      HTTP, no auth): ${tpsf:-?} tps, so the function is $(calc %.2f "${tpsf:-0} / $tps") of the yardstick and
      the HTTP path (nginx, FastCGI over kept connections, the session
      check, validation) keeps $(calc %.2f "$sends / (${tpsf:-0} + 0.001)") of the function's rate. The yardstick
-     at 1 / 8 / $CLIENTS clients: ${tpsc1:-?} / ${tpsc8:-?} / $tps tps: PostgreSQL's
-     group commit already shares WAL flushes among concurrent commits
-     (docs/DESIGN.md, "Send path": why sends are not batched).
+     at 1 / 8 / $CLIENTS clients: ${tpsc1:-?} / ${tpsc8:-?} / $tps tps, with $per_flush commits
+     per WAL flush at $CLIENTS: PostgreSQL's group commit already shares
+     flushes among concurrent commits (docs/DESIGN.md, "Send path": why
+     sends are not batched in the application).
 EOF
 }
 
