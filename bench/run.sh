@@ -666,7 +666,7 @@ send_phase() {
 	tps1=$(pgb a)
 	sleep 1.2	# statistics reach the views within a second
 	wal1=$(q -c "SELECT s.wal_sync || ' ' || d.xact_commit FROM pg_stat_wal s, pg_stat_database d WHERE d.datname = current_database()")
-	per_flush=$(echo "$wal0 $wal1" | awk '{ f = $3 - $1; printf "%.1f", f > 0 ? ($4 - $2) / f : 0 }')
+	per_flush=$(echo "$wal0 $wal1" | awk '{ f = $3 - $1; printf "%.1f", (f > 0 ? ($4 - $2) / f : 0) }')
 	say "1. Parley POST /api/v1/messages, $CLIENTS clients, $SECS s (+2 s warm-up)"
 	lg "$W/send.out" send --port "$PORT" --conns "$CLIENTS" --secs "$SECS" \
 	    --warm 2 --file "$W/pairs.txt"
