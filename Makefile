@@ -45,12 +45,13 @@ BINS	:= $(patsubst %,$(B)/bin/parley-%,$(SERVICES))
 GATEWAY	:= $(B)/lib/parley-gateway.so
 KORE_CFLAGS := $(shell cat /usr/share/kore/features 2>/dev/null)
 GATEWAY_SRC := $(wildcard services/gateway/*.c) shared/db.c shared/log.c \
+	   shared/metrics.c \
 	   shared/config.c shared/token.c shared/nofile.c shared/stream.c
 GATEWAY_OBJ := $(patsubst %.c,$(B)/pic/%.o,$(GATEWAY_SRC))
 UNIT_BIN := $(B)/bin/unit-tests
 
 .PHONY: all build deps run start stop status test unit fuzz bench clean \
-	format-check
+	format-check install deb
 
 all: build
 
@@ -126,9 +127,17 @@ test:
 	@$(MAKE) --no-print-directory SAN=1 build build/asan/bin/unit-tests
 	@scripts/test.sh
 
+# Several hosts on this machine (network namespaces: root only; without,
+# it says why and exits 77, skipped). scripts/test.sh runs it as well.
+.PHONY: test-cluster
+test-cluster:
+	@$(MAKE) --no-print-directory SAN=1 build
+	@scripts/test-cluster.sh
+
 unit:
 	@$(MAKE) --no-print-directory SAN=1 build/asan/bin/unit-tests
 	@build/asan/bin/unit-tests
+	@node --test tests/unit/*.test.js
 
 # libFuzzer drivers for every parser of client input (clang).
 FUZZ_TIME ?= 20
@@ -136,8 +145,17 @@ fuzz:
 	@scripts/deps.sh test
 	@scripts/fuzz.sh $(FUZZ_TIME)
 
-# Benchmark on a private stack (var/bench, ports 18200 and 18201): four
-# figures, each beside a yardstick measured in the same run. See README.
+# The production layout (README, "Debian package") under DESTDIR.
+install: build
+	@scripts/install.sh "$(DESTDIR)"
+
+# build/deb/parley_<version>_<arch>.deb (debhelper), checked by lintian.
+deb: deps
+	@scripts/deb.sh
+
+# Benchmark on a private stack (var/bench, ports 18200 and 18201): the
+# figures, each beside a yardstick measured in the same run, as a table
+# (var/bench/report.txt) and plotted (var/bench/report.html). See README.
 bench: deps
 	@$(MAKE) --no-print-directory build
 	@bench/run.sh

@@ -1,7 +1,7 @@
 # bench/ws.sh: figures 8 and 9 of `make bench`, the WebSocket gateway
 # (services/gateway, issue 13). Sourced by bench/run.sh, whose stack,
 # data, helpers and knobs it uses; the load generator's WebSocket client
-# is bench/ws.c.
+# is bench/lg_ws.c.
 #
 #  8. send -> delivery latency over WebSockets: figure 2's method, its
 #     $POLLERS recipients (each one socket instead of a poll), its senders,
@@ -185,6 +185,11 @@ ws_rows() {
 	    "   sockets still open at the end" "$wheld" "nchan ws $nheld" \
 	    "$(calc %.2f "$wheld / $nheld")" "all" \
 	    "$(yes_no "$wheld == $WSCONNS")"
+	plot dist "8. send -> delivery over WebSockets, $POLLERS sockets, $RATE msg/s" \
+	    "Parley WebSocket=lat_ws_lat.txt" "Nchan websocket=lat_nchanws_lat.txt"
+	plot bars "9. PSS per idle WebSocket, KiB, $WSCONNS held (less is better)" \
+	    "Parley=gateway:$(calc %.2f "($wp_part2 - $wp_part0) / $WSCONNS")+nginx:$(calc %.2f "($wp_s2 - $wp_s0 - $wp_part2 + $wp_part0) / $WSCONNS")" \
+	    "Nchan=nginx:$nw"
 }
 
 ws_defs() {

@@ -31,6 +31,15 @@
 #                   'self' among them; default 'self'. Sent as CSP
 #                   frame-ancestors (plus X-Frame-Options for 'self' or
 #                   'none' alone, for browsers without CSP)
+#   NGINX_SITE      instead of a whole nginx.conf, write only what goes
+#                   inside http {} to this file: a site for a host's own
+#                   nginx (sites-available/), as the Debian package ships.
+#                   NGINX_VAR then only locates nginx/fastcgi.conf (not
+#                   copied), and the access log is NGINX_ACCESS_LOG
+#   NGINX_ACCESS_LOG  default $NGINX_VAR/log/nginx-access.log
+#   NGINX_METRICS_LISTEN  address:port of the metrics server (every
+#                   service's /metrics/<name>, loopback clients only), or
+#                   off (default)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${NGINX_VAR:?}" "${NGINX_ROOT:?}" "${NGINX_LISTEN:?}" "${NGINX_UPSTREAM:?}"
@@ -47,7 +56,7 @@ case $per_addr in
 ''|*[!0-9]*) echo "PARLEY_CONN_PER_ADDR must be a number" >&2; exit 1 ;;
 esac
 if [ "$per_addr" -gt 0 ]; then
-	limit_conn="limit_conn peraddr $per_addr;"
+	limit_conn="limit_conn parley_peraddr $per_addr;"
 else
 	limit_conn="# limit_conn: off (PARLEY_CONN_PER_ADDR=0)"
 fi
@@ -97,8 +106,20 @@ for v in "${PARLEY_UPLOAD_MAX_IMAGE:-20971520}" "${PARLEY_UPLOAD_MAX_AUDIO:-2097
 	[ "$v" -gt "$upload_limit" ] && upload_limit=$v
 done
 upload_limit=$((upload_limit + 65536))
-mkdir -p "$NGINX_VAR/nginx/tmp" "$NGINX_VAR/log" "$NGINX_VAR/run"
-out="$NGINX_VAR/nginx/nginx.conf"
+access_log=${NGINX_ACCESS_LOG:-$NGINX_VAR/log/nginx-access.log}
+metrics=${NGINX_METRICS_LISTEN:-off}
+if [ "$metrics" = off ]; then
+	metrics_off='/# @metrics-begin/,/# @metrics-end/d'
+else
+	metrics_off='/# @metrics-end/d'
+fi
+if [ -n "${NGINX_SITE:-}" ]; then
+	out=$NGINX_SITE
+	mkdir -p "$(dirname "$out")"
+else
+	mkdir -p "$NGINX_VAR/nginx/tmp" "$NGINX_VAR/log" "$NGINX_VAR/run"
+	out="$NGINX_VAR/nginx/nginx.conf"
+fi
 sed -e "s|@USER_LINE@|${NGINX_USER:-}|" -e "s|@VAR@|$NGINX_VAR|g" \
     -e "s|@ROOT@|$NGINX_ROOT|g" -e "s|@LISTEN@|$NGINX_LISTEN|" \
     -e "s|@NGINX_BODY_LIMIT@|$limit|" -e "s|@NOFILE@|$nofile|" \
@@ -106,11 +127,24 @@ sed -e "s|@USER_LINE@|${NGINX_USER:-}|" -e "s|@VAR@|$NGINX_VAR|g" \
     -e "s|@LIMIT_CONN@|$limit_conn|" -e "s|@FRAME_ANCESTORS@|$frame|" \
     -e "s|@FRAME_OPTIONS@|$frame_options|" \
     -e "s|@STREAM_OFF@|$stream_off|" -e "s|@STREAM_TIMEOUT@|$stream_timeout|" \
-    -e "s|@UPLOADS@|$uploads|g" -e "s|@UPLOAD_BODY_LIMIT@|$upload_limit|" "$here/parley.conf.in" >"$out.tmp"
+    -e "s|@UPLOADS@|$uploads|g" -e "s|@UPLOAD_BODY_LIMIT@|$upload_limit|" \
+    -e "s|@ACCESS_LOG@|$access_log|" -e "s|@METRICS_LISTEN@|$metrics|" \
+    -e "$metrics_off" "$here/parley.conf.in" >"$out.tmp"
 for s in $(sed -n 's/.*@UPSTREAM_\([a-z]*\)@.*/\1/p' "$here/parley.conf.in"); do
 	# shellcheck disable=SC2059
 	up=$(printf "$NGINX_UPSTREAM" "$s")
 	sed -i "s|@UPSTREAM_$s@|$up|" "$out.tmp"
 done
+if [ -n "${NGINX_SITE:-}" ]; then
+	# The inside of http {}, without what the host's nginx.conf sets.
+	{
+		echo "# Parley: rendered by nginx/render.sh (NGINX_SITE) for an nginx.conf"
+		echo "# that includes sites-enabled/* inside http {} (Debian's does)."
+		sed -n '/^http {$/,/^}$/p' "$out.tmp" | sed -e '1d' -e '$d' -e '/# main-only$/d'
+	} >"$out.site"
+	rm -f "$out.tmp"
+	mv "$out.site" "$out"
+	exit 0
+fi
 mv "$out.tmp" "$out"
 cp "$here/fastcgi.conf" "$NGINX_VAR/nginx/fastcgi.conf"

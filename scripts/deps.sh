@@ -8,16 +8,21 @@ set -euo pipefail
 # coturn for the TURN credential test, chromium for the browser tests,
 # php-cli and php-curl for the PHP client library's tests, systemd for
 # systemd-analyze verify of the units, libvips-tools and exiftool to make
-# the upload tests' pictures and their EXIF/GPS). The stack itself needs iproute2
+# the upload tests' pictures and their EXIF/GPS, prometheus for promtool,
+# which checks the metrics expositions). The stack itself needs iproute2
 # (ss: is a service listening?) and util-linux (setpriv, setsid).
 pkgs=(gcc make libc6-dev curl ca-certificates
       libfcgi-dev libpq-dev libjansson-dev libsodium-dev libssl-dev
       libcurl4-openssl-dev libmagic-dev libvips-dev pkg-config
       postgresql-15 postgresql-client-15 nginx iproute2 util-linux kore)
+# `deps.sh deb`: what `make deb` builds and checks the package with.
+if [ "${1:-}" = deb ] || [ "${1:-}" = test ]; then
+	pkgs+=(debhelper lintian fakeroot dpkg-dev)
+fi
 if [ "${1:-}" = test ]; then
 	pkgs+=(clang libclang-rt-14-dev nodejs docker-compose coturn chromium
 	      fonts-dejavu-core php-cli php-curl openssl systemd
-	      libvips-tools libimage-exiftool-perl)
+	      libvips-tools libimage-exiftool-perl prometheus)
 fi
 
 missing=()
@@ -42,3 +47,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Debian may start a system-wide nginx (:80) or PostgreSQL (:5432) after
 # install; Parley runs its own on other ports and sockets, so they coexist.
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Only promtool is wanted from the prometheus package: not its server.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+	"${sudo[@]}" systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
+fi

@@ -70,6 +70,10 @@ out=$(build/asan/bin/unit-tests 2>&1); echo "$out"
 p=$(echo "$out" | grep -c '^ok ' || true); f=$(echo "$out" | grep -c '^FAIL ' || true)
 [ -n "$(echo "$out" | grep -E 'AddressSanitizer|runtime error' || true)" ] && f=$((f + 1))
 count "$p" "$f"
+echo "== unit tests (node: bench/report.js)"
+out=$(node --test --test-reporter=tap tests/unit/*.test.js 2>&1); echo "$out" | grep -E '^(not )?ok ' || true
+p=$(echo "$out" | sed -n 's/^# pass //p'); f=$(echo "$out" | sed -n 's/^# fail //p')
+count "${p:-0}" "${f:-1}"
 
 # Started as a newcomer's login shell would: soft limit 1,024 open files
 # (the hard limit is higher); scripts/parley must raise it by itself.
@@ -130,11 +134,29 @@ else
 	echo "ok none"; count 1 0
 fi
 
+# Several hosts: network namespaces, its own PostgreSQL and nginx (root
+# only; 77 = skipped, counted neither way).
+echo "== cluster test (scripts/test-cluster.sh)"
+scripts/test-cluster.sh 2>&1 | tee "$PARLEY_VAR/cluster.out"
+rc=${PIPESTATUS[0]}
+p=$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p' "$PARLEY_VAR/cluster.out" | tail -n 1)
+f=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p' "$PARLEY_VAR/cluster.out" | tail -n 1)
+case $rc in
+0) count "${p:-1}" "${f:-0}" ;;
+77) ;;
+*) [ "${f:-0}" -gt 0 ] || f=1; count "${p:-0}" "$f" ;;
+esac
+
 echo "== compose.yaml is valid for docker-compose"
 if docker-compose -f compose.yaml config -q; then echo "ok compose"; count 1 0; else echo "FAIL compose"; count 0 1; fi
 
 echo "== systemd units (dist/systemd): systemd-analyze verify"
 if scripts/check-units.sh; then count 1 0; else count 0 1; fi
+
+echo "== Debian package: make deb, lintian, dpkg install, health, purge"
+# Counted as one check; it prints its own steps, and why it skips (77).
+scripts/test-deb.sh
+case $? in 0) count 1 0 ;; 77) ;; *) count 0 1 ;; esac
 
 if [ "${PARLEY_SKIP_FUZZ:-0}" != 1 ]; then
 	echo "== short fuzz run (make fuzz runs longer)"

@@ -39,6 +39,9 @@ config_load(const char *service)
 	config.database_url = getenv("DATABASE_URL");
 	if (config.database_url == NULL || *config.database_url == '\0')
 		config.database_url = "postgresql:///parley";
+	config.read_database_url = getenv("PARLEY_READ_DATABASE_URL");
+	if (config.read_database_url != NULL && *config.read_database_url == '\0')
+		config.read_database_url = NULL;
 	s = getenv("PARLEY_LISTEN");
 	if (s == NULL || *s == '\0') {
 		s = getenv("PARLEY_RUN_DIR");

@@ -6,6 +6,8 @@
 
 struct config {
 	const char	*database_url;	/* DATABASE_URL: libpq conninfo or URI */
+	const char	*read_database_url; /* PARLEY_READ_DATABASE_URL: a
+					 * streaming replica, or NULL */
 	const char	*listen;	/* PARLEY_LISTEN: socket path or host:port */
 	int		 threads;	/* PARLEY_THREADS: worker threads */
 	size_t		 body_limit;	/* PARLEY_BODY_LIMIT: bytes, default 64 KiB */

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 #define MAX_PREPARED	128
 
@@ -20,14 +21,37 @@ struct db {
 	int			 drop_after_tx;	/* a prepared plan went stale */
 	int			 nprepared;
 	const struct db_stmt	*prepared[MAX_PREPARED];
+	const char		*info;		/* NULL: db_configure()'s */
+	const char		*app;
 };
 
 static const char	*conninfo = "postgresql:///parley";
 static const char	*appname = "parley";
 
+#define DB_ERRORS(kind) METRIC_COUNTER("parley_db_errors_total", \
+	"kind=\"" kind "\"", "Failed statements, by what the service made of " \
+	"them (retry: serialization, deadlock, lock or statement timeout).")
+static struct metric	m_errors[] = {
+	[DB_UNAVAILABLE] = DB_ERRORS("unavailable"),
+	[DB_UNIQUE] = DB_ERRORS("unique"),
+	[DB_FOREIGN_KEY] = DB_ERRORS("foreign_key"),
+	[DB_CHECK] = DB_ERRORS("check"),
+	[DB_RETRY] = DB_ERRORS("retry"),
+	[DB_OTHER] = DB_ERRORS("other"),
+};
+static struct metric	m_deadlocks = METRIC_COUNTER("parley_db_deadlocks_total",
+			    NULL, "Statements PostgreSQL ended as a deadlock (40P01).");
+static struct metric	m_reconnects = METRIC_COUNTER(
+			    "parley_db_reconnects_total", NULL,
+			    "Connections made again after the database was unreachable.");
+static struct metric	m_connect_fail = METRIC_COUNTER(
+			    "parley_db_connect_failures_total", NULL,
+			    "Attempts to connect that failed.");
+
 static int		 db_connect(struct db *);
 static void		 db_drop(struct db *);
 static enum db_err	 classify(struct db *, const PGresult *);
+static enum db_err	 classify_state(struct db *, const PGresult *);
 static int		 ensure_prepared(struct db *, const struct db_stmt *);
 static void		 check_idle(struct db *);
 static int		 stale_plan(const PGresult *);
@@ -48,6 +72,17 @@ db_new(void)
 
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		log_fatal("calloc: out of memory");
+	return db;
+}
+
+struct db *
+db_new_at(const char *info, const char *app)
+{
+	struct db	*db;
+
+	db = db_new();
+	db->info = info;
+	db->app = app;
 	return db;
 }
 
@@ -79,7 +114,8 @@ db_connect(struct db *db)
 {
 	const char	*keys[] = { "dbname", "connect_timeout",
 			    "application_name", NULL };
-	const char	*vals[] = { conninfo, "3", appname, NULL };
+	const char	*vals[] = { db->info != NULL ? db->info : conninfo, "3",
+			    db->app != NULL ? db->app : appname, NULL };
 	char		 set[128];
 	PGresult	*res;
 
@@ -92,6 +128,7 @@ db_connect(struct db *db)
 		db->down_logged = 1;
 		db_drop(db);
 		db->err = DB_UNAVAILABLE;
+		metric_add(&m_connect_fail, 1);
 		return -1;
 	}
 	/* Database triggers that ask "is this user online?" (webhooks,
@@ -106,8 +143,10 @@ db_connect(struct db *db)
 			    PQerrorMessage(db->conn));
 		PQclear(res);
 	}
-	if (db->down_logged)
+	if (db->down_logged) {
 		log_info("database connection restored");
+		metric_add(&m_reconnects, 1);
+	}
 	db->down_logged = 0;
 	return 0;
 }
@@ -135,6 +174,20 @@ check_idle(struct db *db)
 
 static enum db_err
 classify(struct db *db, const PGresult *res)
+{
+	enum db_err	 e = classify_state(db, res);
+	const char	*state;
+
+	if (e != DB_OK)
+		metric_add(&m_errors[e], 1);
+	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state != NULL && strcmp(state, "40P01") == 0)
+		metric_add(&m_deadlocks, 1);
+	return e;
+}
+
+static enum db_err
+classify_state(struct db *db, const PGresult *res)
 {
 	const char	*state;
 

@@ -31,6 +31,9 @@ struct db;
 void		 db_configure(const char *conninfo, const char *app);
 /* A handle that connects on first use. Pair with db_free. */
 struct db	*db_new(void);
+/* The same, to another server (a read replica): its own conninfo and
+ * application_name, both kept by pointer. */
+struct db	*db_new_at(const char *conninfo, const char *app);
 void		 db_free(struct db *);
 
 /* Runs a statement with text parameters (NULL is SQL NULL). Returns the

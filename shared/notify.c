@@ -7,6 +7,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 
 #define CHUNK		7000
@@ -58,6 +59,10 @@ notify_users(const char *arr)
 	pthread_mutex_unlock(&lock);
 }
 
+static struct metric	m_hints = METRIC_COUNTER("parley_notify_hints_total",
+			    NULL, "NOTIFY statements sent (each names the users "
+			    "whose streams changed).");
+
 /* Splits at commas so no payload exceeds CHUNK bytes. */
 static void
 send_chunks(struct db *db, char *buf, size_t len)
@@ -73,6 +78,7 @@ send_chunks(struct db *db, char *buf, size_t len)
 			end = len;	/* cannot happen with numeric ids */
 		buf[end] = '\0';
 		PQclear(DB_EXEC(db, &st_notify, buf + start));
+		metric_add(&m_hints, 1);
 		start = end + 1;
 	}
 }

@@ -28,6 +28,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "nofile.h"
 #include "server.h"
 #include "site.h"
@@ -48,6 +49,8 @@ static int		 wake_fd[2] = { -1, -1 };	/* readable: stopping */
 static atomic_int	 stopping;
 static __thread int	 handed_over;	/* see server_handover() */
 static struct log_limit	 accept_log = LOG_LIMIT(ACCEPT_LOG_S);
+static const struct route *svc_routes;	/* for the metrics' route label */
+static size_t		 svc_nroutes;
 
 static void	*worker_main(void *);
 static struct http_req *req_new(struct db *, void *);
@@ -70,6 +73,20 @@ req_new(struct db *db, void *ctx)
 void
 server_access_log(const struct http_req *r, double ms)
 {
+	char			 params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
+	const struct route	*rt = NULL;
+	int			 np;
+
+	/* Scrapes (server_metrics) are not requests of the service. The
+	 * route is looked up again: a handed-over request (a parked poll)
+	 * ends on another thread. */
+	if (strncmp(r->path, "/metrics/", 9) != 0) {
+		if (r->method == NULL || router_match(svc_routes, svc_nroutes,
+		    r->method, r->path, params, HTTP_MAX_PARAMS, &np, &rt) !=
+		    ROUTER_FOUND)
+			rt = NULL;
+		metrics_request(rt, r->status, ms);
+	}
 	/* The query is never logged: it may carry an access_token. */
 	if (r->site[0] != '\0')
 		log_info("access %s %s %d %.1fms site=%s addr=%s",
@@ -87,12 +104,34 @@ server_handover(void)
 	handed_over = 1;
 }
 
+/* nginx's metrics listener (only it sets PARLEY_METRICS; README
+ * "Metrics") asks for the exposition. */
+static void
+server_metrics(struct http_req *r)
+{
+	char	*text;
+	size_t	 len;
+
+	if (http_begin_quiet(r) == -1) {
+		http_reply_missing(r);
+		return;
+	}
+	text = metrics_render(r->db, &len);
+	http_reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    text, len);
+	free(text);
+}
+
 void
 server_dispatch(const struct service *svc, struct http_req *r)
 {
 	const struct route	*rt;
 	enum router_result	 res;
 
+	if (http_env(r, "PARLEY_METRICS") != NULL) {
+		server_metrics(r);
+		return;
+	}
 	if (svc->admin_only) {
 		if (http_begin_quiet(r) == -1 || auth_admin(r) == -1) {
 			http_reply_missing(r);
@@ -318,6 +357,9 @@ server_run(const struct service *svc)
 		config.threads = config_kept_threads();
 	nofile_apply(config.max_files);
 	db_configure(config.database_url, svc->name);
+	metrics_init(svc->name, svc->routes, svc->nroutes);
+	svc_routes = svc->routes;
+	svc_nroutes = svc->nroutes;
 	auth_init();
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -10,6 +10,9 @@ struct http_req;
 
 #define ADMIN_REASON_MAX	500	/* characters of an optional "reason" */
 
+/* admin_metrics.c: the database's figures in the metrics exposition. */
+void	admin_metrics_start(void);
+
 /* admin_users.c */
 void	admin_online(struct http_req *);
 void	admin_users(struct http_req *);

@@ -29,6 +29,7 @@ void
 admin_start(void)
 {
 	admin_health_config();
+	admin_metrics_start();
 	notify_start();
 }
 

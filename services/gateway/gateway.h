@@ -116,6 +116,10 @@ void	gw_send_text(struct gw_sock *, const char *, size_t);
 size_t	gw_unsent(const struct gw_sock *);
 /* Queues the user ids of a bigint[] text ("{1,2}") as a wake-up hint. */
 void	gw_notify(const char *pg_array);
+/* An ack was written that may owe delivery receipts: the tick tells the
+ * poll service's flusher (sql/021) with one `parley_receipts` hint. */
+void	gw_receipts_kick(void);
+/* Sends the queued hints (and the receipts hint); the tick calls it. */
 void	gw_notify_flush(void);
 
 /* gw_async.c: acks and hints written on a connection of their own,
@@ -127,7 +131,7 @@ void	gw_async_stop(void);	/* writes what is queued, then inline */
  * connection is down or the queue full: the caller writes it inline. */
 int	gw_async_ack(struct gw_sock *);
 int	gw_async_ack_at(struct gw_sock *, int64_t seq);	/* even if acked */
-int	gw_async_notify(const char *ids);
+int	gw_async_notify(const char *channel, const char *payload);
 void	gw_async_forget(struct gw_sock *);	/* before freeing it */
 
 /* gw_listen.c: hints and this worker's users. */
@@ -143,5 +147,14 @@ void	gw_limits_worker(int worker);	/* forgets a dead predecessor's */
 /* Takes a place for the socket, or returns -1 when either is full. */
 int	gw_limits_take(int64_t session_id, int64_t user_id);
 void	gw_limits_give(int64_t session_id, int64_t user_id);
+
+/* gw_metrics.c: per-worker counters in a table shared by the workers,
+ * summed by GET /metrics. */
+enum gw_metric { GW_M_OPENED, GW_M_GONE, GW_M_FRAME, GW_M_HINT, GW_M_SLOW,
+	GW_M_CLOSED };
+void	gw_metrics_init(int workers);
+void	gw_metrics_worker(int worker);
+void	gw_metrics_count(enum gw_metric, int code);
+int	gw_metrics(struct http_request *);
 
 #endif

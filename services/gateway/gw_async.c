@@ -1,10 +1,11 @@
 /* gw_async: the writes that nobody waits for, off the event loop. An ack
  * (poll_ack) is a write transaction that row-locks the session and the
- * senders' streams, which send_message() holds too, and commits with a
- * WAL flush; a hint (pg_notify) commits as well. Done inline on the
- * query connection each stalls every socket of the worker for as long as
- * it takes, and under load that was most of the time: deliveries waited
- * behind the tick's acks (bench figure 8). So each worker has one more
+ * member's own rows (its receipts are queued for the poll service's
+ * flusher, sql/021) and commits with a WAL flush; a hint (pg_notify)
+ * commits as well. Done inline on the query connection each stalls
+ * every socket of the worker for as long as it takes, and under load
+ * that was most of the time: deliveries waited behind the tick's acks
+ * (bench figure 8). So each worker has one more
  * connection on which these are sent without waiting, one at a time in
  * the order asked, and the answers are read when the socket is readable.
  * While that connection is down the callers do the work inline, as
@@ -32,7 +33,8 @@ struct job {
 	enum job_kind	kind;
 	struct gw_sock *s; /* JOB_ACK; NULL once it is gone */
 	int64_t		session_id, user_id, seq;
-	char	       *ids; /* JOB_NOTIFY: "1,2,3" */
+	const char     *channel; /* JOB_NOTIFY */
+	char	       *ids;	 /* JOB_NOTIFY: the payload ("1,2,3") */
 };
 
 static PGconn		*conn;
@@ -134,12 +136,13 @@ gw_async_ack_at(struct gw_sock *s, int64_t seq)
 }
 
 int
-gw_async_notify(const char *ids)
+gw_async_notify(const char *channel, const char *ids)
 {
 	struct job j;
 
 	memset(&j, 0, sizeof(j));
 	j.kind = JOB_NOTIFY;
+	j.channel = channel;
 	if ((j.ids = strdup(ids)) == NULL)
 		log_fatal("strdup: out of memory");
 	if (push(&j) == -1) {
@@ -184,10 +187,11 @@ next_job(void)
 			ok = PQsendQueryParams(conn, stream_sql_ack.sql, 3,
 			    NULL, v, NULL, NULL, 0);
 		} else {
-			v[0] = j->ids;
+			v[0] = j->channel;
+			v[1] = j->ids;
 			ok = PQsendQueryParams(conn,
-			    "SELECT pg_notify('parley_events', $1)", 1, NULL, v,
-			    NULL, NULL, 0);
+			    "SELECT pg_notify($1, $2)", 2, NULL, v, NULL, NULL,
+			    0);
 		}
 		if (!ok || PQflush(conn) == -1) {
 			async_lost();
@@ -207,6 +211,7 @@ job_done(struct job *j, PGresult *res)
 				j->s->acked = j->seq;
 		}
 		gw_notify(db_get_str(res, 0, 0));
+		gw_receipts_kick();
 	}
 	free(j->ids);
 }

@@ -43,7 +43,9 @@ struct lingerer {
 };
 
 static const struct db_stmt sql_notify = { "gw_notify",
-	"SELECT pg_notify('parley_events', $1)" };
+	"SELECT pg_notify($1, $2)" };
+#define EVENTS_CHANNEL	 "parley_events"	/* shared/notify.h */
+#define RECEIPTS_CHANNEL "parley_receipts"	/* poll_receipts.c */
 static const struct db_stmt sql_session = { "gw_session",
 	"SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL"
 	" AND expires_at > now()" };
@@ -54,6 +56,7 @@ static int	nlinger;
 static uint64_t	ack_retry_at;	/* acks failed: the next try, else 0 */
 static char	hints[NOTIFY_MAX + 32];
 static size_t	hints_len;
+static int	receipts_owed;	/* gw_receipts_kick() since the last tick */
 
 static void	linger_event(void *, int);
 static void	linger_end(struct lingerer *);
@@ -73,6 +76,7 @@ void
 gw_send_text(struct gw_sock *s, const char *text, size_t len)
 {
 	kore_websocket_send(s->c, WEBSOCKET_OP_TEXT, text, len);
+	gw_metrics_count(GW_M_FRAME, 0);
 }
 
 void
@@ -106,6 +110,7 @@ gw_close(struct gw_sock *s, int status, const char *code, const char *message)
 		memcpy(frame + 2, code, n);
 	}
 	s->state = GW_CLOSING;
+	gw_metrics_count(GW_M_CLOSED, status);
 	s->close_at = kore_time_ms() + CLOSE_WAIT_MS;
 	gw_schedule(s);	/* gw_tick() enforces close_at */
 	/* The closing handshake (RFC 6455 7.1.1): Kore sends no second close
@@ -248,6 +253,7 @@ gw_deliver(struct gw_sock *s, enum gw_deliver_mode mode)
 			    (long long)s->session_id, gw_unsent(s));
 			/* A queue this full cannot take a close frame. */
 			s->state = GW_CLOSING;
+			gw_metrics_count(GW_M_SLOW, 0);
 			gw_unschedule(s);
 			kore_connection_disconnect(s->c);
 			return;
@@ -282,6 +288,7 @@ gw_ack_now(struct gw_sock *s)
 	ack_retry_at = 0;
 	s->acked = s->ack_want;
 	gw_notify(db_get_str(res, 0, 0));
+	gw_receipts_kick();
 	PQclear(res);
 }
 
@@ -352,19 +359,34 @@ gw_notify(const char *pg_array)
 }
 
 void
-gw_notify_flush(void)
+gw_receipts_kick(void)
+{
+	receipts_owed = 1;
+}
+
+static void
+notify_send(const char *channel, const char *payload)
 {
 	PGresult	*res;
 
-	if (hints_len == 0)
+	if (gw_async_notify(channel, payload) == 0)
 		return;
-	if (gw_async_notify(hints) == 0) {
-		hints_len = 0;
-		return;
-	}
-	if ((res = DB_EXEC(gw_db, &sql_notify, hints)) == NULL)
+	if ((res = DB_EXEC(gw_db, &sql_notify, channel, payload)) == NULL)
 		log_warn("pg_notify failed: a hint is lost (the receivers "
 		    "still see the events at their next read)");
 	PQclear(res);
-	hints_len = 0;
+}
+
+void
+gw_notify_flush(void)
+{
+	if (hints_len > 0) {
+		notify_send(EVENTS_CHANNEL, hints);
+		hints_len = 0;
+	}
+	/* A lost one delays the receipts to the flusher's next sweep. */
+	if (receipts_owed) {
+		notify_send(RECEIPTS_CHANNEL, "");
+		receipts_owed = 0;
+	}
 }

@@ -161,6 +161,7 @@ listen_event(void *arg, int error)
 		return;
 	}
 	while ((n = PQnotifies(listen_conn)) != NULL) {
+		gw_metrics_count(GW_M_HINT, 0);
 		for (p = n->extra; *p != '\0'; p = *end ? end + 1 : end) {
 			id = strtoll(p, &end, 10);
 			if (end == p)

@@ -108,6 +108,7 @@ kore_parent_configure(int argc, char **argv)
 	 * gw_ws_message and gets close code 1009 instead of a bare reset. */
 	kore_websocket_maxframe = (u_int64_t)gw_config.max_frame * 4;
 	gw_limits_init((int)workers);
+	gw_metrics_init((int)workers);
 	log_info("workers %ld, open files %ld, sockets per worker %u",
 	    workers, files, worker_max_connections);
 }
@@ -119,6 +120,7 @@ kore_worker_configure(void)
 	db_configure(config.database_url, "parley-gateway");
 	gw_db = db_new();
 	gw_limits_worker(worker->id);
+	gw_metrics_worker(worker->id);
 	gw_listen_start();
 	gw_async_start();
 	(void)kore_timer_add(tick, 20, NULL, 0);

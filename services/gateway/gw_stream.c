@@ -240,6 +240,7 @@ authenticated(struct gw_sock *s, int64_t session_id, int64_t user_id)
 		return -1;
 	}
 	s->counted = 1;
+	gw_metrics_count(GW_M_OPENED, 0);
 	return 0;
 }
 
@@ -266,8 +267,10 @@ gw_ws_disconnect(struct connection *c)
 		TAILQ_REMOVE(&s->user->socks, s, user_link);
 		gw_user_put(s->user);
 	}
-	if (s->counted)
+	if (s->counted) {
 		gw_limits_give(s->session_id, s->user_id);
+		gw_metrics_count(GW_M_GONE, 0);
+	}
 	free(s);
 }
 
@@ -418,6 +421,7 @@ subscribe(struct gw_sock *s, int64_t since)
 			return;
 		}
 		gw_notify(db_get_str(res, 0, 0));
+		gw_receipts_kick();
 		PQclear(res);
 	}
 	s->sent = since == -1 ? head : since;

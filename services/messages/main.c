@@ -25,6 +25,8 @@ static const struct service messages = {
 	.kept_connections = 1,
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.thread_init = replica_thread_init,
+	.thread_free = replica_thread_free,
 	.on_start = notify_start,
 	.on_stop = notify_stop,
 };

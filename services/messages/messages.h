@@ -26,6 +26,14 @@ void	groups_remove_member(struct http_req *);
 void	groups_leave(struct http_req *);
 void	groups_set_role(struct http_req *);
 
+/* messages_replica.c: a thread's replica connection (its ctx), and a
+ * history page from it when it has the primary's head and recalls, else
+ * from the primary (sql_history's result either way). */
+void	*replica_thread_init(void);
+void	 replica_thread_free(void *);
+PGresult *replica_history(struct http_req *, const char *const params[3],
+	    long long head, long long recalled);
+
 /* messages_sql.c */
 extern const struct db_stmt sql_send, sql_recall, sql_conversations,
 	    sql_is_member, sql_history, sql_read, sql_group_create,

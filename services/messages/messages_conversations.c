@@ -12,12 +12,15 @@
 
 #define HISTORY_MAX	200
 
-static int	member_or_404(struct http_req *, int64_t);
+static int	member_or_404(struct http_req *, int64_t, long long *,
+		    long long *);
 
 /* Replies 404 (not 403: a stranger must not learn the id exists) unless
- * the caller is a member of the conversation. */
+ * the caller is a member of the conversation; tells its head and number
+ * of recalled messages. */
 static int
-member_or_404(struct http_req *r, int64_t conv)
+member_or_404(struct http_req *r, int64_t conv, long long *head,
+    long long *recalled)
 {
 	char		 c[24], me[24];
 	PGresult	*res;
@@ -28,7 +31,10 @@ member_or_404(struct http_req *r, int64_t conv)
 		http_db_error(r);
 		return -1;
 	}
-	ok = PQntuples(res) == 1;
+	if ((ok = PQntuples(res) == 1)) {
+		*head = db_get_i64(res, 0, 0);
+		*recalled = db_get_i64(res, 0, 1);
+	}
 	PQclear(res);
 	if (!ok) {
 		http_error(r, 404, "conversation_not_found", "You have no "
@@ -60,7 +66,7 @@ void
 conversations_history(struct http_req *r)
 {
 	char		 c[24], before_s[24], lim[24], *s;
-	long long	 before = INT64_MAX, limit = 50, first;
+	long long	 before = INT64_MAX, limit = 50, first, head, recalled;
 	int64_t		 conv;
 	PGresult	*res;
 	size_t		 len;
@@ -68,10 +74,11 @@ conversations_history(struct http_req *r)
 	if (http_param_id(r, 0, &conv) == -1 ||
 	    http_query_long(r, "before", 1, INT64_MAX, &before) == -1 ||
 	    http_query_long(r, "limit", 1, HISTORY_MAX, &limit) == -1 ||
-	    member_or_404(r, conv) == -1)
+	    member_or_404(r, conv, &head, &recalled) == -1)
 		return;
-	if ((res = DB_EXEC(r->db, &sql_history, db_i64(c, conv),
-	    db_i64(before_s, before), db_i64(lim, limit))) == NULL) {
+	if ((res = replica_history(r, (const char *const[]){ db_i64(c, conv),
+	    db_i64(before_s, before), db_i64(lim, limit) }, head,
+	    recalled)) == NULL) {
 		http_db_error(r);
 		return;
 	}

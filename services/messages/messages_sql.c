@@ -34,9 +34,14 @@ const struct db_stmt sql_conversations = { "conversations",
 	"  AND pm.conversation_id = c.id AND pm.user_id <> $1"
 	" WHERE cm.user_id = $1"
 	" ORDER BY lm.created_at DESC NULLS LAST, c.id DESC LIMIT $2) x" };
+/* A member's view: the head and the number of recalled messages, which a
+ * read replica must have before it may answer (messages_replica.c). */
 const struct db_stmt sql_is_member = { "is_member",
-	"SELECT 1 FROM conversation_members WHERE conversation_id = $1"
-	" AND user_id = $2" };
+	"SELECT c.head, (SELECT count(*) FROM messages r"
+	" WHERE r.conversation_id = c.id AND r.recalled_at IS NOT NULL)"
+	" FROM conversation_members cm JOIN conversations c"
+	" ON c.id = cm.conversation_id"
+	" WHERE cm.conversation_id = $1 AND cm.user_id = $2" };
 const struct db_stmt sql_history = { "history",
 	"SELECT coalesce(jsonb_agg(message_json(m) ORDER BY m.seq), '[]')::text,"
 	" coalesce(min(m.seq), 0) FROM (SELECT * FROM messages"

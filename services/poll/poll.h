@@ -76,9 +76,17 @@ int64_t	hub_now_ms(void);
 /* Sessions of the parked polls as "{1,2}" (caller frees), NULL if none. */
 char	*hub_parked_sessions(void);
 
-/* poll_janitor.c: presence sweep and event retention, on a timer. */
+/* poll_janitor.c: presence sweep and event retention, on a timer; it
+ * starts and stops the receipts flusher too. */
 void	janitor_start(void);
 void	janitor_stop(void);
+
+/* poll_receipts.c: the flusher of coalesced delivery receipts (sql/021).
+ * receipts_kick(): an acknowledgement may have owed a receipt; the flush
+ * follows within PARLEY_RECEIPT_FLUSH_MS. Never blocks; any thread. */
+void	receipts_start(void);
+void	receipts_stop(void);
+void	receipts_kick(void);
 
 /* poll_sql.c */
 extern const struct db_stmt sql_presence_sweep,

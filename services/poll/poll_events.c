@@ -171,6 +171,9 @@ poll_events(struct http_req *r)
 		}
 		notify_users(db_get_str(res, 0, 0));
 		PQclear(res);
+		/* Receipts it owes are flushed together (sql/021). */
+		if (rc == 1 && since > acked)
+			receipts_kick();
 	}
 	if (rc == 0) {
 		reply_events(r, "[]", head);

@@ -49,14 +49,18 @@ static struct ticker janitor = {
 	.job = janitor_job,
 };
 
+/* The receipts flusher rides along: it is a timed job of the poll
+ * service too, with a thread of its own because it sleeps until kicked. */
 void
 janitor_start(void)
 {
 	ticker_start(&janitor);
+	receipts_start();
 }
 
 void
 janitor_stop(void)
 {
+	receipts_stop();
 	ticker_stop(&janitor);
 }

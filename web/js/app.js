@@ -611,7 +611,7 @@
 		loop.on('message', function (d) { onMessage(d.message); });
 		loop.on('message.recalled', onRecalled);
 		loop.on('message.read', function (d) { onMark(d, 'r'); });
-		loop.on('message.delivered', function (d) { onMark(d, 'd'); });
+		loop.on('message.delivered', onDelivered);
 		loop.on('presence', onPresence);
 		loop.on('friend.request', function (d) { PA.people.onFriendEvent('request', d); });
 		loop.on('friend.accepted', function (d) { PA.people.onFriendEvent('accepted', d); });
@@ -779,6 +779,15 @@
 		saveMarks();
 		if (S.view && S.view.convId === d.conversation_id) {
 			updateStatuses();
+		}
+	}
+
+	/* A group's receipt names every member who reached seq (user_ids);
+	 * a direct one names one (user_id). */
+	function onDelivered(d) {
+		var ids = d.user_ids || [d.user_id], i;
+		for (i = 0; i < ids.length; i++) {
+			onMark({ conversation_id: d.conversation_id, user_id: ids[i], seq: d.seq }, 'd');
 		}
 	}
 

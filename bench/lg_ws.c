@@ -1,12 +1,11 @@
-/* ws: the load generator's WebSocket client (RFC 6455) and its "wshold"
- * mode (a test tool, not product code). A client sends the upgrade
- * request, with the token as the subprotocol "parley, token.<token>" as
- * docs/EVENTS.md describes, checks the 101, its Sec-WebSocket-Accept and
- * the protocol chosen, then writes masked text frames and reads the
- * server's unmasked ones; pings are answered at once, as a browser does.
- * Same thread, epoll set and clock as loadgen.c: a socket's epoll data is
- * its address with the low bit set, so loop_once() can tell the two kinds
- * of connection apart. */
+/* lg_ws.c: the load generator's WebSocket client (RFC 6455; a test tool,
+ * not product code). A client sends the upgrade request, with the token
+ * as the subprotocol "parley, token.<token>" as docs/EVENTS.md describes,
+ * checks the 101, its Sec-WebSocket-Accept and the protocol chosen, then
+ * writes masked text frames and reads the server's unmasked ones; pings
+ * are answered at once, as a browser does. Same thread, epoll set and
+ * clock as lg_http.c: a socket's epoll data is its address with the low
+ * bit set, so loop_once() can tell the two kinds of connection apart. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,13 +17,12 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/sha.h>
 #include <sodium.h>
 
-#include "loadgen.h"
+#include "lg_common.h"
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define OP_TEXT		0x1
@@ -68,6 +66,19 @@ ws_close(struct ws *w)
 	w->st = WS_IDLE;
 	w->events = 0;
 	w->inlen = w->outlen = w->outoff = 0;
+}
+
+struct ws *
+ws_new(int n)
+{
+	struct ws	*w = xcalloc((size_t)n, sizeof(*w));
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		w[i].fd = -1;
+		w[i].idx = i;
+	}
+	return w;
 }
 
 /* The connection is gone: closes it, then tells the owner. */
@@ -430,181 +441,4 @@ ws_event(struct ws *w, uint32_t ev)
 		return;
 	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))
 		ws_read(w);
-}
-
-/* ------------------------------------------------------- mode wshold */
-
-static struct ws	*hw;
-static char		**hw_tokens;
-static int		 hw_nchan, hw_nsrc, hw_n;
-static long		 hw_live, hw_closes, hw_early, hw_refused;
-static int64_t		*hw_sub;	/* connect() -> first frame, us */
-static size_t		 hw_nsub;
-
-static void
-hold_open(struct ws *w)
-{
-	/* Nchan subscribes at the upgrade; Parley once told where from. */
-	if (hw_nchan) {
-		w->live = 1;
-		hw_live++;
-		if (hw_nsub < (size_t)hw_n * 4)
-			hw_sub[hw_nsub++] = now_us() - w->t_open;
-	} else
-		ws_send_text(w, "{\"since\":null}", 14);
-}
-
-static void
-hold_text(struct ws *w, char *text, size_t len)
-{
-	(void)len;
-	if (!w->live && !hw_nchan && strncmp(text, "{\"events\":", 10) == 0) {
-		w->live = 1;
-		hw_live++;
-		if (hw_nsub < (size_t)hw_n * 4)
-			hw_sub[hw_nsub++] = now_us() - w->t_open;
-	} else if (hw_early++ < 5)
-		fprintf(stderr, "loadgen: wshold %d: %.200s\n", w->idx, text);
-}
-
-static void
-hold_close(struct ws *w, int code)
-{
-	if (w->live)
-		hw_live--;
-	else if (code < 0)
-		hw_refused++;	/* the upgrade itself was refused */
-	w->live = 0;
-	if (++hw_closes <= 5)
-		fprintf(stderr, "loadgen: wshold %d: closed (%d)\n", w->idx,
-		    code);
-	w->retry_at = now_us() + 1000000;
-}
-
-static void
-hold_issue(struct ws *w)
-{
-	char	path[64];
-
-	if (hw_nchan)
-		snprintf(path, sizeof(path), "/ws/hw%d", w->idx);
-	else
-		snprintf(path, sizeof(path), "/api/v1/stream");
-	ws_connect(w, hw_nsrc > 0 ? htonl(INADDR_LOOPBACK + 1 +
-	    (in_addr_t)(w->idx % hw_nsrc)) : 0, path,
-	    hw_nchan ? NULL : hw_tokens[w->idx]);
-}
-
-/* Stages ("1500,15000") as in mode hold: open sockets up to each count
- * (--openrate per second, from --srcs source addresses 127.0.0.2...),
- * wait until all are subscribed and the processes in --fdpids hold that
- * many more descriptors, create "<ready>.<i>", wait for "<done>.<i>" (or
- * --maxhold s), meanwhile answering pings. */
-int
-mode_wshold(void)
-{
-	int		 n = (int)optn("n", 15000), i, started = 0, stage = 0;
-	int		 nst = 0, st_n[16];
-	double		 rate = optn("openrate", 1000);
-	double		 maxhold = optn("maxhold", 120);
-	double		 stagewait = optn("stagewait", 90);
-	const char	*pids = opt("fdpids", ""), *ready = opt("ready", "ready");
-	const char	*done = opt("done", "done");
-	char		 buf[256], path[512], tok[64], *p, *sv;
-	long		 base = count_fds(pids), held = 0, pings0 = 0;
-	long		 closes0 = 0;
-	int64_t		 t, ts = 0, t_ready = 0, next_fd = 0;
-	struct stat	 sb;
-	FILE		*f;
-
-	hw_nchan = strcmp(opt("kind", "parley"), "nchan") == 0;
-	hw_n = n;
-	hw_nsrc = (int)optn("srcs", 4);
-	snprintf(buf, sizeof(buf), "%s", opt("stages", ""));
-	for (p = strtok_r(buf, ",", &sv); p != NULL && nst < 15;
-	    p = strtok_r(NULL, ",", &sv))
-		if (atoi(p) > 0 && atoi(p) < n)
-			st_n[nst++] = atoi(p);
-	st_n[nst++] = n;
-	if (!hw_nchan) {
-		if (read_lines(opt("file", "hold.txt"), &hw_tokens) < n)
-			die("not enough tokens for %d sockets", n);
-		for (i = 0; i < n; i++)
-			hw_tokens[i] = strdup(field(hw_tokens[i], 0, tok,
-			    sizeof(tok)));
-	}
-	hw = xcalloc((size_t)n, sizeof(*hw));
-	/* Every subscription counts, reconnections too. */
-	hw_sub = xcalloc((size_t)n * 4, sizeof(*hw_sub));
-	for (i = 0; i < n; i++) {
-		hw[i].fd = -1;
-		hw[i].idx = i;
-	}
-	ws_on_open = hold_open;
-	ws_on_text = hold_text;
-	ws_on_close = hold_close;
-	for (;;) {
-		t = now_us();
-		if (t_ready == 0) {
-			if (ts == 0)
-				ts = t;
-			while (started < st_n[stage] && (double)(t - ts) *
-			    rate / 1e6 >= started - (stage ? st_n[stage - 1] :
-			    0))
-				hold_issue(&hw[started++]);
-		}
-		for (i = 0; i < started; i++)
-			if (hw[i].retry_at > 0 && hw[i].retry_at <= t) {
-				hw[i].retry_at = 0;
-				hold_issue(&hw[i]);
-			}
-		if (t_ready == 0 && started == st_n[stage] &&
-		    hw_live >= st_n[stage] && t >= next_fd) {
-			held = count_fds(pids) - base;
-			next_fd = t + 200000;
-			if (held >= st_n[stage]) {
-				t_ready = t;
-				pings0 = ws_pings;
-				closes0 = hw_closes;
-				printf("stage%d_sockets=%d\nstage%d_held_fds=%ld\n"
-				    "stage%d_ready_s=%.3f\n", stage,
-				    st_n[stage], stage, held, stage,
-				    (double)(t - ts) / 1e6);
-				snprintf(path, sizeof(path), "%s.%d", ready,
-				    stage);
-				if ((f = fopen(path, "w")) != NULL)
-					fclose(f);
-			}
-		}
-		if (t_ready == 0 && t - ts > (int64_t)(stagewait * 1e6))
-			die("only %ld of %d sockets subscribed (%ld descriptors "
-			    "held) after %.0f s", hw_live, st_n[stage], held,
-			    stagewait);
-		if (t_ready != 0) {
-			snprintf(path, sizeof(path), "%s.%d", done, stage);
-			if (stat(path, &sb) == 0 ||
-			    t - t_ready > (int64_t)(maxhold * 1e6)) {
-				printf("stage%d_held_s=%.1f\nstage%d_pings=%ld\n"
-				    "stage%d_closes=%ld\n", stage,
-				    (double)(t - t_ready) / 1e6, stage,
-				    ws_pings - pings0, stage, hw_closes -
-				    closes0);
-				if (++stage == nst)
-					break;
-				t_ready = 0;
-				ts = 0;
-			}
-		}
-		loop_once(t_ready ? 20 : 1);
-	}
-	held = count_fds(pids) - base;
-	printf("kind=%s\nsockets=%d\nstill_live=%ld\nheld_fds_end=%ld\n"
-	    "closes=%ld\nrefused=%ld\nunexpected_texts=%ld\npings=%ld\n"
-	    "pongs=%ld\n", hw_nchan ? "nchan" : "parley", n, hw_live, held,
-	    hw_closes, hw_refused, hw_early, ws_pings, ws_pongs);
-	print_dist("subscribe", hw_sub, hw_nsub);
-	ws_on_close = NULL;
-	for (i = 0; i < n; i++)
-		ws_close(&hw[i]);
-	return 0;
 }
