@@ -89,3 +89,24 @@ config_load(const char *service)
 	config.max_files = config_env_long("PARLEY_MAX_FILES", 0, 64,
 	    1L << 30);
 }
+
+/* A thread holding a kept connection serves only that connection: it
+ * never accepts another while nginx keeps it open. nginx keeps up to
+ * CONFIG_UPSTREAM_KEEPALIVE idle connections per worker (nginx's
+ * `keepalive` in nginx/parley.conf.in) and opens one per request in
+ * flight beyond those, so every connection has a thread when threads >=
+ * workers x keepalive + requests in flight at the peak
+ * (PARLEY_NGINX_WORKERS, which scripts/parley exports, and
+ * PARLEY_PEAK_REQUESTS); fewer, and a new connection waits in the backlog
+ * until nginx closes an idle one. Capped at 256 like PARLEY_THREADS. */
+int
+config_kept_threads(void)
+{
+	long	workers, peak;
+
+	workers = config_env_long("PARLEY_NGINX_WORKERS", 3, 1, 64);
+	peak = config_env_long("PARLEY_PEAK_REQUESTS", 32, 1, 256);
+	return (int)config_env_long("PARLEY_THREADS",
+	    workers * CONFIG_UPSTREAM_KEEPALIVE + peak > 256 ? 256 :
+	    workers * CONFIG_UPSTREAM_KEEPALIVE + peak, 1, 256);
+}

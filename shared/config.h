@@ -42,5 +42,11 @@ void	config_load(const char *service);
 
 /* Integer environment variable in [min, max], or `def` when unset. */
 long	config_env_long(const char *name, long def, long min, long max);
+/* nginx's upstream `keepalive` for the kept services (parley.conf.in). */
+#define CONFIG_UPSTREAM_KEEPALIVE	8
+
+/* The thread count of a service behind kept connections: PARLEY_THREADS,
+ * or by default enough for every connection nginx may hold (config.c). */
+int	config_kept_threads(void);
 
 #endif

@@ -1,9 +1,15 @@
 /* server: thread-per-connection FastCGI workers. Signals are taken by the
  * main thread with sigwait(); shutting down the listening socket wakes
  * workers blocked in accept(), so SIGTERM ends the process cleanly (libfcgi's
- * own handler only sets a flag and leaves them blocked). A failed accept
- * (out of descriptors, say) never ends a worker: only shutdown does. */
+ * own handler only sets a flag and leaves them blocked). A worker between
+ * two requests on a connection nginx keeps open (svc->kept_connections)
+ * waits in poll() on it and on a pipe that shutdown makes readable, so it
+ * ends too, without cutting a request short: one nginx already sent is
+ * served first. A failed accept (out of descriptors, say) never ends a
+ * worker: only shutdown does. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
@@ -39,6 +45,7 @@ struct worker {
 };
 
 static int		 listen_fd = -1;
+static int		 wake_fd[2] = { -1, -1 };	/* readable: stopping */
 static atomic_int	 stopping;
 static __thread int	 handed_over;	/* see server_handover() */
 static struct log_limit	 accept_log = LOG_LIMIT(ACCEPT_LOG_S);
@@ -219,6 +226,11 @@ void
 server_finish_handed(struct http_req *r, const struct timespec *t0)
 {
 	server_access_log(r, ms_since(t0));
+	/* No worker reads this connection again: close it even if nginx
+	 * asked to keep it. That close races with nginx reusing the
+	 * connection, so services that hand over are not kept at all
+	 * (kept_connections, nginx/parley.conf.in); this is a backstop. */
+	r->fcgi.keepConnection = 0;
 	FCGX_Finish_r(&r->fcgi);
 	http_body_free(r);
 	free(r);
@@ -250,6 +262,31 @@ accept_failed(int rc, int *backoff_ms)
 		;
 }
 
+/* Between two requests on a kept connection (fd): 0 once the next request
+ * (or nginx's close) is there to read, -1 when the server stops first. */
+static int
+kept_wait(int fd)
+{
+	struct pollfd	pfd[2];
+
+	pfd[0].fd = fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = wake_fd[0];
+	pfd[1].events = POLLIN;
+	for (;;) {
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return 0;	/* let libfcgi's read find out */
+		}
+		if (pfd[0].revents != 0)
+			return 0;
+		if (pfd[1].revents != 0)
+			return -1;
+	}
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -263,6 +300,8 @@ worker_main(void *arg)
 	r = req_new(db_new(), w->svc->thread_init != NULL ?
 	    w->svc->thread_init() : NULL);
 	while (!atomic_load(&stopping)) {
+		if (r->fcgi.ipcFd >= 0 && kept_wait(r->fcgi.ipcFd) == -1)
+			break;
 		if ((rc = FCGX_Accept_r(&r->fcgi)) < 0) {
 			/* shutdown() makes accept fail too: that one ends it. */
 			if (atomic_load(&stopping))
@@ -326,6 +365,8 @@ server_run(const struct service *svc)
 			    "admin_only service, and only they do",
 			    svc->routes[i].method, svc->routes[i].pattern);
 	config_load(svc->name);
+	if (svc->kept_connections)
+		config.threads = config_kept_threads();
 	nofile_apply(config.max_files);
 	db_configure(config.database_url, svc->name);
 	metrics_init(svc->name, svc->routes, svc->nroutes);
@@ -341,6 +382,8 @@ server_run(const struct service *svc)
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0)
 		log_fatal("FCGX_Init failed");
+	if (pipe2(wake_fd, O_CLOEXEC) == -1)
+		log_fatal("pipe2: %s", strerror(errno));
 	/* Before the socket exists: a service setting it refuses stops the
 	 * process before anyone (scripts/parley, nginx) takes it for up. */
 	if (svc->on_start != NULL)
@@ -364,11 +407,16 @@ server_run(const struct service *svc)
 	log_info("signal %d: finishing requests in progress", sig);
 	atomic_store(&stopping, 1);
 	shutdown(listen_fd, SHUT_RDWR);
+	/* Never read: it stays readable for every waiting worker. */
+	if (write(wake_fd[1], "", 1) == -1)
+		log_warn("waking kept connections: %s", strerror(errno));
 	for (i = 0; i < config.threads; i++)
 		pthread_join(workers[i].thread, NULL);
 	if (svc->on_stop != NULL)
 		svc->on_stop();
 	close(listen_fd);
+	close(wake_fd[0]);
+	close(wake_fd[1]);
 	if (strchr(config.listen, '/') != NULL)
 		(void)unlink(config.listen);
 	free(workers);

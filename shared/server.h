@@ -29,6 +29,13 @@ struct service {
 	 * exist. Every route of such a service is ROUTE_ADMIN, and no
 	 * other service has one (server_run refuses to start otherwise). */
 	int			 admin_only;
+	/* nginx keeps its connections to this service open between
+	 * requests (fastcgi_keep_conn, upstream keepalive): a kept
+	 * connection pins a worker thread, so the default thread count
+	 * covers them (config_kept_threads) and shutdown wakes threads
+	 * waiting on one. Never for a service that hands requests over
+	 * (server_handover): see server_finish_handed. */
+	int			 kept_connections;
 };
 
 /* Loads config, opens the socket and serves until SIGTERM/SIGINT. Returns

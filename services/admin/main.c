@@ -21,6 +21,7 @@ static const struct route routes[] = {
 
 static const struct service admin = {
 	.name = "admin",
+	.kept_connections = 1,
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.on_start = admin_start,

@@ -41,6 +41,7 @@ calls_stop(void)
 
 static const struct service calls = {
 	.name = "calls",
+	.kept_connections = 1,
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.on_start = calls_start,

@@ -18,6 +18,7 @@ static const struct route routes[] = {
 
 static const struct service friends = {
 	.name = "friends",
+	.kept_connections = 1,
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.on_start = notify_start,

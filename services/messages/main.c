@@ -22,6 +22,7 @@ static const struct route routes[] = {
 
 static const struct service messages = {
 	.name = "messages",
+	.kept_connections = 1,
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.thread_init = replica_thread_init,

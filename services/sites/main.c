@@ -35,6 +35,7 @@ sites_start(void)
 
 static const struct service sites = {
 	.name = "sites",
+	.kept_connections = 1,
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.on_start = sites_start,

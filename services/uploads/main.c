@@ -27,6 +27,7 @@ uploads_stop(void)
 
 static const struct service uploads = {
 	.name = "uploads",
+	.kept_connections = 1,
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.thread_init = upload_sniff_new,
