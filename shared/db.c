@@ -109,20 +109,33 @@ db_drop(struct db *db)
 	db->nprepared = 0;
 }
 
+void
+db_conn_params(const char *info, const char *app, const char *keys[4],
+    const char *vals[4])
+{
+	/* With expand_dbname, what the URL (dbname) sets overrides earlier
+	 * keys and later keys override the URL: the connect timeout is a
+	 * default a DATABASE_URL may change (a database across a network),
+	 * the application name is not (the admin service's health page and
+	 * sql/019's transport trigger go by it). */
+	keys[0] = "connect_timeout";
+	vals[0] = "3";
+	keys[1] = "dbname";
+	vals[1] = info;
+	keys[2] = "application_name";
+	vals[2] = app;
+	keys[3] = vals[3] = NULL;
+}
+
 static int
 db_connect(struct db *db)
 {
-	/* The defaults come before dbname (the URL or conninfo): with
-	 * expand_dbname, libpq lets what the URL sets override earlier keys
-	 * and later keys override the URL. So a DATABASE_URL with
-	 * connect_timeout (a database across a network) keeps its own. */
-	const char	*keys[] = { "connect_timeout", "application_name",
-			    "dbname", NULL };
-	const char	*vals[] = { "3", db->app != NULL ? db->app : appname,
-			    db->info != NULL ? db->info : conninfo, NULL };
+	const char	*keys[4], *vals[4];
 	char		 set[128];
 	PGresult	*res;
 
+	db_conn_params(db->info != NULL ? db->info : conninfo,
+	    db->app != NULL ? db->app : appname, keys, vals);
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
 		if (!db->down_logged)

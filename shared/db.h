@@ -45,6 +45,12 @@ PGresult	*db_exec(struct db *, const struct db_stmt *, int nparams,
 	    (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)), \
 	    (const char *[]){__VA_ARGS__})
 
+/* The PQconnectdbParams() arrays of every connection Parley makes:
+ * `conninfo` (a URL or conninfo) may set connect_timeout (default 3 s)
+ * but not the application name, which is always `app`. */
+void		 db_conn_params(const char *conninfo, const char *app,
+		    const char *keys[4], const char *vals[4]);
+
 /* Plain SQL without parameters (BEGIN, health checks): 0 or -1. */
 int		 db_simple(struct db *, const char *sql);
 int		 db_begin(struct db *);

@@ -55,12 +55,10 @@ static void pop(void);
 void
 gw_async_start(void)
 {
-	const char *keys[] = { "dbname", "connect_timeout", "application_name",
-		NULL };
-	const char *vals[] = { config.database_url, "3", "parley-gateway-async",
-		NULL };
+	const char	*keys[4], *vals[4];
 
 	retry_at = kore_time_ms() + RETRY_MS;
+	db_conn_params(config.database_url, "parley-gateway-async", keys, vals);
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(conn) != CONNECTION_OK || PQsetnonblocking(conn, 1) != 0) {
 		log_warn("async connection failed: %s; acks are written "

@@ -71,13 +71,11 @@ gw_user_put(struct gw_user *u)
 void
 gw_listen_start(void)
 {
-	const char	*keys[] = { "dbname", "connect_timeout",
-			    "application_name", NULL };
-	const char	*vals[] = { config.database_url, "3",
-			    "parley-gateway-listen", NULL };
+	const char	*keys[4], *vals[4];
 	PGresult	*res;
 
 	retry_at = kore_time_ms() + RETRY_MS;
+	db_conn_params(config.database_url, "parley-gateway-listen", keys, vals);
 	listen_conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(listen_conn) != CONNECTION_OK)
 		goto fail;

@@ -443,13 +443,11 @@ wake_all(void)
 static void
 listen_connect(void)
 {
-	const char		*keys[] = { "dbname", "connect_timeout",
-				    "application_name", NULL };
-	const char		*vals[] = { config.database_url, "3",
-				    "poll-listen", NULL };
+	const char		*keys[4], *vals[4];
 	struct epoll_event	 ev;
 	PGresult		*res;
 
+	db_conn_params(config.database_url, "poll-listen", keys, vals);
 	listen_conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(listen_conn) != CONNECTION_OK)
 		goto fail;

@@ -53,12 +53,10 @@ now_ms(void)
 static int
 receipts_connect(void)
 {
-	const char	*keys[] = { "dbname", "connect_timeout",
-			    "application_name", NULL };
-	const char	*vals[] = { config.database_url, "3", "poll-receipts",
-			    NULL };
+	const char	*keys[4], *vals[4];
 	PGresult	*res;
 
+	db_conn_params(config.database_url, "poll-receipts", keys, vals);
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(conn) == CONNECTION_OK) {
 		res = PQexec(conn, "LISTEN " RECEIPTS_CHANNEL);

@@ -1,6 +1,9 @@
 /* test_db: the field readers (db_get_*) on results built in memory: a
  * row that is not there reads as 0 / false / NULL instead of crashing
  * the process (PQgetvalue returns NULL for it). */
+#include <stdio.h>
+#include <string.h>
+
 #include <libpq-fe.h>
 
 #include "db.h"
@@ -8,6 +11,7 @@
 
 static const char	*t_get(void);
 static const char	*t_get_missing_row(void);
+static const char	*t_conn_params(void);
 
 static const char *
 t_get(void)
@@ -58,10 +62,51 @@ t_get_missing_row(void)
 	return NULL;
 }
 
+/* The option PostgreSQL would use for `key` with these arrays. */
+static const char *
+effective(const char *url, const char *key, char *buf, size_t size)
+{
+	const char		*keys[4], *vals[4];
+	PGconn			*c;
+	PQconninfoOption	*o, *opts;
+
+	db_conn_params(url, "messages", keys, vals);
+	/* Started, never polled: no connection is attempted. */
+	c = PQconnectStartParams(keys, vals, 1);
+	buf[0] = '\0';
+	if (c != NULL && (opts = PQconninfo(c)) != NULL) {
+		for (o = opts; o->keyword != NULL; o++)
+			if (strcmp(o->keyword, key) == 0 && o->val != NULL)
+				snprintf(buf, size, "%s", o->val);
+		PQconninfoFree(opts);
+	}
+	PQfinish(c);
+	return buf;
+}
+
+/* A DATABASE_URL may set its own connect timeout (a database across a
+ * network: the cluster test found 3 s too short under load), never the
+ * application name the admin health page and sql/019 go by. */
+static const char *
+t_conn_params(void)
+{
+	char	a[64], b[64], c[64];
+
+	CHECK_STR(effective("postgresql:///parley?host=/nonexistent", "connect_timeout",
+	    a, sizeof(a)), "3");
+	CHECK_STR(effective("postgresql:///parley?host=/nonexistent&connect_timeout=9",
+	    "connect_timeout", b, sizeof(b)), "9");
+	CHECK_STR(effective("postgresql:///parley?host=/nonexistent&application_name=x",
+	    "application_name", c, sizeof(c)), "messages");
+	return NULL;
+}
+
 void
 test_db(void)
 {
 	unit_run("db: field readers", t_get);
 	unit_run("db: a missing row reads as 0 / false / NULL, no crash",
 	    t_get_missing_row);
+	unit_run("db: a URL sets connect_timeout, never application_name",
+	    t_conn_params);
 }
