@@ -111,10 +111,12 @@ function codeRoutes(root = ROOT) {
 function koreRoutes(root = ROOT) {
   const file = path.join(root, 'services', 'gateway', 'gateway.conf.in');
   const text = fs.readFileSync(file, 'utf8').replace(/#.*$/gm, '');
+  // Only the API: /metrics is the operator's, reached through nginx's
+  // loopback metrics server (README "Metrics"), never the public one.
   return [...text.matchAll(/^\s*route\s+(\S+)\s+(\w+)\s*$/gm)].map((m) => ({
     method: 'GET', path: m[1], handler: m[2], auth: 'ROUTE_PUBLIC',
     file: path.relative(root, file),
-  }));
+  })).filter((r) => r.path.startsWith('/api/'));
 }
 
 // Operations of an OpenAPI document: [{ method, path, op, public }].
