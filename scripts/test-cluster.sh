@@ -258,7 +258,10 @@ edge_render() {
 	done
 	# A host that is gone without a word (no reset) must not hold a
 	# request for nginx's default connect timeout of 60 s.
-	sed -i "s|^\( *\)access_log .*nginx-access.log parley;|&\n\1log_format cluster '\$upstream_addr \$status \$request_method \$uri';\n\1access_log $dir/log/upstream.log cluster;\n\1fastcgi_connect_timeout 1s;\n\1proxy_connect_timeout 1s;|" \
+	# The public server's access log is inside its server block; the log
+	# format (http level only) goes before the connection zone.
+	sed -i -e "s|^\( *\)limit_conn_zone |\1log_format cluster '\$upstream_addr \$status \$request_method \$uri';\n&|" \
+	    -e "s|^\( *\)access_log .*nginx-access.log parley;|&\n\1access_log $dir/log/upstream.log cluster;\n\1fastcgi_connect_timeout 1s;\n\1proxy_connect_timeout 1s;|" \
 	    "$dir/nginx/nginx.conf"
 	chown -R "$SVC_USER:" "$dir/nginx/tmp"
 }

@@ -147,6 +147,16 @@ case $rc in
 *) [ "${f:-0}" -gt 0 ] || f=1; count "${p:-0}" "$f" ;;
 esac
 
+# A Kore worker that dies (a fatal error in the module, a seccomp
+# violation) is restarted by Kore's parent, so the gateway keeps serving
+# with the others and no test notices: its log must show none.
+echo "== gateway: no Kore worker died"
+if grep -E 'worker [0-9]+ died|gateway fatal:' "$PARLEY_VAR/log/gateway.log" 2>/dev/null | head -n 5 | grep .; then
+	echo "FAIL gateway workers died (var/test/log/gateway.log)"; count 0 1
+else
+	echo "ok no worker died"; count 1 0
+fi
+
 echo "== compose.yaml is valid for docker-compose"
 if docker-compose -f compose.yaml config -q; then echo "ok compose"; count 1 0; else echo "FAIL compose"; count 0 1; fi
 

@@ -48,12 +48,13 @@ gw_metrics_init(int workers)
 	nrows = workers;
 }
 
+/* Kore numbers its workers from 1. */
 void
 gw_metrics_worker(int worker)
 {
-	if (worker < 0 || worker >= nrows)
-		log_fatal("worker %d of %d", worker, nrows);
-	mine = &rows[worker];
+	if (worker < 1 || worker > nrows)
+		log_fatal("worker %d outside the %d metrics rows", worker, nrows);
+	mine = &rows[worker - 1];
 	memset(mine, 0, sizeof(*mine));
 }
 
