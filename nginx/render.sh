@@ -37,6 +37,12 @@
 #                   NGINX_VAR then only locates nginx/fastcgi.conf (not
 #                   copied), and the access log is NGINX_ACCESS_LOG
 #   NGINX_ACCESS_LOG  default $NGINX_VAR/log/nginx-access.log
+#   NGINX_KEEPALIVE on (default) or off: off makes every FastCGI request a
+#                   connection of its own. For an edge in front of other
+#                   hosts: a host lost without a reset (its link down) holds
+#                   a request sent on a kept connection until the read
+#                   timeout, while a new connection fails over within the
+#                   connect timeout (docs/CLUSTER.md)
 #   NGINX_METRICS_LISTEN  address:port of the metrics server (every
 #                   service's /metrics/<name>, loopback clients only), or
 #                   off (default)
@@ -107,6 +113,11 @@ for v in "${PARLEY_UPLOAD_MAX_IMAGE:-20971520}" "${PARLEY_UPLOAD_MAX_AUDIO:-2097
 done
 upload_limit=$((upload_limit + 65536))
 access_log=${NGINX_ACCESS_LOG:-$NGINX_VAR/log/nginx-access.log}
+case ${NGINX_KEEPALIVE:-on} in
+on) keepalive='' ;;
+off) keepalive='s/ keepalive [0-9]*;//; s/ fastcgi_keep_conn on;//' ;;
+*) echo "NGINX_KEEPALIVE must be on or off" >&2; exit 1 ;;
+esac
 metrics=${NGINX_METRICS_LISTEN:-off}
 if [ "$metrics" = off ]; then
 	metrics_off='/# @metrics-begin/,/# @metrics-end/d'
@@ -129,7 +140,7 @@ sed -e "s|@USER_LINE@|${NGINX_USER:-}|" -e "s|@VAR@|$NGINX_VAR|g" \
     -e "s|@STREAM_OFF@|$stream_off|" -e "s|@STREAM_TIMEOUT@|$stream_timeout|" \
     -e "s|@UPLOADS@|$uploads|g" -e "s|@UPLOAD_BODY_LIMIT@|$upload_limit|" \
     -e "s|@ACCESS_LOG@|$access_log|" -e "s|@METRICS_LISTEN@|$metrics|" \
-    -e "$metrics_off" "$here/parley.conf.in" >"$out.tmp"
+    -e "$metrics_off" -e "${keepalive:-s/^//}" "$here/parley.conf.in" >"$out.tmp"
 for s in $(sed -n 's/.*@UPSTREAM_\([a-z]*\)@.*/\1/p' "$here/parley.conf.in"); do
 	# shellcheck disable=SC2059
 	up=$(printf "$NGINX_UPSTREAM" "$s")

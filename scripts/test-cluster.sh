@@ -252,7 +252,7 @@ edge_render() {
 	shift 2
 	NGINX_VAR=$dir NGINX_ROOT=$ROOT NGINX_LISTEN=$listen NGINX_UPSTREAM='@CLUSTER_%s@' \
 	    NGINX_USER="user $SVC_USER $SVC_USER;" NGINX_UPLOADS=$VAR/b/uploads \
-	    NGINX_WORKERS=1 NGINX_NOFILE=4096 nginx/render.sh || return 1
+	    NGINX_WORKERS=1 NGINX_NOFILE=4096 NGINX_KEEPALIVE=off nginx/render.sh || return 1
 	for p in $PORTS; do
 		sed -i "s|@CLUSTER_${p%%:*}@|$(servers "${p#*:}" "$@")|" "$dir/nginx/nginx.conf"
 	done
