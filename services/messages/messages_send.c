@@ -4,10 +4,16 @@
 #include <string.h>
 
 #include "http.h"
+#include "metrics.h"
 #include "messages.h"
 #include "msgbody.h"
 #include "notify.h"
 #include "valid.h"
+
+/* Durable sends (201, not a client_id's repeat): sends/s for the metrics. */
+static struct metric	m_sent = METRIC_COUNTER("parley_messages_sent_total",
+			    "via=\"api\"", "Messages stored, by the way they came (api: "
+			    "POST /api/v1/messages, site: the server-to-server API).");
 
 static const struct http_outcome send_outcomes[] = {
 	{ "created", 201, NULL, NULL },
@@ -95,6 +101,8 @@ messages_send(struct http_req *r)
 	    0)
 		goto out;
 	notify_users(db_get_str(res, 0, 2));
+	if (status == 201)
+		metric_add(&m_sent, 1);
 	http_reply_wrap(r, status, "message", PQgetvalue(res, 0, 1));
 out:
 	PQclear(res);

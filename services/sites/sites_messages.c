@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "metrics.h"
 #include "msgbody.h"
 #include "notify.h"
 #include "sites.h"
@@ -16,6 +17,11 @@ static int	send_system(struct http_req *, json_t *, PGresult **);
 static char	*ext_array(struct http_req *, json_t *);
 
 /* A user's send rules hold when the site sends for them. */
+/* Durable sends (201, not a client_id's repeat): sends/s for the metrics. */
+static struct metric	m_sent = METRIC_COUNTER("parley_messages_sent_total",
+			    "via=\"site\"", "Messages stored, by the way they came (api: "
+			    "POST /api/v1/messages, site: the server-to-server API).");
+
 static const struct http_outcome send_outcomes[] = {
 	{ "created", 201, NULL, NULL },
 	{ "duplicate", 200, NULL, NULL },
@@ -169,6 +175,8 @@ sites_message(struct http_req *r)
 	    0)
 		goto out;
 	notify_users(db_get_str(res, 0, 2));
+	if (status == 201)
+		metric_add(&m_sent, 1);
 	http_reply_wrap(r, status, "message", PQgetvalue(res, 0, 1));
 out:
 	PQclear(res);

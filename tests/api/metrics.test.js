@@ -78,6 +78,8 @@ test('request, send, hint, poll and event counters move under load', async () =>
   assert.equal(v(m1, sent) - v(m0, sent), N, 'sends counted by route and status');
   const refused = 'parley_http_requests_total{route="POST /api/v1/messages",status="400"}';
   assert.equal(v(m1, refused) - v(m0, refused), 1);
+  const stored = 'parley_messages_sent_total{via="api"}';
+  assert.equal(v(m1, stored) - v(m0, stored), N, 'messages stored');
   const cnt = 'parley_http_request_duration_seconds_count{route="POST /api/v1/messages"}';
   assert.equal(v(m1, cnt) - v(m0, cnt), N + 1, 'the latency histogram counts every answer');
   const inf = 'parley_http_request_duration_seconds_bucket{route="POST /api/v1/messages",le="+Inf"}';
