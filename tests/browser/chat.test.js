@@ -180,6 +180,11 @@ test('friend requests rejected and canceled, a friend removed, blocked and unblo
   const row3 = `#friend-list li[data-user-id="${u3.user.id}"]`;
   await P.page.waitForSelector(row3);
   await P.page.click(`${row3} [data-test=block]`);
+  // A live event draws the list again between the two clicks (as the
+  // friends' events of a real list do): the arming must survive it.
+  await befriend(u2, me);
+  await P.page.waitForSelector(`#friend-list li[data-user-id="${u2.user.id}"]`);
+  assert.equal(await P.page.textContent(`${row3} [data-test=block]`), 'Block?');
   await P.page.click(`${row3} [data-test=block]`);
   await P.page.waitForSelector(`#block-list li[data-user-id="${u3.user.id}"]`);
   await waitFor(P, 'the blocked friend gone from friends', (id) => !document.querySelector(`#friend-list li[data-user-id="${id}"]`), u3.user.id);

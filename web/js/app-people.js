@@ -327,6 +327,7 @@
 				])
 			]));
 		}
+		PA.keepArmed(ul);
 		U.setText($('friend-count'), list.length ? String(list.length) : '');
 		U.show($('friend-empty'), st.friendsLoaded && list.length === 0);
 	}

@@ -306,14 +306,19 @@
 		return U.now() + S.skew;
 	};
 
-	/* Buttons that ask twice: the first click arms them for 4 s. */
-	PA.confirmed = function (button) {
-		var label;
-		if (button.getAttribute('data-armed') === '1') {
-			button.removeAttribute('data-armed');
-			return true;
-		}
-		label = U.getText(button);
+	/* Buttons that ask twice: the first click arms them for 4 s. The arming
+	 * is kept by the button's action and user id, not by its node: a list
+	 * drawn again in between (a live event) keeps it (PA.keepArmed), and
+	 * the second click on the new node still counts. */
+	var armed = null;	/* {key, until} */
+
+	function armKey(button) {
+		return (button.getAttribute('data-action') || '') + ':' +
+			(button.getAttribute('data-user-id') || '');
+	}
+
+	function arm(button, until) {
+		var label = button.getAttribute('data-label') || U.getText(button);
 		button.setAttribute('data-armed', '1');
 		button.setAttribute('data-label', label);
 		U.setText(button, button.getAttribute('data-confirm') || 'Sure?');
@@ -324,8 +329,34 @@
 				U.setText(button, button.getAttribute('data-label') || label);
 				U.removeClass(button, 'armed');
 			}
-		}, 4000);
+		}, Math.max(0, until - U.now()));
+	}
+
+	PA.confirmed = function (button) {
+		var key = armKey(button);
+		if (button.getAttribute('data-armed') === '1' ||
+				(armed && armed.key === key && U.now() < armed.until)) {
+			button.removeAttribute('data-armed');
+			armed = null;
+			return true;
+		}
+		armed = { key: key, until: U.now() + 4000 };
+		arm(button, armed.until);
 		return false;
+	};
+
+	/* After a list is drawn again: the armed button shows armed still. */
+	PA.keepArmed = function (container) {
+		var buttons, i;
+		if (!armed || U.now() >= armed.until || !container) {
+			return;
+		}
+		buttons = container.getElementsByTagName('button');
+		for (i = 0; i < buttons.length; i++) {
+			if (buttons[i].getAttribute('data-confirm') && armKey(buttons[i]) === armed.key) {
+				arm(buttons[i], armed.until);
+			}
+		}
 	};
 
 	/* ------------------------------------------------------------ */
