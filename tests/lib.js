@@ -60,9 +60,17 @@ function uniqueName(prefix = 'u') {
 }
 
 // Registers a new user; resolves {user, token, csrf, password, session}.
+// A 503 busy (the password-hashing pool's queue is full when many test
+// files register at once) is retried after its Retry-After, as a client
+// is told to; tests/api/zz_pwhash_flood.test.js tests the 503 itself.
 async function register(prefix = 'u', password = 'correct horse 1') {
   const username = uniqueName(prefix);
-  const r = await api.post('/api/v1/auth/register', { json: { username, password } });
+  let r;
+  for (let i = 0; ; i++) {
+    r = await api.post('/api/v1/auth/register', { json: { username, password } });
+    if (r.status !== 503 || !r.json || !r.json.error || r.json.error.code !== 'busy' || i === 5) break;
+    await new Promise((res) => setTimeout(res, 1000 * Number(r.headers['retry-after'] || 1)));
+  }
   if (r.status !== 201) throw new Error('register failed: ' + r.status + ' ' + r.text);
   return { user: r.json.user, token: r.json.token, csrf: r.json.csrf_token, password, session: r.json.session_id };
 }
