@@ -51,7 +51,7 @@ GATEWAY_OBJ := $(patsubst %.c,$(B)/pic/%.o,$(GATEWAY_SRC))
 UNIT_BIN := $(B)/bin/unit-tests
 
 .PHONY: all build deps run start stop status test unit fuzz bench clean \
-	format-check install deb
+	format-check format install deb
 
 all: build
 
@@ -160,9 +160,15 @@ bench: deps
 	@$(MAKE) --no-print-directory build
 	@bench/run.sh
 
+# Every C file in the tree against .clang-format (scripts/test.sh runs it);
+# `make format` rewrites them.
+FORMAT_SRC = $(wildcard shared/*.[ch] services/*/*.[ch] tests/unit/*.[ch] \
+	     tests/fuzz/*.[ch] bench/*.[ch] scripts/*.c)
 format-check:
-	@clang-format --dry-run --Werror shared/*.[ch] services/*/*.[ch] \
-	    tests/unit/*.c tests/fuzz/*.c
+	@clang-format --dry-run --Werror $(FORMAT_SRC)
+
+format:
+	@clang-format -i $(FORMAT_SRC)
 
 # The systemd units in dist/systemd (systemd-analyze verify and more; see
 # scripts/check-units.sh, which scripts/test.sh runs as well).
