@@ -43,6 +43,7 @@ struct waiter {
 	struct ustate	*u;
 	char		 jsonp[80];	/* JSONP callback (r->jsonp), "" */
 	char		 addr[48];	/* REMOTE_ADDR, for the access log */
+	const struct route *route;	/* r->route: the metrics' label */
 };
 
 /* Settings read once at start (poll_events.c). */
