@@ -29,6 +29,8 @@
 
 #define MAX_SERVICES	32
 #define MAX_ROUTES	512
+#define PATH_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+			"0123456789._~{}/-"
 
 struct op {
 	const char	*method;	/* "GET" */
@@ -234,7 +236,8 @@ read_ops(json_t *spec)
 			if (!known(services, nservices, svc) &&
 			    !known(elsewhere, nelsewhere, svc)) {
 				problem("%s: unknown service '%s' (the "
-				    "Makefile's ROUTED_SERVICES)", where, svc);
+				    "Makefile's ROUTED, ROUTES_ELSEWHERE)",
+				    where, svc);
 				continue;
 			}
 			if (known(services, nservices, svc) &&
@@ -243,8 +246,12 @@ read_ops(json_t *spec)
 				    "identifier", where, handler);
 				continue;
 			}
-			if (path[0] != '/' || strstr(path, "//") != NULL) {
-				problem("%s: not an absolute path", where);
+			/* It becomes a C string literal: no quote, no
+			 * backslash, nothing a path segment does not need. */
+			if (path[0] != '/' || strstr(path, "//") != NULL ||
+			    path[strspn(path, PATH_CHARS)] != '\0') {
+				problem("%s: not an absolute path of "
+				    "[A-Za-z0-9._~{}/-]", where);
 				continue;
 			}
 			if (nops == MAX_ROUTES) {

@@ -296,6 +296,8 @@ test('routegen refuses a document it cannot trust, and says why', () => {
     ['a literal segment a parameter also matches',
       { '/api/v1/a/{id}': { get: op('a', 'a_get') }, '/api/v1/a/new': { get: op('a', 'a_new') } },
       /one request could match both/],
+    ['a path that would break out of its C string',
+      { '/api/v1/a"b': { get: op('a', 'a_get') } }, /not an absolute path/],
     ['one handler for two operations',
       { '/api/v1/a': { get: op('a', 'a_get'), post: op('a', 'a_get') } }, /both handled by a_get/],
     ['an unknown security scheme',
