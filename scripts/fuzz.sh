@@ -45,7 +45,7 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 mkdir -p "$OUT"
 # The services' headers include their generated route tables' headers.
-if ! make --no-print-directory SAN=1 gen; then
+if ! make --no-print-directory SAN=1 gen >/dev/null; then
 	echo "FAIL fuzz: the route tables cannot be generated"
 	exit 1
 fi
