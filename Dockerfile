@@ -8,6 +8,9 @@ WORKDIR /src
 COPY Makefile ./
 COPY shared shared
 COPY services services
+# The route tables are generated from the API description at build time.
+COPY docs/openapi.json docs/openapi.json
+COPY scripts/routegen.c scripts/routegen.c
 RUN make build
 
 FROM debian:bookworm-slim

@@ -4,6 +4,12 @@ SERVICES	:= accounts friends messages poll calls sites uploads admin webhooks
 # Every process with a systemd unit: the FastCGI services, the webhook
 # dispatcher and the WebSocket gateway (a Kore module, built below).
 UNITS		:= $(SERVICES) gateway
+# The services with a route table: each one is generated from
+# docs/openapi.json (x-parley-service, x-parley-handler) by
+# scripts/routegen.c. The document's other operations are answered by
+# the Kore gateway and by nginx itself.
+ROUTED		:= accounts friends messages poll calls sites uploads admin
+ROUTES_ELSEWHERE := gateway nginx
 CC		?= cc
 SAN		?= 0
 
@@ -34,7 +40,12 @@ CFLAGS_MODE := -O2 -D_FORTIFY_SOURCE=2
 LDFLAGS_MODE :=
 GATEWAY_PRELOAD :=
 endif
-CFLAGS	:= $(CFLAGS_COMMON) $(CFLAGS_MODE)
+# Generated route tables and handler prototypes: routes_<service>.[ch].
+GEN	:= $(B)/gen
+CFLAGS	:= $(CFLAGS_COMMON) $(CFLAGS_MODE) -I$(GEN)
+# A build tool, the same for both modes: no sanitizer in the way.
+ROUTEGEN := build/tools/routegen
+ROUTEGEN_ARGS := $(patsubst %,-e %,$(ROUTES_ELSEWHERE)) docs/openapi.json
 
 SHARED_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard shared/*.c))
 BINS	:= $(patsubst %,$(B)/bin/parley-%,$(SERVICES))
@@ -51,7 +62,7 @@ GATEWAY_OBJ := $(patsubst %.c,$(B)/pic/%.o,$(GATEWAY_SRC))
 UNIT_BIN := $(B)/bin/unit-tests
 
 .PHONY: all build deps run start stop status test unit fuzz bench clean \
-	format-check format install deb
+	format-check format install deb gen routes
 
 all: build
 
@@ -70,6 +81,33 @@ $(B)/lib/gateway.conf.in: services/gateway/gateway.conf.in
 	@mkdir -p $(dir $@)
 	@cp $< $@
 
+$(ROUTEGEN): scripts/routegen.c
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(CFLAGS_COMMON) -O1 -o $@ $< -ljansson
+
+# routegen rewrites only the files whose text changes, so an edit of the
+# document's prose rebuilds nothing; the stamp records that it ran, and
+# each generated file is then as new as its contents.
+$(GEN)/.stamp: docs/openapi.json $(ROUTEGEN) Makefile
+	@mkdir -p $(GEN)
+	@echo "GEN $(GEN)/routes_*.[ch] from docs/openapi.json"
+	@$(ROUTEGEN) $(ROUTEGEN_ARGS) $(GEN) $(ROUTED)
+	@touch $@
+$(patsubst %,$(GEN)/routes_%.c,$(ROUTED)) \
+$(patsubst %,$(GEN)/routes_%.h,$(ROUTED)): $(GEN)/.stamp ;
+
+gen: $(GEN)/.stamp
+
+# Every route of the document: method, path, service, handler, auth.
+routes: $(ROUTEGEN)
+	@$(ROUTEGEN) -l $(ROUTEGEN_ARGS) $(ROUTED)
+
+$(B)/obj/gen/%.o: $(GEN)/%.c | $(GEN)/.stamp
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "CC $< (PIC)"
@@ -82,7 +120,9 @@ $(GATEWAY): $(GATEWAY_OBJ)
 
 $(B)/obj/services/uploads/%.o: CFLAGS += $(VIPS_CFLAGS)
 
-$(B)/obj/%.o: %.c
+# Order-only: the first build needs the generated headers before any
+# compiler run has listed them in a .d file.
+$(B)/obj/%.o: %.c | $(GEN)/.stamp
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -91,7 +131,8 @@ $(B)/libparley.a: $(SHARED_OBJ)
 	@ar rcs $@ $^
 
 define service_rule
-$(B)/bin/parley-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard services/$(1)/*.c)) $(B)/libparley.a
+$(B)/bin/parley-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard services/$(1)/*.c)) \
+	    $(if $(filter $(1),$(ROUTED)),$(B)/obj/gen/routes_$(1).o) $(B)/libparley.a
 	@mkdir -p $$(dir $$@)
 	@echo "LD $$@"
 	@$$(CC) $(LDFLAGS_MODE) -o $$@ $$^ $(LIBS) $(LIBS_$(1))

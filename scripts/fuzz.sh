@@ -29,7 +29,8 @@ CFLAGS=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-g -O1 -std=c11 -D_GNU_SOURCE
 	-Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow
 	-Wpointer-arith -Wcast-qual -Wformat=2 -fno-common
-	-Ishared -Itests/unit -Itests/fuzz -Iservices -I/usr/include/postgresql)
+	-Ishared -Itests/unit -Itests/fuzz -Iservices -Ibuild/asan/gen
+	-I/usr/include/postgresql)
 LIBS=(-lfcgi -lpq -ljansson -lsodium -pthread)
 # Every driver links all of shared/ (http.c alone reaches config, db, log
 # and text; the router driver goes through server.c) and the memory
@@ -43,6 +44,11 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 	exit 1
 fi
 mkdir -p "$OUT"
+# The services' headers include their generated route tables' headers.
+if ! make --no-print-directory SAN=1 gen >/dev/null; then
+	echo "FAIL fuzz: the route tables cannot be generated"
+	exit 1
+fi
 
 failed=0
 runs_opt=()

@@ -13,6 +13,7 @@
 #define HTTP_PARAM_MAX	256
 
 struct db;
+struct route;
 
 struct http_req {
 	FCGX_Request	 fcgi;
@@ -42,6 +43,9 @@ struct http_req {
 	char		 site[40];
 	struct db	*db;		/* this thread's connection */
 	void		*ctx;		/* the service's per-thread data */
+	const struct route *route;	/* the matched route, NULL if none: the
+					 * metrics' label, without matching
+					 * again at the end */
 };
 
 /* Resets per-request state after FCGX_Accept_r filled `fcgi`. Returns -1

@@ -49,8 +49,6 @@ static int		 wake_fd[2] = { -1, -1 };	/* readable: stopping */
 static atomic_int	 stopping;
 static __thread int	 handed_over;	/* see server_handover() */
 static struct log_limit	 accept_log = LOG_LIMIT(ACCEPT_LOG_S);
-static const struct route *svc_routes;	/* for the metrics' route label */
-static size_t		 svc_nroutes;
 
 static void	*worker_main(void *);
 static struct http_req *req_new(struct db *, void *);
@@ -73,20 +71,10 @@ req_new(struct db *db, void *ctx)
 void
 server_access_log(const struct http_req *r, double ms)
 {
-	char			 params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
-	const struct route	*rt = NULL;
-	int			 np;
-
-	/* Scrapes (server_metrics) are not requests of the service. The
-	 * route is looked up again: a handed-over request (a parked poll)
-	 * ends on another thread. */
-	if (strncmp(r->path, "/metrics/", 9) != 0) {
-		if (r->method == NULL || router_match(svc_routes, svc_nroutes,
-		    r->method, r->path, params, HTTP_MAX_PARAMS, &np, &rt) !=
-		    ROUTER_FOUND)
-			rt = NULL;
-		metrics_request(rt, r->status, ms);
-	}
+	/* Scrapes (server_metrics) are not requests of the service. A
+	 * handed-over request (a parked poll) carries its route along. */
+	if (strncmp(r->path, "/metrics/", 9) != 0)
+		metrics_request(r->route, r->status, ms);
 	/* The query is never logged: it may carry an access_token. */
 	if (r->site[0] != '\0')
 		log_info("access %s %s %d %.1fms site=%s addr=%s",
@@ -140,6 +128,7 @@ server_dispatch(const struct service *svc, struct http_req *r)
 	const struct route	*rt;
 	enum router_result	 res;
 
+	r->route = NULL;	/* the worker's request is reused */
 	if (http_env(r, "PARLEY_METRICS") != NULL) {
 		server_metrics(r);
 		return;
@@ -167,6 +156,7 @@ server_dispatch(const struct service *svc, struct http_req *r)
 		    "A path segment is not valid percent-encoded UTF-8.");
 		return;
 	case ROUTER_FOUND:
+		r->route = rt;
 		break;
 	}
 	if (rt->auth == ROUTE_USER_JSONP && http_jsonp(r) == -1)
@@ -370,8 +360,6 @@ server_run(const struct service *svc)
 	nofile_apply(config.max_files);
 	db_configure(config.database_url, svc->name);
 	metrics_init(svc->name, svc->routes, svc->nroutes);
-	svc_routes = svc->routes;
-	svc_nroutes = svc->nroutes;
 	auth_init();
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

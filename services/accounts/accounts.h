@@ -6,28 +6,10 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+/* The handlers: routes_accounts.h, generated from docs/openapi.json. */
+#include "routes_accounts.h"
 
 struct http_req;
-
-/* accounts_auth.c */
-void	accounts_register(struct http_req *);
-void	accounts_login(struct http_req *);
-void	accounts_logout(struct http_req *);
-void	accounts_me(struct http_req *);
-void	accounts_health(struct http_req *);
-
-/* accounts_tickets.c */
-void	accounts_ticket(struct http_req *);
-
-/* accounts_sessions.c */
-void	accounts_sessions_list(struct http_req *);
-void	accounts_sessions_revoke(struct http_req *);
-
-/* accounts_stream.c */
-void	accounts_stream_token(struct http_req *);
-
-/* accounts_users.c */
-void	accounts_users_search(struct http_req *);
 
 /* accounts_auth.c: process hooks (the password hashing pool). */
 void	accounts_start(void);

@@ -5,6 +5,8 @@
 #define PARLEY_ADMIN_H
 
 #include "db.h"
+/* The handlers: routes_admin.h, generated from docs/openapi.json. */
+#include "routes_admin.h"
 
 struct http_req;
 
@@ -13,25 +15,7 @@ struct http_req;
 /* admin_metrics.c: the database's figures in the metrics exposition. */
 void	admin_metrics_start(void);
 
-/* admin_users.c */
-void	admin_online(struct http_req *);
-void	admin_users(struct http_req *);
-void	admin_kick(struct http_req *);
-void	admin_suspend(struct http_req *);
-void	admin_restore(struct http_req *);
-
-/* admin_groups.c: groups and messages (content) */
-void	admin_groups(struct http_req *);
-void	admin_group_get(struct http_req *);
-void	admin_group_delete(struct http_req *);
-void	admin_group_remove(struct http_req *);
-void	admin_message_delete(struct http_req *);
-
-/* admin_audit.c */
-void	admin_audit(struct http_req *);
-
 /* admin_health.c */
-void	admin_health(struct http_req *);
 /* Reads PARLEY_ADMIN_WATCH (a bad value stops the process) and finds the
  * run directory. */
 void	admin_health_config(void);

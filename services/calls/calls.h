@@ -6,6 +6,8 @@
 #include <jansson.h>
 
 #include "db.h"
+/* The handlers: routes_calls.h, generated from docs/openapi.json. */
+#include "routes_calls.h"
 
 struct http_req;
 
@@ -53,21 +55,6 @@ int	calls_media(struct http_req *, json_t *, const char *def,
 /* "kind" and "data" of a signal body, checked; the clean data as JSON
  * text (caller frees), or NULL after a 400. */
 char	*calls_signal_body(struct http_req *, json_t *, const char **kind);
-void	calls_create(struct http_req *);
-void	calls_list(struct http_req *);
-void	calls_get(struct http_req *);
-void	calls_accept(struct http_req *);
-void	calls_reject(struct http_req *);
-void	calls_cancel(struct http_req *);
-void	calls_hangup(struct http_req *);
-void	calls_signal(struct http_req *);
-
-/* calls_rooms.c */
-void	rooms_create(struct http_req *);
-void	rooms_get(struct http_req *);
-void	rooms_join(struct http_req *);
-void	rooms_leave(struct http_req *);
-void	rooms_signal(struct http_req *);
 
 /* calls_ice.c */
 /* {"ice_servers": [...], "ttl": ttl}: the STUN servers and, when TURN is
@@ -77,7 +64,6 @@ void	rooms_signal(struct http_req *);
 json_t	*ice_json(int64_t user, char scope, int64_t id, long ttl);
 /* The same as compact JSON text; caller frees. */
 char	*ice_text(int64_t user, char scope, int64_t id, long ttl);
-void	ice_servers(struct http_req *);
 
 /* calls_signal.c: a WebRTC signal from a client, checked and reduced to
  * the fields WebRTC defines. Returns the clean data (caller decrefs) or

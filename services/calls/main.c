@@ -7,23 +7,6 @@
 #include "notify.h"
 #include "server.h"
 
-static const struct route routes[] = {
-	{ "POST",   "/api/v1/calls",			calls_create, ROUTE_USER },
-	{ "GET",    "/api/v1/calls",			calls_list, ROUTE_USER },
-	{ "GET",    "/api/v1/calls/{id}",		calls_get, ROUTE_USER },
-	{ "POST",   "/api/v1/calls/{id}/accept",	calls_accept, ROUTE_USER },
-	{ "POST",   "/api/v1/calls/{id}/reject",	calls_reject, ROUTE_USER },
-	{ "POST",   "/api/v1/calls/{id}/cancel",	calls_cancel, ROUTE_USER },
-	{ "POST",   "/api/v1/calls/{id}/hangup",	calls_hangup, ROUTE_USER },
-	{ "POST",   "/api/v1/calls/{id}/signal",	calls_signal, ROUTE_USER },
-	{ "POST",   "/api/v1/rooms",			rooms_create, ROUTE_USER },
-	{ "GET",    "/api/v1/rooms/{id}",		rooms_get, ROUTE_USER },
-	{ "POST",   "/api/v1/rooms/{id}/join",		rooms_join, ROUTE_USER },
-	{ "POST",   "/api/v1/rooms/{id}/leave",		rooms_leave, ROUTE_USER },
-	{ "POST",   "/api/v1/rooms/{id}/signal",	rooms_signal, ROUTE_USER },
-	{ "GET",    "/api/v1/ice-servers",		ice_servers, ROUTE_USER },
-};
-
 static void
 calls_start(void)
 {
@@ -42,8 +25,8 @@ calls_stop(void)
 static const struct service calls = {
 	.name = "calls",
 	.kept_connections = 1,
-	.routes = routes,
-	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.routes = calls_routes,	/* routes_calls.c, from docs/openapi.json */
+	.nroutes = CALLS_NROUTES,
 	.on_start = calls_start,
 	.on_stop = calls_stop,
 };

@@ -7,25 +7,13 @@
 #include <jansson.h>
 
 #include "db.h"
+/* The handlers: routes_friends.h, generated from docs/openapi.json. */
+#include "routes_friends.h"
 
 struct http_req;
 
-/* friends_requests.c */
-void	friends_request_create(struct http_req *);
-void	friends_request_list(struct http_req *);
-void	friends_request_accept(struct http_req *);
-void	friends_request_reject(struct http_req *);
-void	friends_request_cancel(struct http_req *);
-
 /* friends_list.c */
-void	friends_list(struct http_req *);
-void	friends_remove(struct http_req *);
 json_t	*friends_removed_json(int64_t by, int64_t other);
-
-/* friends_blocks.c */
-void	friends_block(struct http_req *);
-void	friends_unblock(struct http_req *);
-void	friends_block_list(struct http_req *);
 
 /* friends_pair.c: helpers shared by the handlers. */
 /* Emits a friend request event (type) about request `id` to users[0..n)

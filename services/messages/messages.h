@@ -3,28 +3,12 @@
 #define PARLEY_MESSAGES_H
 
 #include "db.h"
+/* The handlers: routes_messages.h, generated from docs/openapi.json. */
+#include "routes_messages.h"
 
 struct http_req;
 
 #define GROUP_MAX_MEMBERS	500
-
-/* messages_send.c */
-void	messages_send(struct http_req *);
-void	messages_recall(struct http_req *);
-
-/* messages_conversations.c */
-void	conversations_list(struct http_req *);
-void	conversations_history(struct http_req *);
-void	conversations_read(struct http_req *);
-
-/* messages_groups.c */
-void	groups_create(struct http_req *);
-void	groups_get(struct http_req *);
-void	groups_rename(struct http_req *);
-void	groups_add_members(struct http_req *);
-void	groups_remove_member(struct http_req *);
-void	groups_leave(struct http_req *);
-void	groups_set_role(struct http_req *);
 
 /* messages_replica.c: a thread's replica connection (its ctx), and a
  * history page from it when it has the primary's head and recalls, else

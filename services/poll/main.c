@@ -2,14 +2,10 @@
 #include "poll.h"
 #include "server.h"
 
-static const struct route routes[] = {
-	{ "GET", "/api/v1/events", poll_events, ROUTE_USER_JSONP },
-};
-
 static const struct service poll_service = {
 	.name = "poll",
-	.routes = routes,
-	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.routes = poll_routes,	/* routes_poll.c, from docs/openapi.json */
+	.nroutes = POLL_NROUTES,
 	.on_start = hub_start,
 	.on_stop = hub_stop,
 };

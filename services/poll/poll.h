@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include "db.h"
+/* The handlers: routes_poll.h, generated from docs/openapi.json. */
+#include "routes_poll.h"
 
 struct http_req;
 struct ustate;
@@ -41,6 +43,7 @@ struct waiter {
 	struct ustate	*u;
 	char		 jsonp[80];	/* JSONP callback (r->jsonp), "" */
 	char		 addr[48];	/* REMOTE_ADDR, for the access log */
+	const struct route *route;	/* r->route: the metrics' label */
 };
 
 /* Settings read once at start (poll_events.c). */
@@ -55,9 +58,6 @@ struct poll_config {
 };
 extern struct poll_config poll_config;
 void	poll_config_load(void);
-
-/* poll_events.c */
-void	poll_events(struct http_req *);
 
 /* poll_reply.c: every answer to a waiter. Each one writes the reply on
  * w->fd (the same bytes http.c writes for a request still in libfcgi's

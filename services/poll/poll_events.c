@@ -60,6 +60,7 @@ waiter_new(struct http_req *r, long long since, long long limit,
 	w->deadline = hub_now_ms() + timeout * 1000;
 	w->heap_idx = -1;
 	memcpy(w->jsonp, r->jsonp, sizeof(w->jsonp));
+	w->route = r->route;
 	snprintf(w->addr, sizeof(w->addr), "%s", r->remote_addr);
 	/* A reply is written with a blocking send(): bound the time a
 	 * responder can spend on a peer that stopped reading. */

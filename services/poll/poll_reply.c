@@ -80,6 +80,7 @@ begin(struct waiter *w, struct db *db)
 	r->user_id = w->user_id;
 	r->session_id = w->session_id;
 	memcpy(r->jsonp, w->jsonp, sizeof(r->jsonp));
+	r->route = w->route;
 	r->db = db;
 	return r;
 }

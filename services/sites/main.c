@@ -6,26 +6,6 @@
 #include "server.h"
 #include "sites.h"
 
-static const struct route routes[] = {
-	{ "PUT",    "/api/v1/server/users/{external_id}", sites_user_put,
-	    ROUTE_SITE },
-	{ "GET",    "/api/v1/server/users/{external_id}", sites_user_get,
-	    ROUTE_SITE },
-	{ "POST",   "/api/v1/server/users/{external_id}/login-tickets",
-	    sites_ticket_new, ROUTE_SITE },
-	{ "POST",   "/api/v1/server/friendships", sites_friend_add, ROUTE_SITE },
-	{ "DELETE", "/api/v1/server/friendships", sites_friend_remove,
-	    ROUTE_SITE },
-	{ "POST",   "/api/v1/server/messages", sites_message, ROUTE_SITE },
-	{ "POST",   "/api/v1/server/push", sites_push, ROUTE_SITE },
-	{ "GET",    "/api/v1/server/webhook", sites_webhook_get, ROUTE_SITE },
-	{ "PUT",    "/api/v1/server/webhook", sites_webhook_put, ROUTE_SITE },
-	{ "DELETE", "/api/v1/server/webhook", sites_webhook_delete,
-	    ROUTE_SITE },
-	{ "GET",    "/api/v1/server/webhook/deliveries", sites_deliveries,
-	    ROUTE_SITE },
-};
-
 static void
 sites_start(void)
 {
@@ -36,8 +16,8 @@ sites_start(void)
 static const struct service sites = {
 	.name = "sites",
 	.kept_connections = 1,
-	.routes = routes,
-	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.routes = sites_routes,	/* routes_sites.c, from docs/openapi.json */
+	.nroutes = SITES_NROUTES,
 	.on_start = sites_start,
 	.on_stop = notify_stop,
 };

@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "db.h"
+/* The handlers: routes_sites.h, generated from docs/openapi.json. */
+#include "routes_sites.h"
 
 struct http_req;
 
@@ -20,9 +22,6 @@ struct http_req;
 extern long sites_ticket_ttl;		/* PARLEY_TICKET_TTL, s */
 
 /* sites_users.c */
-void	sites_user_put(struct http_req *);
-void	sites_user_get(struct http_req *);
-void	sites_ticket_new(struct http_req *);
 /* 1 when `s` is an external id: 1..128 of [A-Za-z0-9._@:+=-]. */
 int	sites_ext_ok(const char *s);
 /* The Parley user linked to the site's external id `ext` (found in
@@ -37,20 +36,6 @@ int	sites_lookup_field(struct http_req *, json_t *body, const char *field,
 /* 1 when body field `field` is there and not null (null = absent, as
  * everywhere in the API). */
 int	sites_has(json_t *body, const char *field);
-
-/* sites_friends.c */
-void	sites_friend_add(struct http_req *);
-void	sites_friend_remove(struct http_req *);
-
-/* sites_messages.c */
-void	sites_message(struct http_req *);
-void	sites_push(struct http_req *);
-
-/* sites_webhook.c */
-void	sites_webhook_get(struct http_req *);
-void	sites_webhook_put(struct http_req *);
-void	sites_webhook_delete(struct http_req *);
-void	sites_deliveries(struct http_req *);
 
 /* sites_sql.c */
 extern const struct db_stmt sql_user_put, sql_user_get, sql_user_lookup,

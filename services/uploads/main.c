@@ -3,12 +3,6 @@
 #include "server.h"
 #include "uploads.h"
 
-static const struct route routes[] = {
-	{ "POST",   "/api/v1/uploads",			uploads_create, ROUTE_USER_FORM },
-	{ "GET",    "/api/v1/uploads/{id}",		uploads_get, ROUTE_USER },
-	{ "GET",    "/api/v1/uploads/{id}/thumbnail",	uploads_thumbnail, ROUTE_USER },
-};
-
 static void
 uploads_start(void)
 {
@@ -28,8 +22,8 @@ uploads_stop(void)
 static const struct service uploads = {
 	.name = "uploads",
 	.kept_connections = 1,
-	.routes = routes,
-	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.routes = uploads_routes,	/* routes_uploads.c, from docs/openapi.json */
+	.nroutes = UPLOADS_NROUTES,
 	.thread_init = upload_sniff_new,
 	.thread_free = upload_sniff_free,
 	.on_start = uploads_start,

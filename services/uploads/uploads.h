@@ -13,6 +13,8 @@
 #include <sodium.h>
 
 #include "db.h"
+/* The handlers: routes_uploads.h, generated from docs/openapi.json. */
+#include "routes_uploads.h"
 
 struct http_req;
 
@@ -102,11 +104,6 @@ void	 upload_image_shutdown(void);
 enum image_result upload_image(const char *mime, struct upload_file *in,
 	    struct upload_file *out, struct upload_file *thumb,
 	    struct image_out *);
-
-/* uploads_post.c, uploads_get.c */
-void	 uploads_create(struct http_req *);
-void	 uploads_get(struct http_req *);
-void	 uploads_thumbnail(struct http_req *);
 
 /* uploads_janitor.c */
 void	 uploads_janitor_start(void);

@@ -24,11 +24,13 @@ function psql(sql) {
   return stack('psql', '-qAtX', '-v', 'ON_ERROR_STOP=1', '-c', sql).trim();
 }
 
-// The admin routes, read from services/admin/main.c's route table (a new
-// route is covered without editing this file; tests/api/openapi.test.js
-// checks the table's shape).
-const ADMIN_ROUTES = [...fs.readFileSync(path.join(ROOT, 'services', 'admin', 'main.c'), 'utf8')
-  .matchAll(/\{\s*"([A-Z]+)",\s*"([^"]+)",\s*\w+,\s*ROUTE_ADMIN\s*\}/g)].map((m) => ({ method: m[1], path: m[2] }));
+// The admin routes, read from docs/openapi.json, which the admin service's
+// route table is generated from (a new route is covered without editing
+// this file; tests/api/routes.test.js checks the generated table).
+const ADMIN_ROUTES = Object.entries(JSON.parse(fs.readFileSync(path.join(ROOT, 'docs', 'openapi.json'), 'utf8')).paths)
+  .flatMap(([p, item]) => Object.entries(item)
+    .filter(([, op]) => op && op['x-parley-service'] === 'admin')
+    .map(([m]) => ({ method: m.toUpperCase(), path: p })));
 
 function urlOf(route, id = MISSING) {
   return route.path.replace(/\{[^}]+\}/g, String(id));
