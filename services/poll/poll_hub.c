@@ -21,6 +21,11 @@
  * Caps: a park beyond PARLEY_POLL_MAX_PER_SESSION parked polls of its
  * session, or PARLEY_POLL_MAX_PER_USER of its user, displaces the oldest
  * one there, which gets an ordinary empty answer at once.
+ *
+ * This file keeps the books (user states, parking, waking, caps, expiry,
+ * pruning) and runs the hub thread; the deadline heap is poll_heap.c, the
+ * LISTEN connection poll_listen.c, responders and finishers
+ * poll_workers.c, their shared state poll_hub.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,14 +46,12 @@
 #include "metrics.h"
 #include "notify.h"
 #include "poll.h"
+#include "poll_hub.h"
 
 #define NBUCKETS	65536		/* user hash buckets, power of 2 */
-#define RESPONDERS	4
 #define FINISHERS	2
 #define PRUNE_MS	5000
 #define EXPIRE_BATCH	256		/* expiries per hold of the lock */
-#define BATCH_MAX	128		/* waiters per events query */
-#define BATCH_MIN	16		/* ...at least, when that many wait */
 
 struct ustate {
 	int64_t		 user_id;
@@ -58,21 +61,19 @@ struct ustate {
 	struct ustate	*hnext;
 };
 
-static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 ready_cond = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t	 done_cond = PTHREAD_COND_INITIALIZER;
+pthread_mutex_t		 lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t		 ready_cond = PTHREAD_COND_INITIALIZER;
+pthread_cond_t		 done_cond = PTHREAD_COND_INITIALIZER;
 static struct ustate	*buckets[NBUCKETS];
 static uint64_t		 generation;
 static uint64_t		 forgotten;	/* no pruned state had a later gen */
-static struct waiter	**heap;
-static size_t		 nheap, capheap;
 static struct waiter	**byfd;		/* parked waiter per socket fd */
 static size_t		 nbyfd;
-static struct waiter	*ready_head, *ready_tail;	/* for responders */
-static size_t		 nready;
-static struct waiter	*done_head, *done_tail;		/* for finishers */
-static int		 epfd = -1, stopfd = -1, stopping, closing;
-static PGconn		*listen_conn;
+struct waiter		*ready_head, *ready_tail;	/* for responders */
+size_t			 nready;
+struct waiter		*done_head, *done_tail;		/* for finishers */
+int			 epfd = -1, stopping, closing;
+static int		 stopfd = -1;
 static pthread_t	 hub_thread, responders[RESPONDERS];
 static pthread_t	 finishers[FINISHERS];
 static struct log_limit	 epoll_log = LOG_LIMIT(10);
@@ -81,32 +82,19 @@ static long long	 parked_count(void);
 static struct metric	 m_parked = METRIC_READ("parley_poll_parked", NULL,
 			    "Long polls parked in the hub, waiting for events.",
 			    parked_count);
-static struct metric	 m_hints = METRIC_COUNTER("parley_poll_hints_total",
-			    NULL, "Wake-up hints received (NOTIFY payloads).");
 static struct metric	 m_woken = METRIC_COUNTER("parley_poll_woken_total",
 			    NULL, "Parked polls woken by a hint for their user.");
 
 static struct ustate	*ustate_get(int64_t, int);
-static void		 heap_push(struct waiter *);
-static void		 heap_remove(struct waiter *);
-static void		 heap_fix(size_t);
 static void		 queue_push(struct waiter **, struct waiter **,
 			    struct waiter *);
-static struct waiter	*queue_pop(struct waiter **, struct waiter **);
-static void		 to_ready(struct waiter *);
 static void		 to_done(struct waiter *, int);
 static int		 older(const struct waiter *, const struct waiter *);
 static void		 make_room(struct ustate *, int64_t);
 static void		 unpark(struct waiter *);
-static void		 wake_user(int64_t);
-static void		 wake_all(void);
 static void		 expire(int64_t);
 static void		 prune_ustates(uint64_t);
-static void		 listen_connect(void);
-static void		 listen_drain(void);
 static void		*hub_main(void *);
-static void		*responder_main(void *);
-static void		*finisher_main(void *);
 
 int64_t
 hub_now_ms(void)
@@ -148,67 +136,6 @@ ustate_get(int64_t user, int create)
 	u->hnext = *b;
 	*b = u;
 	return u;
-}
-
-static void
-heap_swap(size_t a, size_t b)
-{
-	struct waiter	*t = heap[a];
-
-	heap[a] = heap[b];
-	heap[b] = t;
-	heap[a]->heap_idx = (int)a;
-	heap[b]->heap_idx = (int)b;
-}
-
-static void
-heap_fix(size_t i)
-{
-	size_t	l, r, m;
-
-	while (i > 0 && heap[(i - 1) / 2]->deadline > heap[i]->deadline) {
-		heap_swap(i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-	for (;;) {
-		l = 2 * i + 1;
-		r = l + 1;
-		m = i;
-		if (l < nheap && heap[l]->deadline < heap[m]->deadline)
-			m = l;
-		if (r < nheap && heap[r]->deadline < heap[m]->deadline)
-			m = r;
-		if (m == i)
-			return;
-		heap_swap(i, m);
-		i = m;
-	}
-}
-
-static void
-heap_push(struct waiter *w)
-{
-	if (nheap == capheap) {
-		capheap = capheap ? capheap * 2 : 1024;
-		if ((heap = realloc(heap, capheap * sizeof(*heap))) == NULL)
-			log_fatal("realloc: out of memory");
-	}
-	heap[nheap] = w;
-	w->heap_idx = (int)nheap++;
-	heap_fix(nheap - 1);
-}
-
-static void
-heap_remove(struct waiter *w)
-{
-	size_t	i = (size_t)w->heap_idx;
-
-	if (--nheap != i) {
-		heap[i] = heap[nheap];
-		heap[i]->heap_idx = (int)i;
-		heap_fix(i);
-	}
-	w->heap_idx = -1;
 }
 
 /* 1 when a's request started before b's. */
@@ -371,7 +298,7 @@ queue_push(struct waiter **head, struct waiter **tail, struct waiter *w)
 	*tail = w;
 }
 
-static struct waiter *
+struct waiter *
 queue_pop(struct waiter **head, struct waiter **tail)
 {
 	struct waiter	*w = *head;
@@ -382,7 +309,7 @@ queue_pop(struct waiter **head, struct waiter **tail)
 }
 
 /* For the responders (the caller broadcasts). Called with the lock held. */
-static void
+void
 to_ready(struct waiter *w)
 {
 	queue_push(&ready_head, &ready_tail, w);
@@ -401,7 +328,7 @@ to_done(struct waiter *w, int fate)
 
 /* A hint for `user`: bump its generation, hand its waiters to the
  * responders. Called with the lock held. */
-static void
+void
 wake_user(int64_t user)
 {
 	struct ustate	*u = ustate_get(user, 1);
@@ -417,7 +344,7 @@ wake_user(int64_t user)
 }
 
 /* After losing the LISTEN connection hints may be gone: re-check all. */
-static void
+void
 wake_all(void)
 {
 	size_t	i;
@@ -438,71 +365,6 @@ wake_all(void)
 		to_ready(w);
 	}
 	pthread_cond_broadcast(&ready_cond);
-}
-
-static void
-listen_connect(void)
-{
-	const char		*keys[4], *vals[4];
-	struct epoll_event	 ev;
-	PGresult		*res;
-
-	db_conn_params(config.database_url, "poll-listen", keys, vals);
-	listen_conn = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(listen_conn) != CONNECTION_OK)
-		goto fail;
-	res = PQexec(listen_conn, "LISTEN " NOTIFY_CHANNEL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		PQclear(res);
-		goto fail;
-	}
-	PQclear(res);
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.fd = PQsocket(listen_conn);
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1) {
-		log_warn("epoll_ctl listen: %s; trying again", strerror(errno));
-		goto fail;
-	}
-	log_info("listening for event hints");
-	pthread_mutex_lock(&lock);
-	wake_all();
-	pthread_mutex_unlock(&lock);
-	return;
-fail:
-	PQfinish(listen_conn);
-	listen_conn = NULL;
-}
-
-static void
-listen_drain(void)
-{
-	PGnotify	*n;
-	char		*p, *end;
-	long long	 id;
-
-	if (!PQconsumeInput(listen_conn) ||
-	    PQstatus(listen_conn) != CONNECTION_OK) {
-		log_warn("LISTEN connection lost: %s",
-		    PQerrorMessage(listen_conn));
-		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, PQsocket(listen_conn), NULL);
-		PQfinish(listen_conn);
-		listen_conn = NULL;
-		return;
-	}
-	pthread_mutex_lock(&lock);
-	while ((n = PQnotifies(listen_conn)) != NULL) {
-		metric_add(&m_hints, 1);
-		for (p = n->extra; *p != '\0'; p = *end ? end + 1 : end) {
-			id = strtoll(p, &end, 10);
-			if (end == p)
-				break;
-			if (id > 0)
-				wake_user(id);
-		}
-		PQfreemem(n);
-	}
-	pthread_mutex_unlock(&lock);
 }
 
 /* Forgets users with no waiters and no hint after `horizon`. A state made
@@ -614,86 +476,6 @@ stop:
 		to_done(w, WAITER_EMPTY);
 	}
 	pthread_mutex_unlock(&lock);
-	return NULL;
-}
-
-static void *
-responder_main(void *arg)
-{
-	struct db	*db = db_new();
-	struct waiter	*w, *batch[BATCH_MAX], *retry;
-	size_t		 n, kept, i, want;
-	uint64_t	 g0;
-
-	(void)arg;
-	for (;;) {
-		pthread_mutex_lock(&lock);
-		while (ready_head == NULL && !stopping)
-			pthread_cond_wait(&ready_cond, &lock);
-		/* A share of what is queued, so the other responders (and
-		 * both cores) take the rest of a big wake-up at once; but
-		 * not a query per waiter for the last few. */
-		want = (nready + RESPONDERS - 1) / RESPONDERS;
-		if (want < BATCH_MIN)
-			want = BATCH_MIN;
-		if (want > BATCH_MAX)
-			want = BATCH_MAX;
-		for (n = 0; n < want &&
-		    (w = queue_pop(&ready_head, &ready_tail)) != NULL; n++) {
-			nready--;
-			batch[n] = w;
-		}
-		pthread_mutex_unlock(&lock);
-		if (n == 0)
-			break;		/* stopping, nothing queued */
-		/* Read before the query: a hint after it refuses the park. */
-		g0 = hub_generation();
-		kept = poll_deliver_batch(db, batch, n, stopping);
-		/* A hint may be for events a cursor already has: then its
-		 * waiter goes back until its own deadline. */
-		retry = NULL;
-		for (i = 0; i < kept; i++) {
-			if (hub_park(batch[i], g0) == 0)
-				continue;
-			batch[i]->tries++;
-			batch[i]->next = retry;
-			retry = batch[i];
-		}
-		if (retry != NULL) {
-			pthread_mutex_lock(&lock);
-			while ((w = retry) != NULL) {
-				retry = w->next;
-				to_ready(w);
-			}
-			pthread_cond_broadcast(&ready_cond);
-			pthread_mutex_unlock(&lock);
-		}
-	}
-	db_free(db);
-	return NULL;
-}
-
-/* Answers what the hub let go; runs until hub_stop() says the hub and the
- * responders (who may still displace polls) are done. */
-static void *
-finisher_main(void *arg)
-{
-	struct waiter	*w;
-
-	(void)arg;
-	for (;;) {
-		pthread_mutex_lock(&lock);
-		while (done_head == NULL && !closing)
-			pthread_cond_wait(&done_cond, &lock);
-		w = queue_pop(&done_head, &done_tail);
-		pthread_mutex_unlock(&lock);
-		if (w == NULL)
-			break;
-		if (w->fate == WAITER_GONE)
-			poll_finish_gone(w);
-		else
-			poll_finish_empty(w);
-	}
 	return NULL;
 }
 

@@ -1,6 +1,7 @@
-/* test_poll_hub: the poll service's hub (services/poll/poll_hub.c),
- * compiled into this file whole: the unit tests link shared/ only, and the
- * cases drive the hub's static state and functions directly. What
+/* test_poll_hub: the poll service's hub (services/poll/poll_hub.c and the
+ * other files of poll_hub.h), compiled into this file whole: the unit
+ * tests link shared/ only, and the cases drive the hub's static state and
+ * functions directly. What
  * poll_events.c would do with a finished waiter is stubbed here: record
  * which thread finished it, wait as libfcgi's lingering close may, free it.
  *
@@ -13,6 +14,9 @@
 #include <time.h>
 
 #include "../../services/poll/poll_hub.c"
+#include "../../services/poll/poll_heap.c"
+#include "../../services/poll/poll_listen.c"
+#include "../../services/poll/poll_workers.c"
 #include "unit.h"
 
 #define MAXPEERS	64
