@@ -8,20 +8,20 @@
 #include "poll.h"
 #include "poll_hub.h"
 
-struct waiter	**heap;
-size_t		 nheap, capheap;
+struct waiter	**hub_heap;
+size_t		 hub_nheap, hub_capheap;
 
 static void	 heap_fix(size_t);
 
 static void
 heap_swap(size_t a, size_t b)
 {
-	struct waiter	*t = heap[a];
+	struct waiter	*t = hub_heap[a];
 
-	heap[a] = heap[b];
-	heap[b] = t;
-	heap[a]->heap_idx = (int)a;
-	heap[b]->heap_idx = (int)b;
+	hub_heap[a] = hub_heap[b];
+	hub_heap[b] = t;
+	hub_heap[a]->heap_idx = (int)a;
+	hub_heap[b]->heap_idx = (int)b;
 }
 
 static void
@@ -29,7 +29,7 @@ heap_fix(size_t i)
 {
 	size_t	l, r, m;
 
-	while (i > 0 && heap[(i - 1) / 2]->deadline > heap[i]->deadline) {
+	while (i > 0 && hub_heap[(i - 1) / 2]->deadline > hub_heap[i]->deadline) {
 		heap_swap(i, (i - 1) / 2);
 		i = (i - 1) / 2;
 	}
@@ -37,9 +37,9 @@ heap_fix(size_t i)
 		l = 2 * i + 1;
 		r = l + 1;
 		m = i;
-		if (l < nheap && heap[l]->deadline < heap[m]->deadline)
+		if (l < hub_nheap && hub_heap[l]->deadline < hub_heap[m]->deadline)
 			m = l;
-		if (r < nheap && heap[r]->deadline < heap[m]->deadline)
+		if (r < hub_nheap && hub_heap[r]->deadline < hub_heap[m]->deadline)
 			m = r;
 		if (m == i)
 			return;
@@ -49,26 +49,26 @@ heap_fix(size_t i)
 }
 
 void
-heap_push(struct waiter *w)
+hub_heap_push(struct waiter *w)
 {
-	if (nheap == capheap) {
-		capheap = capheap ? capheap * 2 : 1024;
-		if ((heap = realloc(heap, capheap * sizeof(*heap))) == NULL)
+	if (hub_nheap == hub_capheap) {
+		hub_capheap = hub_capheap ? hub_capheap * 2 : 1024;
+		if ((hub_heap = realloc(hub_heap, hub_capheap * sizeof(*hub_heap))) == NULL)
 			log_fatal("realloc: out of memory");
 	}
-	heap[nheap] = w;
-	w->heap_idx = (int)nheap++;
-	heap_fix(nheap - 1);
+	hub_heap[hub_nheap] = w;
+	w->heap_idx = (int)hub_nheap++;
+	heap_fix(hub_nheap - 1);
 }
 
 void
-heap_remove(struct waiter *w)
+hub_heap_remove(struct waiter *w)
 {
 	size_t	i = (size_t)w->heap_idx;
 
-	if (--nheap != i) {
-		heap[i] = heap[nheap];
-		heap[i]->heap_idx = (int)i;
+	if (--hub_nheap != i) {
+		hub_heap[i] = hub_heap[hub_nheap];
+		hub_heap[i]->heap_idx = (int)i;
 		heap_fix(i);
 	}
 	w->heap_idx = -1;

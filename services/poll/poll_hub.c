@@ -61,18 +61,18 @@ struct ustate {
 	struct ustate	*hnext;
 };
 
-pthread_mutex_t		 lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_cond_t		 ready_cond = PTHREAD_COND_INITIALIZER;
-pthread_cond_t		 done_cond = PTHREAD_COND_INITIALIZER;
+pthread_mutex_t		 hub_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t		 hub_ready_cond = PTHREAD_COND_INITIALIZER;
+pthread_cond_t		 hub_done_cond = PTHREAD_COND_INITIALIZER;
 static struct ustate	*buckets[NBUCKETS];
 static uint64_t		 generation;
 static uint64_t		 forgotten;	/* no pruned state had a later gen */
 static struct waiter	**byfd;		/* parked waiter per socket fd */
 static size_t		 nbyfd;
-struct waiter		*ready_head, *ready_tail;	/* for responders */
-size_t			 nready;
-struct waiter		*done_head, *done_tail;		/* for finishers */
-int			 epfd = -1, stopping, closing;
+struct waiter		*hub_ready_head, *hub_ready_tail;	/* for responders */
+size_t			 hub_nready;
+struct waiter		*hub_done_head, *hub_done_tail;		/* for finishers */
+int			 hub_epfd = -1, hub_stopping, hub_closing;
 static int		 stopfd = -1;
 static pthread_t	 hub_thread, responders[RESPONDERS];
 static pthread_t	 finishers[FINISHERS];
@@ -110,9 +110,9 @@ hub_generation(void)
 {
 	uint64_t	g;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&hub_lock);
 	g = generation;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hub_lock);
 	return g;
 }
 
@@ -188,10 +188,10 @@ hub_park(struct waiter *w, uint64_t g0)
 	unsigned long		 quiet;
 	int			 fd = w->fd, err;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&hub_lock);
 	u = ustate_get(w->user_id, 1);
-	if (u->gen > g0 || stopping) {
-		pthread_mutex_unlock(&lock);
+	if (u->gen > g0 || hub_stopping) {
+		pthread_mutex_unlock(&hub_lock);
 		return -1;
 	}
 	make_room(u, w->session_id);
@@ -212,13 +212,13 @@ hub_park(struct waiter *w, uint64_t g0)
 		u->waiters->prev = w;
 	u->waiters = w;
 	u->nwaiters++;
-	heap_push(w);
+	hub_heap_push(w);
 	byfd[fd] = w;
 	/* nginx closes its end when the client goes away: RDHUP. */
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.fd = fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+	if (epoll_ctl(hub_epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		/* Out of kernel memory or of fs.epoll.max_user_watches: this
 		 * poll cannot wait, so it gets the answer a timeout gives. */
 		err = errno;
@@ -229,7 +229,7 @@ hub_park(struct waiter *w, uint64_t g0)
 			    "at once (%lu more since the last report)", fd,
 			    strerror(err), quiet);
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hub_lock);
 	return 0;
 }
 
@@ -240,9 +240,9 @@ parked_count(void)
 {
 	long long	n;
 
-	pthread_mutex_lock(&lock);
-	n = (long long)nheap;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&hub_lock);
+	n = (long long)hub_nheap;
+	pthread_mutex_unlock(&hub_lock);
 	return n;
 }
 
@@ -252,19 +252,19 @@ hub_parked_sessions(void)
 	char	*s = NULL;
 	size_t	 i, len = 0, cap;
 
-	pthread_mutex_lock(&lock);
-	if (nheap > 0) {
-		cap = nheap * 21 + 3;
+	pthread_mutex_lock(&hub_lock);
+	if (hub_nheap > 0) {
+		cap = hub_nheap * 21 + 3;
 		if ((s = malloc(cap)) == NULL)
 			log_fatal("malloc: out of memory");
 		s[len++] = '{';
-		for (i = 0; i < nheap; i++)
+		for (i = 0; i < hub_nheap; i++)
 			len += (size_t)snprintf(s + len, cap - len, "%s%lld",
-			    i > 0 ? "," : "", (long long)heap[i]->session_id);
+			    i > 0 ? "," : "", (long long)hub_heap[i]->session_id);
 		s[len++] = '}';
 		s[len] = '\0';
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hub_lock);
 	return s;
 }
 
@@ -274,9 +274,9 @@ unpark(struct waiter *w)
 {
 	int	fd = w->fd;
 
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	(void)epoll_ctl(hub_epfd, EPOLL_CTL_DEL, fd, NULL);
 	byfd[fd] = NULL;
-	heap_remove(w);
+	hub_heap_remove(w);
 	if (w->prev != NULL)
 		w->prev->next = w->next;
 	else
@@ -299,7 +299,7 @@ queue_push(struct waiter **head, struct waiter **tail, struct waiter *w)
 }
 
 struct waiter *
-queue_pop(struct waiter **head, struct waiter **tail)
+hub_queue_pop(struct waiter **head, struct waiter **tail)
 {
 	struct waiter	*w = *head;
 
@@ -310,11 +310,11 @@ queue_pop(struct waiter **head, struct waiter **tail)
 
 /* For the responders (the caller broadcasts). Called with the lock held. */
 void
-to_ready(struct waiter *w)
+hub_to_ready(struct waiter *w)
 {
-	queue_push(&ready_head, &ready_tail, w);
+	queue_push(&hub_ready_head, &hub_ready_tail, w);
 	metric_add(&m_woken, 1);
-	nready++;
+	hub_nready++;
 }
 
 /* An unparked waiter for the finishers. Called with the lock held. */
@@ -322,14 +322,14 @@ static void
 to_done(struct waiter *w, int fate)
 {
 	w->fate = fate;
-	queue_push(&done_head, &done_tail, w);
-	pthread_cond_signal(&done_cond);
+	queue_push(&hub_done_head, &hub_done_tail, w);
+	pthread_cond_signal(&hub_done_cond);
 }
 
 /* A hint for `user`: bump its generation, hand its waiters to the
  * responders. Called with the lock held. */
 void
-wake_user(int64_t user)
+hub_wake_user(int64_t user)
 {
 	struct ustate	*u = ustate_get(user, 1);
 	struct waiter	*w;
@@ -338,14 +338,14 @@ wake_user(int64_t user)
 	while ((w = u->waiters) != NULL) {
 		unpark(w);
 		w->tries = 0;
-		to_ready(w);
+		hub_to_ready(w);
 	}
-	pthread_cond_broadcast(&ready_cond);
+	pthread_cond_broadcast(&hub_ready_cond);
 }
 
 /* After losing the LISTEN connection hints may be gone: re-check all. */
 void
-wake_all(void)
+hub_wake_all(void)
 {
 	size_t	i;
 
@@ -357,14 +357,14 @@ wake_all(void)
 		for (u = buckets[i]; u != NULL; u = u->hnext)
 			u->gen = generation;
 	}
-	while (nheap > 0) {
-		struct waiter *w = heap[0];
+	while (hub_nheap > 0) {
+		struct waiter *w = hub_heap[0];
 
 		unpark(w);
 		w->tries = 0;
-		to_ready(w);
+		hub_to_ready(w);
 	}
-	pthread_cond_broadcast(&ready_cond);
+	pthread_cond_broadcast(&hub_ready_cond);
 }
 
 /* Forgets users with no waiters and no hint after `horizon`. A state made
@@ -397,14 +397,14 @@ expire(int64_t now)
 	int		 k;
 
 	do {
-		pthread_mutex_lock(&lock);
-		for (k = 0; k < EXPIRE_BATCH && nheap > 0 &&
-		    heap[0]->deadline <= now; k++) {
-			w = heap[0];
+		pthread_mutex_lock(&hub_lock);
+		for (k = 0; k < EXPIRE_BATCH && hub_nheap > 0 &&
+		    hub_heap[0]->deadline <= now; k++) {
+			w = hub_heap[0];
 			unpark(w);
 			to_done(w, WAITER_EMPTY);
 		}
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(&hub_lock);
 	} while (k == EXPIRE_BATCH);
 }
 
@@ -422,18 +422,18 @@ hub_main(void *arg)
 	next_prune = hub_now_ms() + PRUNE_MS;
 	for (;;) {
 		now = hub_now_ms();
-		if (listen_conn == NULL && now >= next_listen) {
-			listen_connect();
+		if (hub_listen_conn == NULL && now >= next_listen) {
+			hub_listen_connect();
 			next_listen = now + 1000;
 		}
-		pthread_mutex_lock(&lock);
+		pthread_mutex_lock(&hub_lock);
 		timeout = 1000;
-		if (nheap > 0 && heap[0]->deadline - now < timeout)
-			timeout = (int)(heap[0]->deadline - now);
+		if (hub_nheap > 0 && hub_heap[0]->deadline - now < timeout)
+			timeout = (int)(hub_heap[0]->deadline - now);
 		if (timeout < 0)
 			timeout = 0;
-		pthread_mutex_unlock(&lock);
-		n = epoll_wait(epfd, evs, 256, timeout);
+		pthread_mutex_unlock(&hub_lock);
+		n = epoll_wait(hub_epfd, evs, 256, timeout);
 		if (n == -1 && errno != EINTR)
 			log_fatal("epoll_wait: %s", strerror(errno));
 		for (i = 0; i < n; i++) {
@@ -441,11 +441,11 @@ hub_main(void *arg)
 
 			if (fd == stopfd)
 				goto stop;
-			if (listen_conn != NULL && fd == PQsocket(listen_conn)) {
-				listen_drain();
+			if (hub_listen_conn != NULL && fd == PQsocket(hub_listen_conn)) {
+				hub_listen_drain();
 				continue;
 			}
-			pthread_mutex_lock(&lock);
+			pthread_mutex_lock(&hub_lock);
 			w = (size_t)fd < nbyfd ? byfd[fd] : NULL;
 			/* A stale event for a reused fd: make sure it hung up. */
 			if (w != NULL && recv(fd, &c, 1, MSG_PEEK |
@@ -455,27 +455,27 @@ hub_main(void *arg)
 				unpark(w);
 				to_done(w, WAITER_GONE);
 			}
-			pthread_mutex_unlock(&lock);
+			pthread_mutex_unlock(&hub_lock);
 		}
 		now = hub_now_ms();
 		expire(now);
 		if (now >= next_prune) {
-			pthread_mutex_lock(&lock);
+			pthread_mutex_lock(&hub_lock);
 			prune_ustates(horizon);
 			horizon = generation;
-			pthread_mutex_unlock(&lock);
+			pthread_mutex_unlock(&hub_lock);
 			next_prune = now + PRUNE_MS;
 		}
 	}
 stop:
 	/* Everyone gets an empty answer and polls again (another process). */
-	pthread_mutex_lock(&lock);
-	while (nheap > 0) {
-		w = heap[0];
+	pthread_mutex_lock(&hub_lock);
+	while (hub_nheap > 0) {
+		w = hub_heap[0];
 		unpark(w);
 		to_done(w, WAITER_EMPTY);
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hub_lock);
 	return NULL;
 }
 
@@ -490,26 +490,26 @@ hub_start(void)
 	 * take the metrics' lock, which a scrape holds while it reads
 	 * parked_count() (the hub's lock). */
 	metric_register(&m_parked);
-	metric_register(&m_hints);
+	metric_register(&hub_m_hints);
 	metric_register(&m_woken);
-	stopping = closing = 0;
-	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	hub_stopping = hub_closing = 0;
+	if ((hub_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		log_fatal("epoll/eventfd: %s", strerror(errno));
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.fd = stopfd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, stopfd, &ev) == -1)
+	if (epoll_ctl(hub_epfd, EPOLL_CTL_ADD, stopfd, &ev) == -1)
 		log_fatal("epoll_ctl: %s", strerror(errno));
 	notify_start();
 	if (pthread_create(&hub_thread, NULL, hub_main, NULL) != 0)
 		log_fatal("pthread_create failed");
 	for (i = 0; i < RESPONDERS; i++)
-		if (pthread_create(&responders[i], NULL, responder_main,
+		if (pthread_create(&responders[i], NULL, hub_responder_main,
 		    NULL) != 0)
 			log_fatal("pthread_create failed");
 	for (i = 0; i < FINISHERS; i++)
-		if (pthread_create(&finishers[i], NULL, finisher_main,
+		if (pthread_create(&finishers[i], NULL, hub_finisher_main,
 		    NULL) != 0)
 			log_fatal("pthread_create failed");
 	janitor_start();
@@ -523,26 +523,26 @@ hub_stop(void)
 	int		k;
 
 	janitor_stop();
-	pthread_mutex_lock(&lock);
-	stopping = 1;
-	pthread_cond_broadcast(&ready_cond);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&hub_lock);
+	hub_stopping = 1;
+	pthread_cond_broadcast(&hub_ready_cond);
+	pthread_mutex_unlock(&hub_lock);
 	if (write(stopfd, &one, sizeof(one)) != sizeof(one))
 		log_warn("eventfd write: %s", strerror(errno));
 	pthread_join(hub_thread, NULL);
 	for (k = 0; k < RESPONDERS; k++)
 		pthread_join(responders[k], NULL);
 	/* Nobody queues for the finishers any more: let them drain and go. */
-	pthread_mutex_lock(&lock);
-	closing = 1;
-	pthread_cond_broadcast(&done_cond);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&hub_lock);
+	hub_closing = 1;
+	pthread_cond_broadcast(&hub_done_cond);
+	pthread_mutex_unlock(&hub_lock);
 	for (k = 0; k < FINISHERS; k++)
 		pthread_join(finishers[k], NULL);
 	notify_stop();
-	if (listen_conn != NULL)
-		PQfinish(listen_conn);
-	listen_conn = NULL;
+	if (hub_listen_conn != NULL)
+		PQfinish(hub_listen_conn);
+	hub_listen_conn = NULL;
 	for (i = 0; i < NBUCKETS; i++)
 		while (buckets[i] != NULL) {
 			struct ustate *u = buckets[i];
@@ -550,14 +550,14 @@ hub_stop(void)
 			buckets[i] = u->hnext;
 			free(u);
 		}
-	free(heap);
-	heap = NULL;
-	nheap = capheap = 0;
+	free(hub_heap);
+	hub_heap = NULL;
+	hub_nheap = hub_capheap = 0;
 	free(byfd);
 	byfd = NULL;
 	nbyfd = 0;
-	nready = 0;
-	close(epfd);
+	hub_nready = 0;
+	close(hub_epfd);
 	close(stopfd);
-	epfd = stopfd = -1;
+	hub_epfd = stopfd = -1;
 }

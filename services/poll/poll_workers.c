@@ -12,7 +12,7 @@
 #include "poll_hub.h"
 
 void *
-responder_main(void *arg)
+hub_responder_main(void *arg)
 {
 	struct db	*db = db_new();
 	struct waiter	*w, *batch[BATCH_MAX], *retry;
@@ -21,28 +21,28 @@ responder_main(void *arg)
 
 	(void)arg;
 	for (;;) {
-		pthread_mutex_lock(&lock);
-		while (ready_head == NULL && !stopping)
-			pthread_cond_wait(&ready_cond, &lock);
+		pthread_mutex_lock(&hub_lock);
+		while (hub_ready_head == NULL && !hub_stopping)
+			pthread_cond_wait(&hub_ready_cond, &hub_lock);
 		/* A share of what is queued, so the other responders (and
 		 * both cores) take the rest of a big wake-up at once; but
 		 * not a query per waiter for the last few. */
-		want = (nready + RESPONDERS - 1) / RESPONDERS;
+		want = (hub_nready + RESPONDERS - 1) / RESPONDERS;
 		if (want < BATCH_MIN)
 			want = BATCH_MIN;
 		if (want > BATCH_MAX)
 			want = BATCH_MAX;
 		for (n = 0; n < want &&
-		    (w = queue_pop(&ready_head, &ready_tail)) != NULL; n++) {
-			nready--;
+		    (w = hub_queue_pop(&hub_ready_head, &hub_ready_tail)) != NULL; n++) {
+			hub_nready--;
 			batch[n] = w;
 		}
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(&hub_lock);
 		if (n == 0)
 			break;		/* stopping, nothing queued */
 		/* Read before the query: a hint after it refuses the park. */
 		g0 = hub_generation();
-		kept = poll_deliver_batch(db, batch, n, stopping);
+		kept = poll_deliver_batch(db, batch, n, hub_stopping);
 		/* A hint may be for events a cursor already has: then its
 		 * waiter goes back until its own deadline. */
 		retry = NULL;
@@ -54,13 +54,13 @@ responder_main(void *arg)
 			retry = batch[i];
 		}
 		if (retry != NULL) {
-			pthread_mutex_lock(&lock);
+			pthread_mutex_lock(&hub_lock);
 			while ((w = retry) != NULL) {
 				retry = w->next;
-				to_ready(w);
+				hub_to_ready(w);
 			}
-			pthread_cond_broadcast(&ready_cond);
-			pthread_mutex_unlock(&lock);
+			pthread_cond_broadcast(&hub_ready_cond);
+			pthread_mutex_unlock(&hub_lock);
 		}
 	}
 	db_free(db);
@@ -70,17 +70,17 @@ responder_main(void *arg)
 /* Answers what the hub let go; runs until hub_stop() says the hub and the
  * responders (who may still displace polls) are done. */
 void *
-finisher_main(void *arg)
+hub_finisher_main(void *arg)
 {
 	struct waiter	*w;
 
 	(void)arg;
 	for (;;) {
-		pthread_mutex_lock(&lock);
-		while (done_head == NULL && !closing)
-			pthread_cond_wait(&done_cond, &lock);
-		w = queue_pop(&done_head, &done_tail);
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_lock(&hub_lock);
+		while (hub_done_head == NULL && !hub_closing)
+			pthread_cond_wait(&hub_done_cond, &hub_lock);
+		w = hub_queue_pop(&hub_done_head, &hub_done_tail);
+		pthread_mutex_unlock(&hub_lock);
 		if (w == NULL)
 			break;
 		if (w->fate == WAITER_GONE)
