@@ -1,4 +1,5 @@
 /* msgbody: validation of message bodies by type. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -9,10 +10,10 @@
 #define TEXT_MAX_BYTES	MSGBODY_TEXT_MAX
 #define URL_MAX		MSGBODY_URL_MAX
 
-static int	valid_url(const char *);
-static int	valid_mime(const char *);
+static bool	valid_url(const char *);
+static bool	valid_mime(const char *);
 
-int
+bool
 msgbody_type_ok(const char *type)
 {
 	static const char *const types[] = { "text", "image", "file", "audio",
@@ -24,13 +25,13 @@ msgbody_type_ok(const char *type)
 	return types[i] != NULL;
 }
 
-static int
+static bool
 valid_url(const char *s)
 {
 	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
 }
 
-static int
+static bool
 valid_mime(const char *s)
 {
 	const char	*tchar = "abcdefghijklmnopqrstuvwxyz"

@@ -1,4 +1,5 @@
 /* gw_frame: client frames and handshake headers -> plain values. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,11 +11,11 @@
 #define PROTOCOL	"parley"
 #define TOKEN_PREFIX	"token."
 
-static int	only_keys(json_t *, const char *, const char *);
+static bool	only_keys(json_t *, const char *, const char *);
 static int	cursor(json_t *, int null_ok, int64_t *);
 
-/* 1 when every key of `o` is one of the (up to two) names given. */
-static int
+/* True when every key of `o` is one of the (up to two) names given. */
+static bool
 only_keys(json_t *o, const char *a, const char *b)
 {
 	const char	*k;
@@ -145,7 +146,7 @@ gw_protocol_parse(const char *header, char *token, size_t size)
 	return found;
 }
 
-int
+bool
 gw_origin_listed(const char *list, const char *origin)
 {
 	const char	*p, *end;

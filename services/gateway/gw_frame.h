@@ -4,6 +4,7 @@
 #ifndef PARLEY_GW_FRAME_H
 #define PARLEY_GW_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,8 +36,8 @@ int	gw_frame_parse(const void *data, size_t len, size_t max,
  * session has), 0 when there is none. */
 int	gw_protocol_parse(const char *header, char *token, size_t size);
 
-/* 1 when `origin` is one of the space- or comma-separated origins in
+/* True when `origin` is one of the space- or comma-separated origins in
  * `list` (compared without case), else 0. */
-int	gw_origin_listed(const char *list, const char *origin);
+bool	gw_origin_listed(const char *list, const char *origin);
 
 #endif

@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ static struct ustate	*ustate_get(int64_t, int);
 static void		 queue_push(struct waiter **, struct waiter **,
 			    struct waiter *);
 static void		 to_done(struct waiter *, int);
-static int		 older(const struct waiter *, const struct waiter *);
+static bool		 older(const struct waiter *, const struct waiter *);
 static void		 make_room(struct ustate *, int64_t);
 static void		 unpark(struct waiter *);
 static void		 expire(int64_t);
@@ -138,8 +139,8 @@ ustate_get(int64_t user, int create)
 	return u;
 }
 
-/* 1 when a's request started before b's. */
-static int
+/* True when a's request started before b's. */
+static bool
 older(const struct waiter *a, const struct waiter *b)
 {
 	if (a->t0.tv_sec != b->t0.tv_sec)

@@ -1,5 +1,6 @@
 /* sites_webhook: the site's webhook (one URL, a set of event types) and a
  * view of recent deliveries for debugging a receiver. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,12 +14,12 @@
 static const char *const event_types[] = { "message.offline", "call.missed",
 	"friend.request", NULL };
 
-static int	valid_hook_url(const char *);
+static bool	valid_hook_url(const char *);
 static char	*events_array(struct http_req *, json_t *);
 
 /* http(s)://host... with no spaces or control characters: what libcurl
  * will be given, and nothing it could read as another protocol. */
-static int
+static bool
 valid_hook_url(const char *u)
 {
 	const char	*host;
