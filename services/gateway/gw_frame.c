@@ -45,19 +45,22 @@ cursor(json_t *v, int null_ok, int64_t *out)
 
 int
 gw_frame_parse(const void *data, size_t len, size_t max, enum gw_expect want,
-    struct gw_frame *f, const char **code, const char **message)
+    struct gw_frame *f, int *close_code, const char **code,
+    const char **message)
 {
 	json_t		*o, *t, *s;
 	json_error_t	 err;
-	int		 rc = 4400;
+	int		 rc = -1;
 
 	memset(f, 0, sizeof(*f));
 	f->since = f->ack = -1;
+	*close_code = 4400;
 	*code = "bad_frame";
 	if (len > max) {
+		*close_code = 1009;
 		*code = "frame_too_large";
 		*message = "Frames are limited in size (PARLEY_GATEWAY_MAX_FRAME).";
-		return 1009;
+		return -1;
 	}
 	/* No NUL inside: jansson would refuse it anyway, say so plainly. */
 	o = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
@@ -105,6 +108,7 @@ gw_frame_parse(const void *data, size_t len, size_t max, enum gw_expect want,
 		break;
 	}
 	rc = 0;
+	*close_code = 0;
 	*code = NULL;
 	*message = NULL;
 out:

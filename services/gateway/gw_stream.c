@@ -329,8 +329,8 @@ gw_ws_message(struct connection *c, uint8_t op, const void *data, size_t len)
 		    "Frames are JSON text.");
 		return;
 	}
-	if ((rc = gw_frame_parse(data, len, (size_t)gw_config.max_frame,
-	    expect[s->state], &f, &code, &message)) != 0) {
+	if (gw_frame_parse(data, len, (size_t)gw_config.max_frame,
+	    expect[s->state], &f, &rc, &code, &message) == -1) {
 		gw_close(s, rc, code, message);
 		return;
 	}
