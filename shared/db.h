@@ -66,7 +66,8 @@ enum db_err	 db_error(const struct db *);
 const char	*db_i64(char *buf, long long v);
 /* "{1,2,3}" for a bigint[] parameter; caller frees. */
 char		*db_i64_array(const int64_t *ids, size_t n);
-/* Field as int64 / bool / string (NULL for SQL NULL). */
+/* Field as int64 / bool / string: SQL NULL (or a row or column that is
+ * not there, logged) reads as 0 / false / NULL. */
 long long	 db_get_i64(const PGresult *, int row, int col);
 bool		 db_get_bool(const PGresult *, int row, int col);
 const char	*db_get_str(const PGresult *, int row, int col);

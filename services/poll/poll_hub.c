@@ -234,8 +234,7 @@ hub_park(struct waiter *w, uint64_t g0)
 	return 0;
 }
 
-/* The sessions of every parked poll as a PostgreSQL bigint[] literal
- * (caller frees), or NULL when none is parked. */
+/* The parley_poll_parked gauge, read at scrape time. */
 static long long
 parked_count(void)
 {
@@ -247,6 +246,8 @@ parked_count(void)
 	return n;
 }
 
+/* The sessions of every parked poll as a PostgreSQL bigint[] literal
+ * (caller frees), or NULL when none is parked. */
 char *
 hub_parked_sessions(void)
 {
