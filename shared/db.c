@@ -1,6 +1,7 @@
 /* db: libpq wrapper. Connections are never shared between threads (libpq
  * is not thread-safe per connection); each thread owns its struct db. */
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static enum db_err	 classify(struct db *, const PGresult *);
 static enum db_err	 classify_state(struct db *, const PGresult *);
 static int		 ensure_prepared(struct db *, const struct db_stmt *);
 static void		 check_idle(struct db *);
-static int		 stale_plan(const PGresult *);
+static bool		 stale_plan(const PGresult *);
 static void		 drop_if_stale(struct db *);
 static const char	*field(const PGresult *, int, int);
 
@@ -239,7 +240,7 @@ classify_state(struct db *db, const PGresult *res)
  * prepared statement returns (a function's OUT columns, a column's type).
  * Matched by SQLSTATE and the reporting function, which are not
  * translated, unlike the message. */
-static int
+static bool
 stale_plan(const PGresult *res)
 {
 	const char	*state, *fn;
@@ -397,7 +398,7 @@ db_rollback(struct db *db)
 	drop_if_stale(db);
 }
 
-int
+bool
 db_in_tx(const struct db *db)
 {
 	return db->in_tx || db->lost_tx;
@@ -456,7 +457,7 @@ db_get_i64(const PGresult *res, int row, int col)
 	return s != NULL ? strtoll(s, NULL, 10) : 0;
 }
 
-int
+bool
 db_get_bool(const PGresult *res, int row, int col)
 {
 	const char	*s = field(res, row, col);

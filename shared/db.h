@@ -4,6 +4,7 @@
 #ifndef PARLEY_DB_H
 #define PARLEY_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,7 +58,7 @@ int		 db_begin(struct db *);
 int		 db_commit(struct db *);
 /* Rolls back an open transaction; a no-op when none is open. */
 void		 db_rollback(struct db *);
-int		 db_in_tx(const struct db *);
+bool		 db_in_tx(const struct db *);
 
 enum db_err	 db_error(const struct db *);
 
@@ -65,9 +66,10 @@ enum db_err	 db_error(const struct db *);
 const char	*db_i64(char *buf, long long v);
 /* "{1,2,3}" for a bigint[] parameter; caller frees. */
 char		*db_i64_array(const int64_t *ids, size_t n);
-/* Field as int64 / bool / string (NULL for SQL NULL). */
+/* Field as int64 / bool / string: SQL NULL (or a row or column that is
+ * not there, logged) reads as 0 / false / NULL. */
 long long	 db_get_i64(const PGresult *, int row, int col);
-int		 db_get_bool(const PGresult *, int row, int col);
+bool		 db_get_bool(const PGresult *, int row, int col);
 const char	*db_get_str(const PGresult *, int row, int col);
 
 #endif

@@ -11,9 +11,9 @@
 struct db;
 
 /* Appends event `type` with `data` (reference stolen) to each user's
- * stream, inside the caller's transaction. On success returns 0 and sets *woken to a string
- * for notify_users() after the commit (caller frees); -1 on a database
- * error (db_error() tells which). */
+ * stream, inside the caller's transaction. Returns 0 and sets *woken to a
+ * string for notify_users() after the commit (caller frees), or -1 on a
+ * database error (db_error() tells which). */
 int	events_emit(struct db *, const int64_t *users, size_t n,
 	    const char *type, json_t *data, char **woken);
 

@@ -1,20 +1,18 @@
-/* http: request parsing and the response writer over libfcgi. Handlers
- * never print to the FastCGI stream themselves; every byte goes out here. */
-#include <errno.h>
+/* http: a request's start and the response writer over libfcgi. Handlers
+ * never print to the FastCGI stream themselves; every byte goes out here.
+ * The body reader is in http_body.c, the query, cookie and path parameter
+ * readers in http_query.c (one API, http.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "config.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
 #include "text.h"
 
 static const char	*reason(int);
-static int		 hexval(int);
 
 static const char *
 reason(int status)
@@ -390,234 +388,6 @@ http_db_error(struct http_req *r)
 		    "Something went wrong on the server; it has been logged.");
 		break;
 	}
-}
-
-void
-http_body_free(struct http_req *r)
-{
-	free(r->body);
-	r->body = NULL;
-	r->body_len = 0;
-	r->body_read = 0;
-}
-
-int
-http_body_read(struct http_req *r, const char **bufp, size_t *lenp)
-{
-	const char	*cl;
-	char		*buf, *end;
-	unsigned long long n;
-	int		 got, off;
-
-	if (r->body_read) {
-		*bufp = r->body;
-		*lenp = r->body_len;
-		return 0;
-	}
-	cl = http_env(r, "CONTENT_LENGTH");
-	errno = 0;
-	n = cl != NULL && *cl != '\0' ? strtoull(cl, &end, 10) : 0;
-	if (cl != NULL && *cl != '\0' && (errno != 0 || *end != '\0')) {
-		http_error(r, 400, "bad_request", "Content-Length is invalid.");
-		return -1;
-	}
-	if (n > config.body_limit) {
-		http_error(r, 413, "body_too_large",
-		    "The request body is larger than %zu bytes.",
-		    config.body_limit);
-		return -1;
-	}
-	if ((buf = malloc(n + 1)) == NULL)
-		log_fatal("malloc: out of memory");
-	for (off = 0; (unsigned long long)off < n; off += got) {
-		got = FCGX_GetStr(buf + off, (int)(n - (unsigned long long)off),
-		    r->fcgi.in);
-		if (got <= 0)
-			break;
-	}
-	if ((unsigned long long)off != n) {
-		free(buf);
-		http_error(r, 400, "bad_request", "The body ended early.");
-		return -1;
-	}
-	buf[n] = '\0';
-	r->body = buf;
-	r->body_len = n;
-	r->body_read = 1;
-	*bufp = buf;
-	*lenp = n;
-	return 0;
-}
-
-json_t *
-http_body_json(struct http_req *r)
-{
-	const char	*ct, *buf;
-	size_t		 n;
-	json_t		*root;
-	json_error_t	 jerr;
-
-	if (http_body_read(r, &buf, &n) == -1)
-		return NULL;
-	if (n == 0) {
-		http_error(r, 400, "body_required",
-		    "This request needs a JSON object body.");
-		return NULL;
-	}
-	ct = http_env(r, "CONTENT_TYPE");
-	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
-	    (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
-		http_error(r, 415, "unsupported_media_type",
-		    "The body must be JSON (Content-Type: application/json).");
-		return NULL;
-	}
-	/* jansson rejects invalid UTF-8 and, without JSON_ALLOW_NUL, \u0000. */
-	root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		http_error(r, 400, "invalid_json",
-		    "The body is not valid JSON: %s (at byte %d).", jerr.text,
-		    jerr.position);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		http_error(r, 400, "invalid_json",
-		    "The body must be a JSON object.");
-		return NULL;
-	}
-	return root;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-long
-http_decode(const char *src, size_t len, int plus, char *out, size_t outlen)
-{
-	size_t	i, o = 0;
-	int	hi, lo, c;
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)src[i];
-		if (c == '%') {
-			if (len - i < 3)
-				return -1;
-			hi = hexval((unsigned char)src[i + 1]);
-			lo = hexval((unsigned char)src[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			c = hi * 16 + lo;
-			i += 2;
-		} else if (c == '+' && plus)
-			c = ' ';
-		if (c == 0 || o + 1 >= outlen)
-			return -1;
-		out[o++] = (char)c;
-	}
-	if (outlen == 0)
-		return -1;
-	out[o] = '\0';
-	if (!text_utf8_valid(out, o))
-		return -1;
-	return (long)o;
-}
-
-/* Shared by query strings ('&', '=') and cookies ("; ", '='). */
-static int
-find_pair(const char *s, const char *key, char sep, int plus, char *out,
-    size_t outlen)
-{
-	size_t		 klen = strlen(key);
-	const char	*p = s, *end, *eq;
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == sep)
-			p++;
-		end = strchr(p, sep);
-		if (end == NULL)
-			end = p + strlen(p);
-		eq = memchr(p, '=', (size_t)(end - p));
-		if ((eq != NULL && (size_t)(eq - p) == klen &&
-		    memcmp(p, key, klen) == 0) ||
-		    (eq == NULL && (size_t)(end - p) == klen &&
-		    memcmp(p, key, klen) == 0)) {
-			if (eq == NULL) {
-				if (outlen == 0)
-					return -1;
-				out[0] = '\0';
-				return 1;
-			}
-			return http_decode(eq + 1, (size_t)(end - eq - 1),
-			    plus, out, outlen) < 0 ? -1 : 1;
-		}
-		p = *end != '\0' ? end + 1 : NULL;
-	}
-	return 0;
-}
-
-int
-http_query_find(const char *qs, const char *key, char *out, size_t outlen)
-{
-	return find_pair(qs, key, '&', 1, out, outlen);
-}
-
-int
-http_cookie_find(const char *header, const char *name, char *out,
-    size_t outlen)
-{
-	return find_pair(header, name, ';', 0, out, outlen);
-}
-
-int
-http_query_long(struct http_req *r, const char *key, long long min,
-    long long max, long long *out)
-{
-	char		 buf[32], *end;
-	long long	 v;
-	int		 rc;
-
-	rc = http_query_find(r->query, key, buf, sizeof(buf));
-	if (rc == 0)
-		return 0;
-	errno = 0;
-	v = rc > 0 && buf[0] != '\0' ? strtoll(buf, &end, 10) : 0;
-	if (rc < 0 || buf[0] == '\0' || errno != 0 || *end != '\0' ||
-	    v < min || v > max) {
-		http_error(r, 400, "invalid_parameter",
-		    "Query parameter '%s' must be an integer from %lld to %lld.",
-		    key, min, max);
-		return -1;
-	}
-	*out = v;
-	return 1;
-}
-
-int
-http_param_id(struct http_req *r, int i, int64_t *out)
-{
-	const char	*s = i < r->nparams ? r->params[i] : "";
-	char		*end = NULL;
-	long long	 v = 0;
-
-	errno = 0;
-	if (s[0] >= '1' && s[0] <= '9')
-		v = strtoll(s, &end, 10);
-	if (v <= 0 || errno != 0 || end == NULL || *end != '\0') {
-		http_error(r, 400, "invalid_id",
-		    "The id in the path must be a positive integer.");
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 int

@@ -1,6 +1,7 @@
 /* log: stderr lines "2026-11-21T10:00:00.123Z accounts info: ...". One
  * fprintf per line (stdio locks the stream) keeps threads' lines whole. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/time.h>
@@ -54,7 +55,7 @@ log_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-int
+bool
 log_limit_ok(struct log_limit *l, unsigned long *suppressed)
 {
 	struct timespec	ts;

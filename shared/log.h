@@ -3,6 +3,7 @@
 #define PARLEY_LOG_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Sets the service name printed on every line. */
@@ -25,9 +26,9 @@ struct log_limit {
 };
 #define LOG_LIMIT(s)	{ PTHREAD_MUTEX_INITIALIZER, (s), 0, 0, 0 }
 
-/* Counts one occurrence. Returns 1 when the caller should log it now, with
- * *suppressed = the occurrences not logged since the previous line, or 0
- * (stay quiet). Thread-safe. */
-int	log_limit_ok(struct log_limit *, unsigned long *suppressed);
+/* Counts one occurrence. Returns true when the caller should log it now,
+ * with *suppressed = the occurrences not logged since the previous line,
+ * or false (stay quiet). Thread-safe. */
+bool	log_limit_ok(struct log_limit *, unsigned long *suppressed);
 
 #endif

@@ -1,4 +1,5 @@
 /* msgbody: validation of message bodies by type. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -9,10 +10,10 @@
 #define TEXT_MAX_BYTES	MSGBODY_TEXT_MAX
 #define URL_MAX		MSGBODY_URL_MAX
 
-static int	valid_url(const char *);
-static int	valid_mime(const char *);
+static bool	url_ok(const char *);
+static bool	mime_ok(const char *);
 
-int
+bool
 msgbody_type_ok(const char *type)
 {
 	static const char *const types[] = { "text", "image", "file", "audio",
@@ -24,14 +25,14 @@ msgbody_type_ok(const char *type)
 	return types[i] != NULL;
 }
 
-static int
-valid_url(const char *s)
+static bool
+url_ok(const char *s)
 {
 	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
 }
 
-static int
-valid_mime(const char *s)
+static bool
+mime_ok(const char *s)
 {
 	const char	*tchar = "abcdefghijklmnopqrstuvwxyz"
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&^_.+-";
@@ -87,12 +88,12 @@ msgbody_clean(struct http_req *r, const char *type, json_t *body)
 	    &size) == -1 ||
 	    valid_string(r, body, "mime", VALID_REQUIRED, 3, 127, &mime) == -1)
 		return NULL;
-	if (!valid_url(url) || strpbrk(url, " \"<>\\^`{|}") != NULL) {
+	if (!url_ok(url) || strpbrk(url, " \"<>\\^`{|}") != NULL) {
 		http_error(r, 400, "invalid_field", "The field 'body.url' must "
 		    "be an http or https URL.");
 		return NULL;
 	}
-	if (!valid_mime(mime)) {
+	if (!mime_ok(mime)) {
 		http_error(r, 400, "invalid_field", "The field 'body.mime' must "
 		    "be a media type like image/png.");
 		return NULL;

@@ -3,6 +3,8 @@
 #ifndef PARLEY_MSGBODY_H
 #define PARLEY_MSGBODY_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 struct http_req;
@@ -10,8 +12,8 @@ struct http_req;
 #define MSGBODY_TEXT_MAX	8192	/* bytes of body.text */
 #define MSGBODY_URL_MAX		2048
 
-/* 1 for text, image, file, audio and video. */
-int	 msgbody_type_ok(const char *type);
+/* True for text, image, file, audio and video. */
+bool	 msgbody_type_ok(const char *type);
 
 /* A new body holding exactly the fields `type` allows, or NULL after a
  * 400: {"text"} for text; for the others {"upload_id"} (an upload of the

@@ -11,16 +11,15 @@
  * default, the most a hard limit of "unlimited" can give. */
 #define NOFILE_CEILING	1048576L
 
-long
-nofile_set(long want, long *hard, int *failed)
+int
+nofile_set(long want, long *soft, long *hard)
 {
 	struct rlimit	rl;
 	rlim_t		target;
+	int		rc = 0;
 
-	*failed = 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		*failed = 1;
-		*hard = -1;
+		*soft = *hard = -1;
 		return -1;
 	}
 	*hard = rl.rlim_max == RLIM_INFINITY ? NOFILE_CEILING :
@@ -33,23 +32,22 @@ nofile_set(long want, long *hard, int *failed)
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 			int	saved = errno;
 
-			*failed = 1;
+			rc = -1;
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 			errno = saved;
 		}
 	}
-	return rl.rlim_cur == RLIM_INFINITY ? NOFILE_CEILING :
+	*soft = rl.rlim_cur == RLIM_INFINITY ? NOFILE_CEILING :
 	    (long)rl.rlim_cur;
+	return rc;
 }
 
 void
 nofile_apply(long want)
 {
 	long	got, hard;
-	int	failed;
 
-	got = nofile_set(want, &hard, &failed);
-	if (failed)
+	if (nofile_set(want, &got, &hard) == -1)
 		log_warn("open files: cannot set the limit to %ld: %s; it stays "
 		    "at %ld", want > 0 && want < hard ? want : hard,
 		    strerror(errno), got);

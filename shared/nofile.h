@@ -5,10 +5,10 @@
 #define PARLEY_NOFILE_H
 
 /* Sets the soft RLIMIT_NOFILE to `want`, or to the hard limit when `want`
- * is 0 or above it; lowering works too. Returns the soft limit in force
- * afterwards (also on failure, with errno set and *failed = 1), and the
- * hard limit in *hard. */
-long	nofile_set(long want, long *hard, int *failed);
+ * is 0 or above it; lowering works too. Returns 0, or -1 with errno set;
+ * either way *soft is the soft limit in force afterwards and *hard the
+ * hard limit (both -1 when even reading them failed). */
+int	nofile_set(long want, long *soft, long *hard);
 
 /* nofile_set(want) at start, logging the result once ("open files: N"). */
 void	nofile_apply(long want);

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,7 +347,7 @@ pwhash_submit(struct pwhash_job *j)
 	return 0;
 }
 
-int
+bool
 pwhash_full(void)
 {
 	int	full;

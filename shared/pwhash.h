@@ -9,6 +9,7 @@
 #ifndef PARLEY_PWHASH_H
 #define PARLEY_PWHASH_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -58,9 +59,9 @@ void	pwhash_stop(void);
  * before this returns: do not touch the job after), -1 when the pool is
  * full or not running (the job is the caller's again; `done` never runs). */
 int	pwhash_submit(struct pwhash_job *);
-/* 1 when a submit now would be refused: lets a handler refuse before it
+/* True when a submit now would be refused: lets a handler refuse before it
  * does any other work. */
-int	pwhash_full(void);
+bool	pwhash_full(void);
 /* Jobs running and waiting right now (tests, diagnostics). */
 void	pwhash_stats(int *running, int *waiting);
 /* The hasher processes' pids, one per slot, at most `max` (-1: the slot

@@ -40,7 +40,8 @@ enum router_result {
 };
 
 /* Finds the route for method + path, filling params[] with the decoded
- * {segments} (each < plen bytes, at most maxp of them). */
+ * {segments} (each under 256 bytes with its NUL, at most maxp of them)
+ * and *found with the route when ROUTER_FOUND (else NULL). */
 enum router_result router_match(const struct route *routes, size_t n,
 	    const char *method, const char *path,
 	    char params[][256], int maxp, int *nparams,

@@ -1,4 +1,5 @@
 /* sign: HMAC-SHA256 request signatures (see sign.h) with libsodium. */
+#include <stdbool.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -91,7 +92,7 @@ sign_timestamp_check(const char *s, long long now)
 	return t >= now - SIGN_WINDOW && t <= now + SIGN_WINDOW;
 }
 
-int
+bool
 sign_nonce_ok(const char *s)
 {
 	size_t	n;
@@ -103,7 +104,7 @@ sign_nonce_ok(const char *s)
 	return s[n] == '\0' && n >= SIGN_NONCE_MIN && n <= SIGN_NONCE_MAX;
 }
 
-int
+bool
 sign_site_ok(const char *s)
 {
 	size_t	n;
@@ -115,7 +116,7 @@ sign_site_ok(const char *s)
 	return s[n] == '\0' && n <= SIGN_NAME_MAX;
 }
 
-int
+bool
 sign_equal(const char a[SIGN_HEX], const char b[SIGN_HEX])
 {
 	return sodium_memcmp(a, b, SIGN_HEX - 1) == 0;

@@ -6,6 +6,7 @@
 #ifndef PARLEY_SIGN_H
 #define PARLEY_SIGN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SIGN_HEX	65	/* 64 lowercase hex digits + NUL */
@@ -31,14 +32,14 @@ int	sign_parse(const char *header, char out[SIGN_HEX]);
  * `now`, 0 when well-formed but outside it, -1 when malformed. */
 int	sign_timestamp_check(const char *s, long long now);
 
-/* 1 when `s` is a usable nonce: SIGN_NONCE_MIN..MAX of [A-Za-z0-9_-]. */
-int	sign_nonce_ok(const char *s);
+/* True when `s` is a usable nonce: SIGN_NONCE_MIN..MAX of [A-Za-z0-9_-]. */
+bool	sign_nonce_ok(const char *s);
 
-/* 1 when `s` is a site name. */
-int	sign_site_ok(const char *s);
+/* True when `s` is a site name. */
+bool	sign_site_ok(const char *s);
 
-/* Compares two signatures in constant time: 1 when equal. */
-int	sign_equal(const char a[SIGN_HEX], const char b[SIGN_HEX]);
+/* Compares two signatures in constant time: true when equal. */
+bool	sign_equal(const char a[SIGN_HEX], const char b[SIGN_HEX]);
 
 /* A fresh nonce (32 hex digits) into out. */
 void	sign_nonce_new(char out[SIGN_NONCE_MAX + 1]);

@@ -1,4 +1,5 @@
 /* text: a strict UTF-8 validator (RFC 3629 table 3-7 ranges). */
+#include <stdbool.h>
 #include <string.h>
 
 #include "text.h"
@@ -44,7 +45,7 @@ seqlen(const unsigned char *s, size_t avail)
 	return n + 1;
 }
 
-int
+bool
 text_utf8_valid(const char *str, size_t len)
 {
 	const unsigned char	*s = (const unsigned char *)str;
@@ -81,7 +82,7 @@ text_utf8_chars(const char *str)
 	return n;
 }
 
-int
+bool
 text_has_controls(const char *str, int multiline)
 {
 	const unsigned char	*s = (const unsigned char *)str;
@@ -118,7 +119,7 @@ bidilen(const unsigned char *s)
 	return 0;
 }
 
-int
+bool
 text_has_bidi(const char *str)
 {
 	const unsigned char	*s = (const unsigned char *)str;

@@ -1,6 +1,7 @@
 /* valid: typed getters for JSON body fields. Each returns 0 with the value
- * set, or replies 400 naming the field and returns -1. An absent optional
- * field returns 0 and leaves *out unchanged. */
+ * set, or replies 400 naming the field and returns -1. An absent (or
+ * null) optional field returns 0 and leaves *out unchanged, except where
+ * said otherwise; a required one is 400 missing_field. */
 #ifndef PARLEY_VALID_H
 #define PARLEY_VALID_H
 
@@ -20,10 +21,13 @@ struct http_req;
  * the length limits apply to it. */
 #define VALID_NAME	0x08
 
-/* A string of minc..maxc code points (maxb bytes at most, 0 = 4 x maxc). */
+/* A string of minc..maxc code points; one longer than 4 x maxc bytes is
+ * refused without counting (no maxc code points take more). *out points
+ * into obj and lives as long as it. */
 int	valid_string(struct http_req *, json_t *obj, const char *field,
 	    int flags, size_t minc, size_t maxc, const char **out);
-/* A positive integer id (JSON number, not a string). */
+/* A positive integer id (JSON number, not a string), at most 2^53 - 1 so
+ * JavaScript clients' doubles hold it exactly. */
 int	valid_id(struct http_req *, json_t *obj, const char *field, int flags,
 	    int64_t *out);
 /* An integer in [min, max]. */

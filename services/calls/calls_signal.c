@@ -4,6 +4,7 @@
  * {"type","sdp"} (RTCSessionDescriptionInit), a candidate is
  * {"candidate","sdpMid","sdpMLineIndex","usernameFragment"}
  * (RTCIceCandidateInit). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,9 +12,9 @@
 
 static int	opt_string(json_t *, const char *, size_t, json_t *, char *,
 		    size_t);
-static int	no_controls(const char *, size_t);
+static bool	no_controls(const char *, size_t);
 
-static int
+static bool
 no_controls(const char *s, size_t len)
 {
 	size_t	i;

@@ -21,11 +21,14 @@ json_t	*friends_removed_json(int64_t by, int64_t other);
 int	 pair_request_event(struct db *, const int64_t *users, size_t n,
 	    const char *type, int64_t id, char **woken);
 /* Locks the pair {a, b} for this transaction so concurrent requests,
- * accepts and blocks on the same two users run one after the other. */
+ * accepts and blocks on the same two users run one after the other: 0, or
+ * -1 on a database error (db_error() tells which). */
 int	 pair_lock(struct db *, int64_t a, int64_t b);
-/* Looks up the user named by "user_id" or "username" in body. Returns the
- * id and fills *user (caller decrefs), or replies 400/404 and returns 0. */
-int64_t	 pair_target(struct http_req *, json_t *body, json_t **user);
+/* Looks up the user named by "user_id" or "username" in body: 0 with
+ * *target and *user (caller decrefs) set, or -1 after replying 400, 404 or
+ * the database error. */
+int	 pair_target(struct http_req *, json_t *body, int64_t *target,
+	    json_t **user);
 
 /* friends_sql.c */
 extern const struct db_stmt sql_pair_lock, sql_user_by_id, sql_user_by_name,

@@ -28,7 +28,7 @@ friends_block(struct http_req *r)
 		    "required.");
 		goto out;
 	}
-	if ((target = pair_target(r, body, &user)) == 0)
+	if (pair_target(r, body, &target, &user) == -1)
 		goto out;
 	if (target == r->user_id) {
 		http_error(r, 400, "cannot_block_self", "You cannot block "
@@ -37,7 +37,8 @@ friends_block(struct http_req *r)
 	}
 	db_i64(me, r->user_id);
 	db_i64(them, target);
-	if (db_begin(r->db) == -1 || pair_lock(r->db, r->user_id, target) ||
+	if (db_begin(r->db) == -1 ||
+	    pair_lock(r->db, r->user_id, target) == -1 ||
 	    (res = DB_EXEC(r->db, &sql_block_add, me, them)) == NULL)
 		goto dberr;
 	/* xmax = 0: the row was inserted now, not found already there. */
@@ -90,7 +91,8 @@ friends_unblock(struct http_req *r)
 	db_i64(them, id);
 	/* Under the pair lock, so a request sent now is either silent and
 	 * ended here, or sees no block. */
-	if (db_begin(r->db) == -1 || pair_lock(r->db, r->user_id, id) ||
+	if (db_begin(r->db) == -1 ||
+	    pair_lock(r->db, r->user_id, id) == -1 ||
 	    (res = DB_EXEC(r->db, &sql_block_del, me, them)) == NULL)
 		goto dberr;
 	if (PQcmdTuples(res)[0] == '0') {

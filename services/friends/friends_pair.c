@@ -21,8 +21,9 @@ pair_lock(struct db *db, int64_t a, int64_t b)
 	return 0;
 }
 
-int64_t
-pair_target(struct http_req *r, json_t *body, json_t **user)
+int
+pair_target(struct http_req *r, json_t *body, int64_t *target,
+    json_t **user)
 {
 	const char	*name = NULL;
 	char		 folded[USER_NAME_MAX + 1], buf[24];
@@ -33,11 +34,11 @@ pair_target(struct http_req *r, json_t *body, json_t **user)
 	*user = NULL;
 	if (valid_id(r, body, "user_id", 0, &id) == -1 ||
 	    valid_string(r, body, "username", 0, 1, 64, &name) == -1)
-		return 0;
+		return -1;
 	if ((id == 0) == (name == NULL)) {
 		http_error(r, 400, "invalid_field", "Give exactly one of "
 		    "'user_id' and 'username'.");
-		return 0;
+		return -1;
 	}
 	if (name != NULL) {
 		len = strlen(name);
@@ -45,24 +46,24 @@ pair_target(struct http_req *r, json_t *body, json_t **user)
 		    "%s", name), user_name_fold(folded, len) == -1)) {
 			http_error(r, 404, "user_not_found", "No user is named "
 			    "'%s'.", name);
-			return 0;
+			return -1;
 		}
 		res = DB_EXEC(r->db, &sql_user_by_name, folded);
 	} else
 		res = DB_EXEC(r->db, &sql_user_by_id, db_i64(buf, id));
 	if (res == NULL) {
 		http_db_error(r);
-		return 0;
+		return -1;
 	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		http_error(r, 404, "user_not_found", "No such user.");
-		return 0;
+		return -1;
 	}
-	id = db_get_i64(res, 0, 0);
+	*target = db_get_i64(res, 0, 0);
 	*user = user_json(res, 0, 0);
 	PQclear(res);
-	return id;
+	return 0;
 }
 
 int

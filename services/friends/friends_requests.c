@@ -68,7 +68,7 @@ friends_request_create(struct http_req *r)
 	if ((body = http_body_json(r)) == NULL)
 		return;
 	if (valid_string(r, body, "memo", VALID_MULTILINE, 0, MEMO_MAX,
-	    &memo) == -1 || (target = pair_target(r, body, &user)) == 0)
+	    &memo) == -1 || pair_target(r, body, &target, &user) == -1)
 		goto out;
 	if (target == r->user_id) {
 		http_error(r, 400, "cannot_befriend_self", "You cannot send a "
@@ -77,7 +77,8 @@ friends_request_create(struct http_req *r)
 	}
 	db_i64(me, r->user_id);
 	db_i64(them, target);
-	if (db_begin(r->db) == -1 || pair_lock(r->db, r->user_id, target) ||
+	if (db_begin(r->db) == -1 ||
+	    pair_lock(r->db, r->user_id, target) == -1 ||
 	    (res = DB_EXEC(r->db, &sql_relation, me, them)) == NULL)
 		goto dberr;
 	if (db_get_bool(res, 0, 0)) {
@@ -202,7 +203,8 @@ decide(struct http_req *r, const char *state)
 	db_i64(sid, id);
 	db_i64(me, r->user_id);
 	db_i64(from, from_id);
-	if (db_begin(r->db) == -1 || pair_lock(r->db, from_id, r->user_id) ||
+	if (db_begin(r->db) == -1 ||
+	    pair_lock(r->db, from_id, r->user_id) == -1 ||
 	    (res = DB_EXEC(r->db, &sql_request_decide, sid, me, state)) ==
 	    NULL)
 		goto dberr;

@@ -1,4 +1,5 @@
 /* gw_frame: client frames and handshake headers -> plain values. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,11 +11,11 @@
 #define PROTOCOL	"parley"
 #define TOKEN_PREFIX	"token."
 
-static int	only_keys(json_t *, const char *, const char *);
+static bool	only_keys(json_t *, const char *, const char *);
 static int	cursor(json_t *, int null_ok, int64_t *);
 
-/* 1 when every key of `o` is one of the (up to two) names given. */
-static int
+/* True when every key of `o` is one of the (up to two) names given. */
+static bool
 only_keys(json_t *o, const char *a, const char *b)
 {
 	const char	*k;
@@ -44,19 +45,22 @@ cursor(json_t *v, int null_ok, int64_t *out)
 
 int
 gw_frame_parse(const void *data, size_t len, size_t max, enum gw_expect want,
-    struct gw_frame *f, const char **code, const char **message)
+    struct gw_frame *f, int *close_code, const char **code,
+    const char **message)
 {
 	json_t		*o, *t, *s;
 	json_error_t	 err;
-	int		 rc = 4400;
+	int		 rc = -1;
 
 	memset(f, 0, sizeof(*f));
 	f->since = f->ack = -1;
+	*close_code = 4400;
 	*code = "bad_frame";
 	if (len > max) {
+		*close_code = 1009;
 		*code = "frame_too_large";
 		*message = "Frames are limited in size (PARLEY_GATEWAY_MAX_FRAME).";
-		return 1009;
+		return -1;
 	}
 	/* No NUL inside: jansson would refuse it anyway, say so plainly. */
 	o = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
@@ -104,6 +108,7 @@ gw_frame_parse(const void *data, size_t len, size_t max, enum gw_expect want,
 		break;
 	}
 	rc = 0;
+	*close_code = 0;
 	*code = NULL;
 	*message = NULL;
 out:
@@ -145,7 +150,7 @@ gw_protocol_parse(const char *header, char *token, size_t size)
 	return found;
 }
 
-int
+bool
 gw_origin_listed(const char *list, const char *origin)
 {
 	const char	*p, *end;

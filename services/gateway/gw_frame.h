@@ -4,6 +4,7 @@
 #ifndef PARLEY_GW_FRAME_H
 #define PARLEY_GW_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,10 +25,11 @@ struct gw_frame {
 };
 
 /* Parses one text frame of at most `max` bytes. Returns 0 and fills `f`,
- * or a close code (1009, 4400) with *code and *message for the client. */
+ * or -1 with the close code (1009, 4400) in *close_code and *code and
+ * *message for the client. */
 int	gw_frame_parse(const void *data, size_t len, size_t max,
-	    enum gw_expect, struct gw_frame *f, const char **code,
-	    const char **message);
+	    enum gw_expect, struct gw_frame *f, int *close_code,
+	    const char **code, const char **message);
 
 /* Reads "parley, token.<token>". Returns -1 when protocols are offered
  * but not "parley", 1 with the token copied into `token` (`size` bytes,
@@ -35,8 +37,8 @@ int	gw_frame_parse(const void *data, size_t len, size_t max,
  * session has), 0 when there is none. */
 int	gw_protocol_parse(const char *header, char *token, size_t size);
 
-/* 1 when `origin` is one of the space- or comma-separated origins in
+/* True when `origin` is one of the space- or comma-separated origins in
  * `list` (compared without case), else 0. */
-int	gw_origin_listed(const char *list, const char *origin);
+bool	gw_origin_listed(const char *list, const char *origin);
 
 #endif

@@ -80,7 +80,6 @@ void
 kore_parent_configure(int argc, char **argv)
 {
 	long	workers, files, hard;
-	int	failed = 0;
 
 	(void)argc;
 	(void)argv;
@@ -91,7 +90,8 @@ kore_parent_configure(int argc, char **argv)
 	 * the socket's group, as for every FastCGI service. */
 	if (config.listen[0] == '/' && chmod(config.listen, 0660) == -1)
 		log_warn("chmod %s: %s", config.listen, strerror(errno));
-	files = nofile_set(config.max_files, &hard, &failed);
+	/* A limit that cannot be raised is the one to size for. */
+	(void)nofile_set(config.max_files, &files, &hard);
 	/* A socket costs the worker one descriptor; keep some for the
 	 * database, the listener and Kore's own pipes. Kore adds the
 	 * descriptors a worker has open to worker_rlimit_nofiles and sets

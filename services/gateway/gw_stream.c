@@ -2,6 +2,7 @@
  * Sec-WebSocket-Protocol, or the session cookie from an allowed Origin),
  * upgrades, and then reads the client's frames: {"token"} when the upgrade
  * carried no credential, {"since"} to subscribe, {"ack"} afterwards. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +38,10 @@ static struct {
 
 static void	http_json_error(struct http_request *, int, const char *,
 		    const char *);
-static int	origin_allowed(struct http_request *, const char *);
+static bool	origin_allowed(struct http_request *, const char *);
 static int	lookup(const char *, int64_t *, int64_t *);
 static int	authenticated(struct gw_sock *, int64_t, int64_t);
-static int	refused_too_big(struct connection *);
+static bool	refused_too_big(struct connection *);
 static int	heard(struct connection *, size_t *);
 static void	subscribe(struct gw_sock *, int64_t);
 static void	on_ack(struct gw_sock *, int64_t);
@@ -65,7 +66,7 @@ http_json_error(struct http_request *req, int status, const char *code,
  * sends our cookie along when the page is same-site (another port of the
  * same host is). So the cookie counts only from our own origin (the Host
  * the client asked for) or one listed in PARLEY_ORIGINS. */
-static int
+static bool
 origin_allowed(struct http_request *req, const char *origin)
 {
 	const char	*host;
@@ -281,7 +282,7 @@ gw_ws_disconnect(struct connection *c)
  * our 1009 instead. (RFC 6455's header: 126 or 127 in the second byte,
  * a 2 or 8 byte length, the 4 byte mask; Kore 4.1 reads that many bytes
  * more than the header before it looks at the length.) */
-static int
+static bool
 refused_too_big(struct connection *c)
 {
 	const struct netbuf	*nb = c->rnb;
@@ -328,8 +329,8 @@ gw_ws_message(struct connection *c, uint8_t op, const void *data, size_t len)
 		    "Frames are JSON text.");
 		return;
 	}
-	if ((rc = gw_frame_parse(data, len, (size_t)gw_config.max_frame,
-	    expect[s->state], &f, &code, &message)) != 0) {
+	if (gw_frame_parse(data, len, (size_t)gw_config.max_frame,
+	    expect[s->state], &f, &rc, &code, &message) == -1) {
 		gw_close(s, rc, code, message);
 		return;
 	}

@@ -2,6 +2,7 @@
 #ifndef PARLEY_POLL_H
 #define PARLEY_POLL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -82,9 +83,9 @@ void	poll_reply_json(struct http_req *, const char *events,
 /* poll_deliver.c */
 /* Looks for events after w->since. Replies and finishes the waiter when
  * there are some, when its session has ended (401 invalid_token), on a
- * database error, or when `final`; returns 1 (waiter untouched) when there
- * is nothing yet. */
-int	poll_deliver(struct db *, struct waiter *, int final);
+ * database error, or when `final`, and returns false; returns true (w
+ * kept, untouched) when there is nothing yet. */
+bool	poll_deliver(struct db *, struct waiter *, int final);
 /* The same for n waiters in one query (stream_sql_events_batch): each
  * one is finished, or, with nothing for it yet, left in ws[] and counted
  * in the result (the kept ones are moved to the front of ws[]). A waiter

@@ -11,41 +11,41 @@
 #include "poll.h"
 #include "stream.h"
 
-/* What one row of stream_sql_events(_batch) says for w: 0 when w was
- * answered (and freed), 1 when there is nothing yet and !final. */
-static int
+/* What one row of stream_sql_events(_batch) says for w: false when w was
+ * answered (and freed), true (kept) when there is nothing yet and !final. */
+static bool
 answer(struct waiter *w, const PGresult *res, int row, int final)
 {
 	/* Revoked or logged out while parked: the revocation's hint woke us
 	 * (sql/014), or an event's did; either way nothing more is read. */
 	if (!db_get_bool(res, row, 2)) {
 		poll_reply_ended(w);
-		return 0;
+		return false;
 	}
 	if (!final && strcmp(PQgetvalue(res, row, 0), "[]") == 0)
-		return 1;
+		return true;
 	poll_reply_events(w, PQgetvalue(res, row, 0),
 	    db_get_i64(res, row, 1));
-	return 0;
+	return false;
 }
 
-int
+bool
 poll_deliver(struct db *db, struct waiter *w, int final)
 {
 	char		 u[24], s[24], l[24], sid[24];
 	PGresult	*res;
-	int		 rc;
+	bool		 kept;
 
 	res = DB_EXEC(db, &stream_sql_events, db_i64(u, w->user_id),
 	    db_i64(s, w->since), db_i64(l, w->limit),
 	    db_i64(sid, w->session_id));
 	if (res == NULL) {
 		poll_reply_db_error(w, db);
-		return 0;
+		return false;
 	}
-	rc = answer(w, res, 0, final);
+	kept = answer(w, res, 0, final);
 	PQclear(res);
-	return rc;
+	return kept;
 }
 
 size_t
@@ -59,7 +59,7 @@ poll_deliver_batch(struct db *db, struct waiter **ws, size_t n, int final)
 
 	if (n == 1)
 		return poll_deliver(db, ws[0], final ||
-		    ws[0]->tries >= POLL_TRIES_MAX) == 1;
+		    ws[0]->tries >= POLL_TRIES_MAX) ? 1 : 0;
 	if ((users = calloc(4 * n, sizeof(*users))) == NULL)
 		log_fatal("calloc: out of memory");
 	since = users + n;
@@ -89,7 +89,7 @@ poll_deliver_batch(struct db *db, struct waiter **ws, size_t n, int final)
 		if (res == NULL)
 			poll_reply_db_error(ws[i], db);
 		else if (answer(ws[i], res, (int)i, final ||
-		    ws[i]->tries >= POLL_TRIES_MAX) == 1)
+		    ws[i]->tries >= POLL_TRIES_MAX))
 			ws[kept++] = ws[i];
 	}
 	PQclear(res);

@@ -178,7 +178,7 @@ poll_events(struct http_req *r)
 			return;		/* the hub's now */
 		/* A hint for this user came after g0: look again. */
 		g0 = hub_generation();
-		if (poll_deliver(db, w, tries >= POLL_TRIES_MAX) == 0)
+		if (!poll_deliver(db, w, tries >= POLL_TRIES_MAX))
 			return;
 	}
 }

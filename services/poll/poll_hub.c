@@ -21,9 +21,15 @@
  * Caps: a park beyond PARLEY_POLL_MAX_PER_SESSION parked polls of its
  * session, or PARLEY_POLL_MAX_PER_USER of its user, displaces the oldest
  * one there, which gets an ordinary empty answer at once.
+ *
+ * This file keeps the books (user states, parking, waking, caps, expiry,
+ * pruning) and runs the hub thread; the deadline heap is poll_heap.c, the
+ * LISTEN connection poll_listen.c, responders and finishers
+ * poll_workers.c, their shared state poll_hub.h.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +47,12 @@
 #include "metrics.h"
 #include "notify.h"
 #include "poll.h"
+#include "poll_hub.h"
 
 #define NBUCKETS	65536		/* user hash buckets, power of 2 */
-#define RESPONDERS	4
 #define FINISHERS	2
 #define PRUNE_MS	5000
 #define EXPIRE_BATCH	256		/* expiries per hold of the lock */
-#define BATCH_MAX	128		/* waiters per events query */
-#define BATCH_MIN	16		/* ...at least, when that many wait */
 
 struct ustate {
 	int64_t		 user_id;
@@ -58,21 +62,19 @@ struct ustate {
 	struct ustate	*hnext;
 };
 
-static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 ready_cond = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t	 done_cond = PTHREAD_COND_INITIALIZER;
+pthread_mutex_t		 hub_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t		 hub_ready_cond = PTHREAD_COND_INITIALIZER;
+pthread_cond_t		 hub_done_cond = PTHREAD_COND_INITIALIZER;
 static struct ustate	*buckets[NBUCKETS];
 static uint64_t		 generation;
 static uint64_t		 forgotten;	/* no pruned state had a later gen */
-static struct waiter	**heap;
-static size_t		 nheap, capheap;
 static struct waiter	**byfd;		/* parked waiter per socket fd */
 static size_t		 nbyfd;
-static struct waiter	*ready_head, *ready_tail;	/* for responders */
-static size_t		 nready;
-static struct waiter	*done_head, *done_tail;		/* for finishers */
-static int		 epfd = -1, stopfd = -1, stopping, closing;
-static PGconn		*listen_conn;
+struct waiter		*hub_ready_head, *hub_ready_tail;	/* for responders */
+size_t			 hub_nready;
+struct waiter		*hub_done_head, *hub_done_tail;		/* for finishers */
+int			 hub_epfd = -1, hub_stopping, hub_closing;
+static int		 stopfd = -1;
 static pthread_t	 hub_thread, responders[RESPONDERS];
 static pthread_t	 finishers[FINISHERS];
 static struct log_limit	 epoll_log = LOG_LIMIT(10);
@@ -81,32 +83,19 @@ static long long	 parked_count(void);
 static struct metric	 m_parked = METRIC_READ("parley_poll_parked", NULL,
 			    "Long polls parked in the hub, waiting for events.",
 			    parked_count);
-static struct metric	 m_hints = METRIC_COUNTER("parley_poll_hints_total",
-			    NULL, "Wake-up hints received (NOTIFY payloads).");
 static struct metric	 m_woken = METRIC_COUNTER("parley_poll_woken_total",
 			    NULL, "Parked polls woken by a hint for their user.");
 
 static struct ustate	*ustate_get(int64_t, int);
-static void		 heap_push(struct waiter *);
-static void		 heap_remove(struct waiter *);
-static void		 heap_fix(size_t);
 static void		 queue_push(struct waiter **, struct waiter **,
 			    struct waiter *);
-static struct waiter	*queue_pop(struct waiter **, struct waiter **);
-static void		 to_ready(struct waiter *);
 static void		 to_done(struct waiter *, int);
-static int		 older(const struct waiter *, const struct waiter *);
+static bool		 older(const struct waiter *, const struct waiter *);
 static void		 make_room(struct ustate *, int64_t);
 static void		 unpark(struct waiter *);
-static void		 wake_user(int64_t);
-static void		 wake_all(void);
 static void		 expire(int64_t);
 static void		 prune_ustates(uint64_t);
-static void		 listen_connect(void);
-static void		 listen_drain(void);
 static void		*hub_main(void *);
-static void		*responder_main(void *);
-static void		*finisher_main(void *);
 
 int64_t
 hub_now_ms(void)
@@ -122,9 +111,9 @@ hub_generation(void)
 {
 	uint64_t	g;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&hub_lock);
 	g = generation;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hub_lock);
 	return g;
 }
 
@@ -150,69 +139,8 @@ ustate_get(int64_t user, int create)
 	return u;
 }
 
-static void
-heap_swap(size_t a, size_t b)
-{
-	struct waiter	*t = heap[a];
-
-	heap[a] = heap[b];
-	heap[b] = t;
-	heap[a]->heap_idx = (int)a;
-	heap[b]->heap_idx = (int)b;
-}
-
-static void
-heap_fix(size_t i)
-{
-	size_t	l, r, m;
-
-	while (i > 0 && heap[(i - 1) / 2]->deadline > heap[i]->deadline) {
-		heap_swap(i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-	for (;;) {
-		l = 2 * i + 1;
-		r = l + 1;
-		m = i;
-		if (l < nheap && heap[l]->deadline < heap[m]->deadline)
-			m = l;
-		if (r < nheap && heap[r]->deadline < heap[m]->deadline)
-			m = r;
-		if (m == i)
-			return;
-		heap_swap(i, m);
-		i = m;
-	}
-}
-
-static void
-heap_push(struct waiter *w)
-{
-	if (nheap == capheap) {
-		capheap = capheap ? capheap * 2 : 1024;
-		if ((heap = realloc(heap, capheap * sizeof(*heap))) == NULL)
-			log_fatal("realloc: out of memory");
-	}
-	heap[nheap] = w;
-	w->heap_idx = (int)nheap++;
-	heap_fix(nheap - 1);
-}
-
-static void
-heap_remove(struct waiter *w)
-{
-	size_t	i = (size_t)w->heap_idx;
-
-	if (--nheap != i) {
-		heap[i] = heap[nheap];
-		heap[i]->heap_idx = (int)i;
-		heap_fix(i);
-	}
-	w->heap_idx = -1;
-}
-
-/* 1 when a's request started before b's. */
-static int
+/* True when a's request started before b's. */
+static bool
 older(const struct waiter *a, const struct waiter *b)
 {
 	if (a->t0.tv_sec != b->t0.tv_sec)
@@ -261,10 +189,10 @@ hub_park(struct waiter *w, uint64_t g0)
 	unsigned long		 quiet;
 	int			 fd = w->fd, err;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&hub_lock);
 	u = ustate_get(w->user_id, 1);
-	if (u->gen > g0 || stopping) {
-		pthread_mutex_unlock(&lock);
+	if (u->gen > g0 || hub_stopping) {
+		pthread_mutex_unlock(&hub_lock);
 		return -1;
 	}
 	make_room(u, w->session_id);
@@ -285,13 +213,13 @@ hub_park(struct waiter *w, uint64_t g0)
 		u->waiters->prev = w;
 	u->waiters = w;
 	u->nwaiters++;
-	heap_push(w);
+	hub_heap_push(w);
 	byfd[fd] = w;
 	/* nginx closes its end when the client goes away: RDHUP. */
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.fd = fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+	if (epoll_ctl(hub_epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		/* Out of kernel memory or of fs.epoll.max_user_watches: this
 		 * poll cannot wait, so it gets the answer a timeout gives. */
 		err = errno;
@@ -302,42 +230,43 @@ hub_park(struct waiter *w, uint64_t g0)
 			    "at once (%lu more since the last report)", fd,
 			    strerror(err), quiet);
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hub_lock);
 	return 0;
 }
 
-/* The sessions of every parked poll as a PostgreSQL bigint[] literal
- * (caller frees), or NULL when none is parked. */
+/* The parley_poll_parked gauge, read at scrape time. */
 static long long
 parked_count(void)
 {
 	long long	n;
 
-	pthread_mutex_lock(&lock);
-	n = (long long)nheap;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&hub_lock);
+	n = (long long)hub_nheap;
+	pthread_mutex_unlock(&hub_lock);
 	return n;
 }
 
+/* The sessions of every parked poll as a PostgreSQL bigint[] literal
+ * (caller frees), or NULL when none is parked. */
 char *
 hub_parked_sessions(void)
 {
 	char	*s = NULL;
 	size_t	 i, len = 0, cap;
 
-	pthread_mutex_lock(&lock);
-	if (nheap > 0) {
-		cap = nheap * 21 + 3;
+	pthread_mutex_lock(&hub_lock);
+	if (hub_nheap > 0) {
+		cap = hub_nheap * 21 + 3;
 		if ((s = malloc(cap)) == NULL)
 			log_fatal("malloc: out of memory");
 		s[len++] = '{';
-		for (i = 0; i < nheap; i++)
+		for (i = 0; i < hub_nheap; i++)
 			len += (size_t)snprintf(s + len, cap - len, "%s%lld",
-			    i > 0 ? "," : "", (long long)heap[i]->session_id);
+			    i > 0 ? "," : "", (long long)hub_heap[i]->session_id);
 		s[len++] = '}';
 		s[len] = '\0';
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hub_lock);
 	return s;
 }
 
@@ -347,9 +276,9 @@ unpark(struct waiter *w)
 {
 	int	fd = w->fd;
 
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	(void)epoll_ctl(hub_epfd, EPOLL_CTL_DEL, fd, NULL);
 	byfd[fd] = NULL;
-	heap_remove(w);
+	hub_heap_remove(w);
 	if (w->prev != NULL)
 		w->prev->next = w->next;
 	else
@@ -371,8 +300,8 @@ queue_push(struct waiter **head, struct waiter **tail, struct waiter *w)
 	*tail = w;
 }
 
-static struct waiter *
-queue_pop(struct waiter **head, struct waiter **tail)
+struct waiter *
+hub_queue_pop(struct waiter **head, struct waiter **tail)
 {
 	struct waiter	*w = *head;
 
@@ -382,12 +311,12 @@ queue_pop(struct waiter **head, struct waiter **tail)
 }
 
 /* For the responders (the caller broadcasts). Called with the lock held. */
-static void
-to_ready(struct waiter *w)
+void
+hub_to_ready(struct waiter *w)
 {
-	queue_push(&ready_head, &ready_tail, w);
+	queue_push(&hub_ready_head, &hub_ready_tail, w);
 	metric_add(&m_woken, 1);
-	nready++;
+	hub_nready++;
 }
 
 /* An unparked waiter for the finishers. Called with the lock held. */
@@ -395,14 +324,14 @@ static void
 to_done(struct waiter *w, int fate)
 {
 	w->fate = fate;
-	queue_push(&done_head, &done_tail, w);
-	pthread_cond_signal(&done_cond);
+	queue_push(&hub_done_head, &hub_done_tail, w);
+	pthread_cond_signal(&hub_done_cond);
 }
 
 /* A hint for `user`: bump its generation, hand its waiters to the
  * responders. Called with the lock held. */
-static void
-wake_user(int64_t user)
+void
+hub_wake_user(int64_t user)
 {
 	struct ustate	*u = ustate_get(user, 1);
 	struct waiter	*w;
@@ -411,14 +340,14 @@ wake_user(int64_t user)
 	while ((w = u->waiters) != NULL) {
 		unpark(w);
 		w->tries = 0;
-		to_ready(w);
+		hub_to_ready(w);
 	}
-	pthread_cond_broadcast(&ready_cond);
+	pthread_cond_broadcast(&hub_ready_cond);
 }
 
 /* After losing the LISTEN connection hints may be gone: re-check all. */
-static void
-wake_all(void)
+void
+hub_wake_all(void)
 {
 	size_t	i;
 
@@ -430,79 +359,14 @@ wake_all(void)
 		for (u = buckets[i]; u != NULL; u = u->hnext)
 			u->gen = generation;
 	}
-	while (nheap > 0) {
-		struct waiter *w = heap[0];
+	while (hub_nheap > 0) {
+		struct waiter *w = hub_heap[0];
 
 		unpark(w);
 		w->tries = 0;
-		to_ready(w);
+		hub_to_ready(w);
 	}
-	pthread_cond_broadcast(&ready_cond);
-}
-
-static void
-listen_connect(void)
-{
-	const char		*keys[4], *vals[4];
-	struct epoll_event	 ev;
-	PGresult		*res;
-
-	db_conn_params(config.database_url, "poll-listen", keys, vals);
-	listen_conn = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(listen_conn) != CONNECTION_OK)
-		goto fail;
-	res = PQexec(listen_conn, "LISTEN " NOTIFY_CHANNEL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		PQclear(res);
-		goto fail;
-	}
-	PQclear(res);
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.fd = PQsocket(listen_conn);
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1) {
-		log_warn("epoll_ctl listen: %s; trying again", strerror(errno));
-		goto fail;
-	}
-	log_info("listening for event hints");
-	pthread_mutex_lock(&lock);
-	wake_all();
-	pthread_mutex_unlock(&lock);
-	return;
-fail:
-	PQfinish(listen_conn);
-	listen_conn = NULL;
-}
-
-static void
-listen_drain(void)
-{
-	PGnotify	*n;
-	char		*p, *end;
-	long long	 id;
-
-	if (!PQconsumeInput(listen_conn) ||
-	    PQstatus(listen_conn) != CONNECTION_OK) {
-		log_warn("LISTEN connection lost: %s",
-		    PQerrorMessage(listen_conn));
-		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, PQsocket(listen_conn), NULL);
-		PQfinish(listen_conn);
-		listen_conn = NULL;
-		return;
-	}
-	pthread_mutex_lock(&lock);
-	while ((n = PQnotifies(listen_conn)) != NULL) {
-		metric_add(&m_hints, 1);
-		for (p = n->extra; *p != '\0'; p = *end ? end + 1 : end) {
-			id = strtoll(p, &end, 10);
-			if (end == p)
-				break;
-			if (id > 0)
-				wake_user(id);
-		}
-		PQfreemem(n);
-	}
-	pthread_mutex_unlock(&lock);
+	pthread_cond_broadcast(&hub_ready_cond);
 }
 
 /* Forgets users with no waiters and no hint after `horizon`. A state made
@@ -535,14 +399,14 @@ expire(int64_t now)
 	int		 k;
 
 	do {
-		pthread_mutex_lock(&lock);
-		for (k = 0; k < EXPIRE_BATCH && nheap > 0 &&
-		    heap[0]->deadline <= now; k++) {
-			w = heap[0];
+		pthread_mutex_lock(&hub_lock);
+		for (k = 0; k < EXPIRE_BATCH && hub_nheap > 0 &&
+		    hub_heap[0]->deadline <= now; k++) {
+			w = hub_heap[0];
 			unpark(w);
 			to_done(w, WAITER_EMPTY);
 		}
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(&hub_lock);
 	} while (k == EXPIRE_BATCH);
 }
 
@@ -560,18 +424,18 @@ hub_main(void *arg)
 	next_prune = hub_now_ms() + PRUNE_MS;
 	for (;;) {
 		now = hub_now_ms();
-		if (listen_conn == NULL && now >= next_listen) {
-			listen_connect();
+		if (hub_listen_conn == NULL && now >= next_listen) {
+			hub_listen_connect();
 			next_listen = now + 1000;
 		}
-		pthread_mutex_lock(&lock);
+		pthread_mutex_lock(&hub_lock);
 		timeout = 1000;
-		if (nheap > 0 && heap[0]->deadline - now < timeout)
-			timeout = (int)(heap[0]->deadline - now);
+		if (hub_nheap > 0 && hub_heap[0]->deadline - now < timeout)
+			timeout = (int)(hub_heap[0]->deadline - now);
 		if (timeout < 0)
 			timeout = 0;
-		pthread_mutex_unlock(&lock);
-		n = epoll_wait(epfd, evs, 256, timeout);
+		pthread_mutex_unlock(&hub_lock);
+		n = epoll_wait(hub_epfd, evs, 256, timeout);
 		if (n == -1 && errno != EINTR)
 			log_fatal("epoll_wait: %s", strerror(errno));
 		for (i = 0; i < n; i++) {
@@ -579,11 +443,11 @@ hub_main(void *arg)
 
 			if (fd == stopfd)
 				goto stop;
-			if (listen_conn != NULL && fd == PQsocket(listen_conn)) {
-				listen_drain();
+			if (hub_listen_conn != NULL && fd == PQsocket(hub_listen_conn)) {
+				hub_listen_drain();
 				continue;
 			}
-			pthread_mutex_lock(&lock);
+			pthread_mutex_lock(&hub_lock);
 			w = (size_t)fd < nbyfd ? byfd[fd] : NULL;
 			/* A stale event for a reused fd: make sure it hung up. */
 			if (w != NULL && recv(fd, &c, 1, MSG_PEEK |
@@ -593,107 +457,27 @@ hub_main(void *arg)
 				unpark(w);
 				to_done(w, WAITER_GONE);
 			}
-			pthread_mutex_unlock(&lock);
+			pthread_mutex_unlock(&hub_lock);
 		}
 		now = hub_now_ms();
 		expire(now);
 		if (now >= next_prune) {
-			pthread_mutex_lock(&lock);
+			pthread_mutex_lock(&hub_lock);
 			prune_ustates(horizon);
 			horizon = generation;
-			pthread_mutex_unlock(&lock);
+			pthread_mutex_unlock(&hub_lock);
 			next_prune = now + PRUNE_MS;
 		}
 	}
 stop:
 	/* Everyone gets an empty answer and polls again (another process). */
-	pthread_mutex_lock(&lock);
-	while (nheap > 0) {
-		w = heap[0];
+	pthread_mutex_lock(&hub_lock);
+	while (hub_nheap > 0) {
+		w = hub_heap[0];
 		unpark(w);
 		to_done(w, WAITER_EMPTY);
 	}
-	pthread_mutex_unlock(&lock);
-	return NULL;
-}
-
-static void *
-responder_main(void *arg)
-{
-	struct db	*db = db_new();
-	struct waiter	*w, *batch[BATCH_MAX], *retry;
-	size_t		 n, kept, i, want;
-	uint64_t	 g0;
-
-	(void)arg;
-	for (;;) {
-		pthread_mutex_lock(&lock);
-		while (ready_head == NULL && !stopping)
-			pthread_cond_wait(&ready_cond, &lock);
-		/* A share of what is queued, so the other responders (and
-		 * both cores) take the rest of a big wake-up at once; but
-		 * not a query per waiter for the last few. */
-		want = (nready + RESPONDERS - 1) / RESPONDERS;
-		if (want < BATCH_MIN)
-			want = BATCH_MIN;
-		if (want > BATCH_MAX)
-			want = BATCH_MAX;
-		for (n = 0; n < want &&
-		    (w = queue_pop(&ready_head, &ready_tail)) != NULL; n++) {
-			nready--;
-			batch[n] = w;
-		}
-		pthread_mutex_unlock(&lock);
-		if (n == 0)
-			break;		/* stopping, nothing queued */
-		/* Read before the query: a hint after it refuses the park. */
-		g0 = hub_generation();
-		kept = poll_deliver_batch(db, batch, n, stopping);
-		/* A hint may be for events a cursor already has: then its
-		 * waiter goes back until its own deadline. */
-		retry = NULL;
-		for (i = 0; i < kept; i++) {
-			if (hub_park(batch[i], g0) == 0)
-				continue;
-			batch[i]->tries++;
-			batch[i]->next = retry;
-			retry = batch[i];
-		}
-		if (retry != NULL) {
-			pthread_mutex_lock(&lock);
-			while ((w = retry) != NULL) {
-				retry = w->next;
-				to_ready(w);
-			}
-			pthread_cond_broadcast(&ready_cond);
-			pthread_mutex_unlock(&lock);
-		}
-	}
-	db_free(db);
-	return NULL;
-}
-
-/* Answers what the hub let go; runs until hub_stop() says the hub and the
- * responders (who may still displace polls) are done. */
-static void *
-finisher_main(void *arg)
-{
-	struct waiter	*w;
-
-	(void)arg;
-	for (;;) {
-		pthread_mutex_lock(&lock);
-		while (done_head == NULL && !closing)
-			pthread_cond_wait(&done_cond, &lock);
-		w = queue_pop(&done_head, &done_tail);
-		pthread_mutex_unlock(&lock);
-		if (w == NULL)
-			break;
-		if (w->fate == WAITER_GONE)
-			poll_finish_gone(w);
-		else
-			poll_finish_empty(w);
-	}
+	pthread_mutex_unlock(&hub_lock);
 	return NULL;
 }
 
@@ -708,26 +492,26 @@ hub_start(void)
 	 * take the metrics' lock, which a scrape holds while it reads
 	 * parked_count() (the hub's lock). */
 	metric_register(&m_parked);
-	metric_register(&m_hints);
+	metric_register(&hub_m_hints);
 	metric_register(&m_woken);
-	stopping = closing = 0;
-	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	hub_stopping = hub_closing = 0;
+	if ((hub_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		log_fatal("epoll/eventfd: %s", strerror(errno));
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.fd = stopfd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, stopfd, &ev) == -1)
+	if (epoll_ctl(hub_epfd, EPOLL_CTL_ADD, stopfd, &ev) == -1)
 		log_fatal("epoll_ctl: %s", strerror(errno));
 	notify_start();
 	if (pthread_create(&hub_thread, NULL, hub_main, NULL) != 0)
 		log_fatal("pthread_create failed");
 	for (i = 0; i < RESPONDERS; i++)
-		if (pthread_create(&responders[i], NULL, responder_main,
+		if (pthread_create(&responders[i], NULL, hub_responder_main,
 		    NULL) != 0)
 			log_fatal("pthread_create failed");
 	for (i = 0; i < FINISHERS; i++)
-		if (pthread_create(&finishers[i], NULL, finisher_main,
+		if (pthread_create(&finishers[i], NULL, hub_finisher_main,
 		    NULL) != 0)
 			log_fatal("pthread_create failed");
 	janitor_start();
@@ -741,26 +525,26 @@ hub_stop(void)
 	int		k;
 
 	janitor_stop();
-	pthread_mutex_lock(&lock);
-	stopping = 1;
-	pthread_cond_broadcast(&ready_cond);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&hub_lock);
+	hub_stopping = 1;
+	pthread_cond_broadcast(&hub_ready_cond);
+	pthread_mutex_unlock(&hub_lock);
 	if (write(stopfd, &one, sizeof(one)) != sizeof(one))
 		log_warn("eventfd write: %s", strerror(errno));
 	pthread_join(hub_thread, NULL);
 	for (k = 0; k < RESPONDERS; k++)
 		pthread_join(responders[k], NULL);
 	/* Nobody queues for the finishers any more: let them drain and go. */
-	pthread_mutex_lock(&lock);
-	closing = 1;
-	pthread_cond_broadcast(&done_cond);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&hub_lock);
+	hub_closing = 1;
+	pthread_cond_broadcast(&hub_done_cond);
+	pthread_mutex_unlock(&hub_lock);
 	for (k = 0; k < FINISHERS; k++)
 		pthread_join(finishers[k], NULL);
 	notify_stop();
-	if (listen_conn != NULL)
-		PQfinish(listen_conn);
-	listen_conn = NULL;
+	if (hub_listen_conn != NULL)
+		PQfinish(hub_listen_conn);
+	hub_listen_conn = NULL;
 	for (i = 0; i < NBUCKETS; i++)
 		while (buckets[i] != NULL) {
 			struct ustate *u = buckets[i];
@@ -768,14 +552,14 @@ hub_stop(void)
 			buckets[i] = u->hnext;
 			free(u);
 		}
-	free(heap);
-	heap = NULL;
-	nheap = capheap = 0;
+	free(hub_heap);
+	hub_heap = NULL;
+	hub_nheap = hub_capheap = 0;
 	free(byfd);
 	byfd = NULL;
 	nbyfd = 0;
-	nready = 0;
-	close(epfd);
+	hub_nready = 0;
+	close(hub_epfd);
 	close(stopfd);
-	epfd = stopfd = -1;
+	hub_epfd = stopfd = -1;
 }

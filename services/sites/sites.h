@@ -5,6 +5,7 @@
 #ifndef PARLEY_SITES_H
 #define PARLEY_SITES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -22,8 +23,8 @@ struct http_req;
 extern long sites_ticket_ttl;		/* PARLEY_TICKET_TTL, s */
 
 /* sites_users.c */
-/* 1 when `s` is an external id: 1..128 of [A-Za-z0-9._@:+=-]. */
-int	sites_ext_ok(const char *s);
+/* True when `s` is an external id: 1..128 of [A-Za-z0-9._@:+=-]. */
+bool	sites_ext_ok(const char *s);
 /* The Parley user linked to the site's external id `ext` (found in
  * `field`, for the error message): 0 with *uid set, or -1 after replying
  * 400 (not an external id), 404 unknown_user or 503. */
@@ -33,9 +34,9 @@ int	sites_lookup(struct http_req *, const char *ext, const char *field,
 int	sites_lookup_field(struct http_req *, json_t *body, const char *field,
 	    int64_t *uid);
 
-/* 1 when body field `field` is there and not null (null = absent, as
+/* True when body field `field` is there and not null (null = absent, as
  * everywhere in the API). */
-int	sites_has(json_t *body, const char *field);
+bool	sites_has(json_t *body, const char *field);
 
 /* sites_sql.c */
 extern const struct db_stmt sql_user_put, sql_user_get, sql_user_lookup,

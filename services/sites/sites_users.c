@@ -1,5 +1,6 @@
 /* sites_users: the site's users (create or update, look up) and their
  * one-time login tickets. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +26,7 @@ static const struct http_outcome put_outcomes[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
-int
+bool
 sites_ext_ok(const char *s)
 {
 	size_t	n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
@@ -47,7 +48,7 @@ ext_check(struct http_req *r, const char *ext, const char *field)
 	return -1;
 }
 
-int
+bool
 sites_has(json_t *body, const char *field)
 {
 	json_t	*v = json_object_get(body, field);

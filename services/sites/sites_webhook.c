@@ -1,5 +1,6 @@
 /* sites_webhook: the site's webhook (one URL, a set of event types) and a
  * view of recent deliveries for debugging a receiver. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,13 +14,13 @@
 static const char *const event_types[] = { "message.offline", "call.missed",
 	"friend.request", NULL };
 
-static int	valid_hook_url(const char *);
+static bool	hook_url_ok(const char *);
 static char	*events_array(struct http_req *, json_t *);
 
 /* http(s)://host... with no spaces or control characters: what libcurl
  * will be given, and nothing it could read as another protocol. */
-static int
-valid_hook_url(const char *u)
+static bool
+hook_url_ok(const char *u)
 {
 	const char	*host;
 	size_t		 i;
@@ -101,7 +102,7 @@ sites_webhook_put(struct http_req *r)
 	if (valid_string(r, body, "url", VALID_REQUIRED, 8, URL_MAX,
 	    &url) == -1)
 		goto out;
-	if (strlen(url) > URL_MAX || !valid_hook_url(url)) {
+	if (strlen(url) > URL_MAX || !hook_url_ok(url)) {
 		http_error(r, 400, "invalid_field", "The field 'url' must be an "
 		    "http or https URL of at most %d bytes.", URL_MAX);
 		goto out;

@@ -21,7 +21,7 @@ enum mp_error {
 	MP_BAD_SYNTAX,		/* a delimiter or header block is malformed */
 	MP_TOO_BIG,		/* a header block, or too many parts */
 	MP_TRUNCATED,		/* ended before the closing delimiter */
-	MP_STOPPED,		/* a callback returned non-zero */
+	MP_STOPPED,		/* a callback returned -1 */
 };
 
 struct mp_part {
@@ -32,11 +32,12 @@ struct mp_part {
 };
 
 struct mp_callbacks {
-	/* A part begins (its headers are read). Non-zero stops. */
+	/* A part begins (its headers are read). 0 goes on, -1 stops (as any
+	 * value but 0 does: a slip can only stop the parse, never go on). */
 	int	(*part)(void *arg, const struct mp_part *);
-	/* Bytes of the current part's content. Non-zero stops. */
+	/* Bytes of the current part's content. 0 goes on, -1 stops. */
 	int	(*data)(void *arg, const char *buf, size_t len);
-	/* The current part ended. Non-zero stops. */
+	/* The current part ended. 0 goes on, -1 stops. */
 	int	(*end)(void *arg);
 };
 

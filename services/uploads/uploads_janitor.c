@@ -7,6 +7,7 @@
  * its blob lock, after the database said no upload uses it, so a new
  * upload of the same bytes never loses its file. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,9 @@ static void	janitor_job(struct db *, unsigned long);
 static void	collect(struct db *, int);
 static void	orphans(struct db *);
 static void	orphans_batch(struct db *, char *, size_t);
-static int	is_hex64(const char *, size_t);
+static bool	is_hex64(const char *, size_t);
 
-static int
+static bool
 is_hex64(const char *s, size_t n)
 {
 	size_t	i;

@@ -43,7 +43,7 @@ static int	add_bytes(struct post *, const char *, size_t);
 static int	read_raw(struct post *, unsigned long long);
 static int	read_form(struct post *, const char *, unsigned long long);
 static void	store(struct post *);
-static int	over_quota(struct http_req *, unsigned long long);
+static int	quota_check(struct http_req *, unsigned long long);
 static double	duration(struct upload_file *, const char *);
 
 static const struct mp_callbacks form_cb = { mp_part, mp_data, mp_end };
@@ -96,15 +96,15 @@ mp_part(void *arg, const struct mp_part *part)
 	if (p->got_file) {
 		http_error(p->r, 400, "invalid_field", "One file per upload: "
 		    "the form has a second 'file'.");
-		return 1;
+		return -1;
 	}
 	/* The token must come first: nothing is stored without it. */
 	if (auth_csrf_check(p->r, NULL) == -1)
-		return 1;
+		return -1;
 	if (upload_file_open(&p->file) == -1) {
 		http_error(p->r, 500, "internal_error", "The file could not be "
 		    "stored; it has been logged.");
-		return 1;
+		return -1;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", part->filename);
 	snprintf(p->hint, sizeof(p->hint), "%s", part->ctype);
@@ -118,11 +118,11 @@ mp_data(void *arg, const char *buf, size_t len)
 	struct post	*p = arg;
 
 	if (p->in_file)
-		return add_bytes(p, buf, len) == -1;
+		return add_bytes(p, buf, len);
 	if (p->field_len + len > FIELD_MAX) {
 		http_error(p->r, 400, "invalid_field", "A form field other "
 		    "than 'file' is longer than %d bytes.", FIELD_MAX);
-		return 1;
+		return -1;
 	}
 	p->field_len += len;
 	if (p->in_csrf) {
@@ -143,7 +143,7 @@ mp_end(void *arg)
 		if (p->csrf_len >= sizeof(p->csrf))
 			p->csrf_len = 0;	/* too long: never valid */
 		p->csrf[p->csrf_len] = '\0';
-		return auth_csrf_check(p->r, p->csrf) == -1;
+		return auth_csrf_check(p->r, p->csrf);
 	}
 	if (p->in_file) {
 		p->in_file = 0;
@@ -238,9 +238,10 @@ read_form(struct post *p, const char *ct, unsigned long long n)
 	return 0;
 }
 
-/* 1 (after replying) when the user's quota cannot hold n more bytes. */
+/* 0 when the user's quota can hold n more bytes, else -1 after replying
+ * 413 quota_exceeded (or the database error). */
 static int
-over_quota(struct http_req *r, unsigned long long n)
+quota_check(struct http_req *r, unsigned long long n)
 {
 	char		 me[24];
 	PGresult	*res;
@@ -251,14 +252,14 @@ over_quota(struct http_req *r, unsigned long long n)
 	if ((res = DB_EXEC(r->db, &sql_usage, db_i64(me, r->user_id))) ==
 	    NULL) {
 		http_db_error(r);
-		return 1;
+		return -1;
 	}
 	used = db_get_i64(res, 0, 0);
 	PQclear(res);
 	if ((unsigned long long)used + n > (unsigned long long)
 	    uploads_config.quota) {
 		quota_error(r);
-		return 1;
+		return -1;
 	}
 	return 0;
 }
@@ -296,7 +297,7 @@ uploads_create(struct http_req *r)
 		return;
 	}
 	if ((!form && auth_csrf_check(r, NULL) == -1) ||
-	    over_quota(r, form && n > MP_SLACK ? n - MP_SLACK : n))
+	    quota_check(r, form && n > MP_SLACK ? n - MP_SLACK : n) == -1)
 		return;
 	if ((form ? read_form(&p, ct, n) : read_raw(&p, n)) == 0)
 		store(&p);

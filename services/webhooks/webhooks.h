@@ -7,6 +7,7 @@
 #ifndef PARLEY_WEBHOOKS_H
 #define PARLEY_WEBHOOKS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <curl/curl.h>
@@ -74,10 +75,10 @@ const char *webhooks_error_text(CURLcode, int refused);
 
 /* webhooks_addr.c */
 struct sockaddr;
-/* 1 for loopback, private, link-local, CGNAT, multicast, reserved and
+/* True for loopback, private, link-local, CGNAT, multicast, reserved and
  * unspecified addresses, IPv4 or IPv6, including IPv4 embedded in IPv6
  * (mapped, NAT64 64:ff9b::/96, 6to4 2002::/16). */
-int	webhooks_addr_internal(const struct sockaddr *);
+bool	webhooks_addr_internal(const struct sockaddr *);
 /* Resolves `host` (a name or an address, IPv6 in brackets or not): 1 when
  * any of its addresses is internal, 0 when none is, -1 when it does not
  * resolve. Blocks for DNS. */

@@ -8,6 +8,7 @@
  * the proxy's: the target host is then resolved and checked before each
  * attempt instead (webhooks_host_internal). */
 #include <netdb.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -19,11 +20,11 @@
 
 #include "webhooks.h"
 
-static int	 v4_internal(uint32_t);
+static bool	 v4_internal(uint32_t);
 static uint32_t	 v4_at(const unsigned char *);
 
 /* a.b.c.d (host order) in one of the ranges no webhook should reach. */
-static int
+static bool
 v4_internal(uint32_t a)
 {
 	return (a >> 24) == 0 ||			/* 0/8, "this network" */
@@ -46,7 +47,7 @@ v4_at(const unsigned char *b)
 	    (uint32_t)b[2] << 8 | b[3];
 }
 
-int
+bool
 webhooks_addr_internal(const struct sockaddr *sa)
 {
 	const unsigned char		*b;

@@ -24,9 +24,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 0:
 	case 1:
 	case 2:
-		rc = gw_frame_parse(data + 1, size - 1, 4096,
-		    (enum gw_expect)(data[0] % 5), &f, &code, &message);
-		if (rc != 0) {
+		if (gw_frame_parse(data + 1, size - 1, 4096,
+		    (enum gw_expect)(data[0] % 5), &f, &rc, &code,
+		    &message) == -1) {
 			FUZZ_ASSERT(rc == 4400 || rc == 1009);
 			FUZZ_ASSERT(code != NULL && message != NULL);
 			break;
@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s[size - 1] = '\0';
 		/* The list against itself and against its first entry. */
 		(void)gw_origin_listed(s, s);
-		FUZZ_ASSERT(gw_origin_listed(s, "") == 0);
+		FUZZ_ASSERT(!gw_origin_listed(s, ""));
 		free(s);
 		break;
 	}

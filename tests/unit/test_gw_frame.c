@@ -12,8 +12,11 @@ static int
 parse(const char *s, enum gw_expect e, struct gw_frame *f, const char **code)
 {
 	const char	*message;
+	int		 close_code;
 
-	return gw_frame_parse(s, strlen(s), 4096, e, f, code, &message);
+	/* The close code of a refusal, 0 when accepted. */
+	return gw_frame_parse(s, strlen(s), 4096, e, f, &close_code, code,
+	    &message) == -1 ? close_code : 0;
 }
 
 static const char *

@@ -1,5 +1,5 @@
 /* test_http: percent-decoding and the query-string and cookie lookups,
- * the pure parsers of client input in http.c. */
+ * the pure parsers of client input in http_query.c. */
 #include "http.h"
 #include "unit.h"
 

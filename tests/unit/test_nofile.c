@@ -13,19 +13,19 @@ t_set(void)
 {
 	struct rlimit	 orig, now;
 	long		 got, hard, low, got0, got_above, soft_low;
-	int		 failed, f0, f_above;
+	int		 rc, rc0, rc_above;
 
 	if (getrlimit(RLIMIT_NOFILE, &orig) == -1)
 		return "getrlimit failed";
-	got = nofile_set(256, &hard, &failed);
+	rc = nofile_set(256, &got, &hard);
 	low = hard < 256 ? hard : 256;
 	(void)getrlimit(RLIMIT_NOFILE, &now);
 	soft_low = (long)now.rlim_cur;
-	got0 = nofile_set(0, &hard, &f0);
-	got_above = nofile_set(hard + 1000, &hard, &f_above);
+	rc0 = nofile_set(0, &got0, &hard);
+	rc_above = nofile_set(hard + 1000, &got_above, &hard);
 	(void)getrlimit(RLIMIT_NOFILE, &now);
 	(void)setrlimit(RLIMIT_NOFILE, &orig);
-	CHECK(!failed && !f0 && !f_above);
+	CHECK(rc == 0 && rc0 == 0 && rc_above == 0);
 	CHECK_EQ(got, low);
 	CHECK_EQ(soft_low, low);
 	CHECK_EQ(got0, hard);

@@ -1,6 +1,7 @@
-/* test_poll_hub: the poll service's hub (services/poll/poll_hub.c),
- * compiled into this file whole: the unit tests link shared/ only, and the
- * cases drive the hub's static state and functions directly. What
+/* test_poll_hub: the poll service's hub (services/poll/poll_hub.c and the
+ * other files of poll_hub.h), compiled into this file whole: the unit
+ * tests link shared/ only, and the cases drive the hub's static state and
+ * functions directly. What
  * poll_events.c would do with a finished waiter is stubbed here: record
  * which thread finished it, wait as libfcgi's lingering close may, free it.
  *
@@ -13,6 +14,9 @@
 #include <time.h>
 
 #include "../../services/poll/poll_hub.c"
+#include "../../services/poll/poll_heap.c"
+#include "../../services/poll/poll_listen.c"
+#include "../../services/poll/poll_workers.c"
 #include "unit.h"
 
 #define MAXPEERS	64
@@ -130,7 +134,7 @@ new_waiter(int64_t user, int64_t session, long age, long timeout_ms,
 static void
 hub_setup(void)
 {
-	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	if ((hub_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		abort();
 	poll_config.max_per_session = 3;
 	poll_config.max_per_user = 5;
@@ -143,12 +147,12 @@ hub_teardown(void)
 	struct waiter	*w;
 	size_t		 i;
 
-	while ((w = queue_pop(&done_head, &done_tail)) != NULL)
+	while ((w = hub_queue_pop(&hub_done_head, &hub_done_tail)) != NULL)
 		stub_finish(w, 0);
-	while ((w = queue_pop(&ready_head, &ready_tail)) != NULL)
+	while ((w = hub_queue_pop(&hub_ready_head, &hub_ready_tail)) != NULL)
 		stub_finish(w, 0);
-	while (nheap > 0) {
-		w = heap[0];
+	while (hub_nheap > 0) {
+		w = hub_heap[0];
 		unpark(w);
 		stub_finish(w, 0);
 	}
@@ -159,14 +163,14 @@ hub_teardown(void)
 			buckets[i] = u->hnext;
 			free(u);
 		}
-	free(heap);
-	heap = NULL;
-	nheap = capheap = 0;
+	free(hub_heap);
+	hub_heap = NULL;
+	hub_nheap = hub_capheap = 0;
 	free(byfd);
 	byfd = NULL;
 	nbyfd = 0;
-	close(epfd);
-	epfd = -1;
+	close(hub_epfd);
+	hub_epfd = -1;
 	generation = forgotten = 0;
 	while (npeers > 0)
 		close(peers[--npeers]);
@@ -177,7 +181,7 @@ in_done(const struct waiter *w)
 {
 	const struct waiter	*d;
 
-	for (d = done_head; d != NULL; d = d->next)
+	for (d = hub_done_head; d != NULL; d = d->next)
 		if (d == w)
 			return 1;
 	return 0;
@@ -195,14 +199,14 @@ t_prune_slow_query(void)
 	g0 = hub_generation();
 	/* ...a hint for its user arrives while the query runs (the event
 	 * committed after the query's snapshot)... */
-	pthread_mutex_lock(&lock);
-	wake_user(42);
+	pthread_mutex_lock(&hub_lock);
+	hub_wake_user(42);
 	/* ...and the hub prunes twice, as hub_main does every 5 s. */
 	for (k = 0; k < 2; k++) {
 		prune_ustates(horizon);
 		horizon = generation;
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hub_lock);
 	/* The query returns empty after more than 5 s: parking now would
 	 * miss the event until the poll's timeout. */
 	w = new_waiter(42, 1, 1, 60000, NULL);
@@ -246,19 +250,19 @@ t_caps(void)
 	/* Another user is not touched. */
 	c = new_waiter(8, 12, 50, 60000, NULL);
 	rc |= hub_park(c, hub_generation());
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&hub_lock);
 	u = ustate_get(7, 0);
 	nuser = u != NULL ? u->nwaiters : -1;
-	nparked = (long)nheap;
+	nparked = (long)hub_nheap;
 	ndone = 0;
 	fates_ok = 1;
-	for (struct waiter *d = done_head; d != NULL; d = d->next) {
+	for (struct waiter *d = hub_done_head; d != NULL; d = d->next) {
 		ndone++;
 		fates_ok &= d->fate == WAITER_EMPTY;
 	}
 	i = in_done(a[1]) && !in_done(a[2]) && !in_done(a[3]) &&
 	    !in_done(b[0]) && !in_done(c);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hub_lock);
 	hub_teardown();
 	CHECK_EQ(rc, 0);
 	CHECK(a0_gone);
@@ -296,9 +300,9 @@ t_hub_hands_off(void)
 	close(peer);		/* the client of this one hangs up */
 	npeers--;
 	sleep_ms(150);
-	pthread_mutex_lock(&lock);
-	parked = (long)nheap;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&hub_lock);
+	parked = (long)hub_nheap;
+	pthread_mutex_unlock(&hub_lock);
 	for (t = 0; atomic_load(&finished) < 21 && t < 3000; t += 10)
 		sleep_ms(10);
 	hub_stop();
@@ -340,10 +344,10 @@ t_one_hint_batches(void)
 		rc |= hub_park(w, hub_generation());
 	}
 	/* What listen_drain does with the payload "5000,5001,...". */
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&hub_lock);
 	for (i = 0; i < 40; i++)
-		wake_user(5000 + i);
-	pthread_mutex_unlock(&lock);
+		hub_wake_user(5000 + i);
+	pthread_mutex_unlock(&hub_lock);
 	for (t = 0; atomic_load(&finished) < 40 && t < 3000; t += 10)
 		sleep_ms(10);
 	hub_stop();
