@@ -10,7 +10,9 @@
  * as PA.name at run time, so only load-time code depends on the order):
  *
  *   app-util.js      DOM and formatting helpers (PA.util), PA itself
- *   app-people.js    friends, requests, blocks, new groups (PA.people)
+ *   app-people.js    friends, requests and blocks: loading (PA.people)
+ *   app-people-list.js  the People tab: search, lists, their actions
+ *   app-groups.js    the New group dialog
  *   app-call.js      the call screen (PA.callui)
  *   app-upload.js    files (PA.uploads)
  *   app-session.js   this file
