@@ -14,7 +14,8 @@
  *   app-people-list.js  the People tab: search, lists, their actions
  *   app-groups.js    the New group dialog
  *   app-call.js      the call screen (PA.callui)
- *   app-upload.js    files (PA.uploads)
+ *   app-upload.js    sending files (PA.uploads)
+ *   app-upload-view.js  showing files in messages
  *   app-session.js   this file
  *   app-common.js    toasts, notices, error text, names, ask-twice buttons
  *   app-auth.js      the sign-in and register screens, sign-out
