@@ -18,6 +18,7 @@
 		/* parley.js must come first; without it there is no client. */
 		return;
 	}
+
 	var Call = Parley.Call;
 	var isFunction = util.isFunction;
 	var log = util.log;

@@ -19,6 +19,7 @@
 		/* parley.js must come first; without it there is no client. */
 		return;
 	}
+
 	var noop = util.noop;
 	var makeError = util.makeError;
 	var inherit = util.inherit;

@@ -28,6 +28,7 @@
 		/* parley.js must come first; without it there is no client. */
 		return;
 	}
+
 	var noop = util.noop;
 	var isFunction = util.isFunction;
 	var log = util.log;
