@@ -70,10 +70,15 @@ function watchTransports(p) {
   p.page.on('request', (req) => { if (new URL(req.url()).pathname === '/api/v1/events') p.polls++; });
 }
 
+// Parley.CallManager and Parley.Call, after /js/parley.js, in this order
+// (as web/index.html and README's "Embedding the client" list them).
+const CALL_SCRIPTS = ['/js/parley-calls.js', '/js/parley-call.js', '/js/parley-call-media.js'];
+
 // A page for one user in its own context: a neutral same-origin document
 // (the health reply, not the web client, which would run its own event
-// loop and answer calls too) with /js/parley.js and /js/parley-ws.js
-// loaded (opts.websocket false: parley.js only, so the loop long-polls).
+// loop and answer calls too) with /js/parley.js, /js/parley-ws.js and
+// the call files loaded (opts.websocket false: without parley-ws.js, so
+// the loop long-polls).
 // Page errors and console lines are collected in `logs` for failure
 // messages; p.sockets and p.polls count the loop's transports.
 async function openPage(browser, label, opts = {}) {
@@ -87,6 +92,7 @@ async function openPage(browser, label, opts = {}) {
   await page.goto(BASE.origin + '/api/v1/health');
   await page.addScriptTag({ url: '/js/parley.js' });
   if (opts.websocket !== false) await page.addScriptTag({ url: '/js/parley-ws.js' });
+  for (const f of CALL_SCRIPTS) await page.addScriptTag({ url: f });
   return p;
 }
 

@@ -1,7 +1,8 @@
 /*
  * app-call.js: the call screen of the Parley web client. ECMAScript 5.
  *
- * Uses Parley.CallManager / Parley.Call from parley.js: the manager
+ * Uses Parley.CallManager / Parley.Call (js/parley-calls.js,
+ * js/parley-call.js, js/parley-call-media.js): the manager
  * announces incoming calls and places outgoing ones; each Call reports
  * its state (ringing, active, ended), the media path (connection), the
  * local and remote streams, and why it ended. This file only shows all

@@ -4,8 +4,8 @@
  * classList, no textContent, no addEventListener assumed, no Array
  * extras (forEach, map, indexOf), no Object.keys.
  *
- * Everything lives in window.PA (PA.util here; app-people.js, app-call.js
- * and app.js add the rest).
+ * Everything lives in window.PA (PA.util here; the other app-*.js files
+ * and app.js add the rest: app-session.js lists them).
  */
 (function (root) {
 	'use strict';
