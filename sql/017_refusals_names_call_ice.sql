@@ -35,7 +35,8 @@ ALTER TABLE conversations ADD CONSTRAINT conversations_group_name_no_bidi
     CHECK (kind <> 'group' OR strip_bidi(name) = name);
 
 -- send_message(), call_invite() and room_create() answer `blocked` only
--- to the blocker (sql/functions); jsonb_opt() adds `ice` to events.
+-- to the blocker: the rule is can_contact() now (sql/functions/
+-- 30_friends.sql); jsonb_opt() adds `ice` to events.
 
 DROP FUNCTION IF EXISTS call_invite(bigint, bigint, bigint, text, interval, interval);
 DROP FUNCTION IF EXISTS call_accept(bigint, bigint, bigint);

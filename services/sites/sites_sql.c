@@ -18,9 +18,6 @@ const struct db_stmt sql_friend_add = { "friend_add",
 	"SELECT status, woken::text FROM site_friend_add($1, $2)" };
 const struct db_stmt sql_friend_remove = { "friend_remove",
 	"SELECT status, woken::text FROM site_friend_remove($1, $2)" };
-const struct db_stmt sql_send = { "send",
-	"SELECT status, message::text, woken::text FROM send_message("
-	"$1, $2, $3, $4, $5, $6::jsonb)" };
 const struct db_stmt sql_system_message = { "system_message",
 	"SELECT status, message::text, woken::text FROM site_system_message("
 	"$1, $2, $3, $4::jsonb)" };

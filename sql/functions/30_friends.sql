@@ -71,3 +71,42 @@ LANGUAGE sql STABLE AS $$
     SELECT array_agg(u) FROM unnest(p_users) u
     WHERE NOT EXISTS (SELECT 1 FROM friendships WHERE user_id = p_actor AND friend_id = u)
 $$;
+
+-- can_contact()'s rule on a pairs row already read, for `a` towards the
+-- other user of the row (a row of NULLs: no row, never friends). A SQL
+-- expression PostgreSQL inlines, so send_message()'s common path checks
+-- the row it joins in its one UPDATE without a statement of its own.
+CREATE OR REPLACE FUNCTION pair_refusal(p pairs, a bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN coalesce(CASE WHEN a = p.user_lo THEN p.lo_blocks_hi ELSE p.hi_blocks_lo END, false)
+            THEN 'blocked'
+        WHEN coalesce(CASE WHEN a = p.user_lo THEN p.hi_blocks_lo ELSE p.lo_blocks_hi END, false)
+          OR NOT coalesce(CASE WHEN a = p.user_lo THEN p.lo_friend_hi ELSE p.hi_friend_lo END, false)
+            THEN 'not_friends'
+    END
+$$;
+
+-- May `a` message, call or invite `b`? The one rule of send_message(),
+-- call_invite() and room_create(): NULL when a may, else why not, the
+-- first of
+--   no_such_user  b does not exist;
+--   blocked       a blocked b: only the blocker hears of a block (they
+--                 must learn why they cannot write: unblock first);
+--   not_friends   b blocked a, or they are not friends: the one blocked
+--                 hears exactly what any non-friend hears, so a refusal
+--                 gives no block away (sql/017).
+-- Read from pairs, which mirrors friendships and blocks. send_message()
+-- and call_invite() hold the pair's advisory lock (pair_key()) around it,
+-- as the friends service does when it blocks or unfriends.
+CREATE OR REPLACE FUNCTION can_contact(a bigint, b bigint) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    pr pairs;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM users WHERE id = b) THEN
+        RETURN 'no_such_user';
+    END IF;
+    SELECT * INTO pr FROM pairs WHERE user_lo = least(a, b) AND user_hi = greatest(a, b);
+    RETURN pair_refusal(pr, a);
+END $$;

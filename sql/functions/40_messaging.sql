@@ -100,8 +100,9 @@ BEGIN
             UPDATE conversations c SET head = c.head + 1
                 FROM pairs p
                 WHERE p.user_lo = least(p_sender, p_to) AND p.user_hi = greatest(p_sender, p_to)
-                  AND CASE WHEN p_sender < p_to THEN p.lo_friend_hi ELSE p.hi_friend_lo END
-                  AND NOT p.lo_blocks_hi AND NOT p.hi_blocks_lo
+                  -- can_contact()'s rule on the row joined here (inlined:
+                  -- no statement of its own)
+                  AND pair_refusal(p, p_sender) IS NULL
                   AND c.user_lo = least(p_sender, p_to) AND c.user_hi = greatest(p_sender, p_to)
                 RETURNING c.id, c.head INTO conv, seq;
         ELSE
@@ -191,7 +192,6 @@ DECLARE
     members bigint[];
     m       messages;
     up      uploads;
-    pr      pairs;
     cname   text;
 BEGIN
     IF p_client IS NOT NULL THEN
@@ -203,17 +203,9 @@ BEGIN
     BEGIN
         IF p_to IS NOT NULL THEN
             PERFORM pg_advisory_xact_lock(pair_key(p_sender, p_to));
-            IF NOT EXISTS (SELECT 1 FROM users WHERE id = p_to) THEN
-                status := 'no_such_user'; RETURN;
-            END IF;
-            SELECT * INTO pr FROM pairs
-                WHERE user_lo = least(p_sender, p_to) AND user_hi = greatest(p_sender, p_to);
-            IF (CASE WHEN p_sender < p_to THEN pr.lo_blocks_hi ELSE pr.hi_blocks_lo END) THEN
-                status := 'blocked'; RETURN;
-            END IF;
-            IF coalesce((CASE WHEN p_sender < p_to THEN pr.hi_blocks_lo ELSE pr.lo_blocks_hi END), false)
-               OR NOT coalesce((CASE WHEN p_sender < p_to THEN pr.lo_friend_hi ELSE pr.hi_friend_lo END), false) THEN
-                status := 'not_friends'; RETURN;
+            status := can_contact(p_sender, p_to);
+            IF status IS NOT NULL THEN
+                RETURN;
             END IF;
             conv := direct_conversation(p_sender, p_to);
             members := ARRAY[p_sender, p_to];

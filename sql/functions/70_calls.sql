@@ -88,15 +88,9 @@ DECLARE
     c calls;
 BEGIN
     PERFORM pg_advisory_xact_lock(pair_key(p_caller, p_callee));
-    IF NOT EXISTS (SELECT 1 FROM users WHERE id = p_callee) THEN
-        status := 'no_such_user'; RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM blocks WHERE blocker_id = p_caller AND blocked_id = p_callee) THEN
-        status := 'blocked'; RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM blocks WHERE blocker_id = p_callee AND blocked_id = p_caller)
-       OR NOT EXISTS (SELECT 1 FROM friendships WHERE user_id = p_caller AND friend_id = p_callee) THEN
-        status := 'not_friends'; RETURN;
+    status := can_contact(p_caller, p_callee);
+    IF status IS NOT NULL THEN
+        RETURN;
     END IF;
     -- One live call per user: both users' call locks, in id order, make the
     -- check and the insert one step for every invite touching either.
@@ -252,7 +246,7 @@ $$;
 
 -- status: created | no_such_user | not_friends | blocked
 -- `blocked` only when the owner blocked an invitee; an invitee who
--- blocked the owner is refused as a non-friend.
+-- blocked the owner is refused as a non-friend (can_contact()).
 CREATE OR REPLACE FUNCTION room_create(p_owner bigint, p_capacity int, p_media text,
     p_invite bigint[], OUT status text, OUT room jsonb, OUT woken bigint[])
 LANGUAGE plpgsql AS $$
@@ -261,16 +255,14 @@ DECLARE
     invited bigint[];
 BEGIN
     invited := ARRAY(SELECT DISTINCT u FROM unnest(p_invite) u WHERE u <> p_owner ORDER BY u);
-    IF (SELECT count(*) FROM users WHERE id = ANY (invited)) < cardinality(invited) THEN
-        status := 'no_such_user'; RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM blocks WHERE blocker_id = p_owner AND blocked_id = ANY (invited)) THEN
-        status := 'blocked'; RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM blocks WHERE blocked_id = p_owner AND blocker_id = ANY (invited))
-       OR (SELECT count(*) FROM friendships WHERE user_id = p_owner
-           AND friend_id = ANY (invited)) < cardinality(invited) THEN
-        status := 'not_friends'; RETURN;
+    -- Every invitee by can_contact(); the first refusal in its order
+    -- (no_such_user, then blocked, then not_friends) answers for all.
+    status := (SELECT r FROM unnest(invited) u, can_contact(p_owner, u) r
+               WHERE r IS NOT NULL
+               ORDER BY array_position(ARRAY['no_such_user', 'blocked', 'not_friends'], r)
+               LIMIT 1);
+    IF status IS NOT NULL THEN
+        RETURN;
     END IF;
     INSERT INTO rooms (owner_id, capacity, media) VALUES (p_owner, p_capacity, p_media)
         RETURNING id INTO rid;

@@ -29,3 +29,25 @@ test('sql/functions defines each function and trigger once, with CREATE OR REPLA
   }
   assert.ok(seen.size > 90, `only ${seen.size} definitions found`);
 });
+
+// shared/send.c maps every status send_message() can answer (its own,
+// send_message_full()'s and can_contact()'s) to HTTP.
+test('shared/send.c has an outcome for every status of send_message()', () => {
+  const fn = path.join(sql, 'functions');
+  const body = (file, name) => {
+    const text = fs.readFileSync(path.join(fn, file), 'utf8');
+    const m = text.match(new RegExp(`FUNCTION ${name}\\([\\s\\S]*?\\$\\$([\\s\\S]*?)\\$\\$`));
+    assert.ok(m, `${name} in ${file}`);
+    return m[1];
+  };
+  const statuses = new Set();
+  for (const b of [body('40_messaging.sql', 'send_message'), body('40_messaging.sql', 'send_message_full')]) {
+    for (const m of b.matchAll(/status := '(\w+)'/g)) statuses.add(m[1]);
+  }
+  for (const b of [body('30_friends.sql', 'can_contact'), body('30_friends.sql', 'pair_refusal')]) {
+    for (const m of b.matchAll(/(?:RETURN|THEN) '(\w+)'/g)) statuses.add(m[1]);
+  }
+  assert.ok(statuses.size >= 9, [...statuses].join(' '));
+  const c = fs.readFileSync(path.join(__dirname, '..', '..', 'shared', 'send.c'), 'utf8');
+  for (const s of statuses) assert.match(c, new RegExp(`\\{ "${s}", \\d{3},`), s);
+});
