@@ -1,5 +1,6 @@
 /* sites_sql: every statement the sites service runs; the writes are
- * database functions (sql/011_sites.sql). $1 is always the calling site. */
+ * database functions (sql/functions/80_sites.sql). $1 is always the calling
+ * site. */
 #include "sites.h"
 
 const struct db_stmt sql_user_put = { "user_put",
