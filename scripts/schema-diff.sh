@@ -8,11 +8,20 @@
 set -euo pipefail
 ref=${1:-main}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck disable=SC2012 # as scripts/parley finds it
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/parley-schema.XXXXXX")
 # As root the embedded cluster runs as postgres, who must reach it.
 chmod 0755 "$tmp"
-trap 'for v in old new; do [ -d "$tmp/$v" ] && PARLEY_VAR=$tmp/$v "$root/scripts/parley" pg-stop; done; rm -rf "$tmp"' EXIT
+# shellcheck disable=SC2317 # run by the trap
+cleanup() {
+	local v
+	for v in old new; do
+		[ ! -d "$tmp/$v" ] || PARLEY_VAR=$tmp/$v "$root/scripts/parley" pg-stop || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 unset DATABASE_URL PARLEY_OWNER_DATABASE_URL
 mkdir -p "$tmp/ref"
 git -C "$root" archive "$ref" scripts sql | tar -x -C "$tmp/ref"

@@ -5,7 +5,8 @@
 -- writer to the same user waits for that lock until the first commits, so
 -- seq N+1 cannot be assigned, let alone committed, before seq N is visible:
 -- a reader scanning seq > cursor never skips. Writers lock streams in
--- user_id order (emit() below) so fan-outs cannot deadlock.
+-- user_id order (emit(), sql/functions/10_events.sql) so fan-outs cannot
+-- deadlock.
 
 CREATE TABLE streams (
     user_id bigint PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,

@@ -61,7 +61,7 @@ CREATE TYPE stream_event AS (users bigint[], type text, data jsonb);
 -- from the caller; result missed | declined | canceled | completed). It
 -- writes the message and returns its event for the caller to emit: it
 -- used to emit itself, before call_finish() emitted again. The return type
--- changes, hence DROP; only call_close() below calls it.
+-- changes, hence DROP; only call_close() calls it.
 DROP FUNCTION IF EXISTS call_record(calls);
 -- call_record(): sql/functions/70_calls.sql
 

@@ -21,7 +21,8 @@ CREATE INDEX webhook_outbox_site_due ON webhook_outbox (site_id, next_attempt_at
 CREATE INDEX webhook_outbox_in_flight ON webhook_outbox (site_id, lease_until)
     WHERE lease_until IS NOT NULL;
 
--- Per-site delivery state, one row per site (made by the trigger below).
+-- Per-site delivery state, one row per site (made by the trigger on sites,
+-- sql/functions/82_webhooks.sql).
 CREATE TABLE webhook_sites (
     site_id      bigint PRIMARY KEY REFERENCES sites (id) ON DELETE CASCADE,
     -- Attempts that failed in a row (any success resets it).

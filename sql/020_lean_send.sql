@@ -9,15 +9,16 @@
 -- checks the pair (or the membership) and bumps the head, the message
 -- insert, and one statement for the events. Everything else (a first
 -- message, an upload, any refusal, a duplicate found before sending) takes
--- the full path below, which answers exactly as sql/018's did.
+-- the full path (send_message_full()), which answers exactly as sql/018's
+-- did.
 
 -- ------------------------------------------------------------ pair state
 
 -- Friendship and block bits of an unordered pair, one row per pair that
 -- ever had either; each bit mirrors one row of friendships or blocks (lo =
--- the lower user id). Maintained by the triggers below, so every writer
--- (the friends service, sites, admin functions, a test's or the bench's
--- plain SQL) keeps it right. Bits are set and cleared one at a time under
+-- the lower user id). Maintained by triggers (sql/functions/
+-- 30_friends.sql), so every writer (the friends service, sites, admin
+-- functions, a test's or the bench's plain SQL) keeps it right. Bits are set and cleared one at a time under
 -- the row lock, never recomputed from a snapshot, so two writers of one
 -- pair cannot lose each other's change.
 CREATE TABLE pairs (
