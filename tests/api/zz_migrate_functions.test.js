@@ -46,6 +46,16 @@ test('a changed file is applied again, replacing its functions in place', { skip
   assert.equal(health.status, 200, health.text);
 });
 
+test('PARLEY_FUNCTIONS=all applies every file, undoing a change made by hand', { skip }, () => {
+  psql('CREATE OR REPLACE FUNCTION receipt_max_ids() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 7 $$');
+  assert.deepEqual(migrate(), []);
+  assert.equal(psql('SELECT receipt_max_ids()'), '7');
+  const r = spawnSync(parley, ['migrate'], { env: { ...process.env, PARLEY_FUNCTIONS: 'all' } });
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.match(r.stderr.toString(), /functions 90_admin/);
+  assert.equal(psql('SELECT receipt_max_ids()'), '500');
+});
+
 test('migrators applying the same files at once all succeed', { skip, timeout: 120000 }, async () => {
   psql("UPDATE schema_functions SET checksum = 'changed'");
   const runs = await Promise.all([migrateAsync(), migrateAsync(), migrateAsync()]);
