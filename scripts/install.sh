@@ -17,13 +17,14 @@ bin=$root/build/release
 [ -x "$bin/bin/parley-accounts" ] || { echo "install.sh: run make build first" >&2; exit 1; }
 share=$dest/usr/share/parley
 
-install -d "$dest/usr/libexec/parley" "$share/sql" "$share/nginx" \
+install -d "$dest/usr/libexec/parley" "$share/sql/functions" "$share/nginx" \
     "$share/docs" "$share/scripts" "$dest/usr/bin" "$dest/lib/systemd/system" \
     "$dest/usr/lib/sysusers.d" "$dest/etc/nginx/sites-available"
 install -m 0755 "$bin"/bin/parley-* "$dest/usr/libexec/parley/"
 install -m 0644 "$bin"/lib/parley-gateway.so "$bin"/lib/gateway.conf.in \
     "$dest/usr/libexec/parley/"
 install -m 0644 "$root"/sql/[0-9]*.sql "$share/sql/"
+install -m 0644 "$root"/sql/functions/*.sql "$share/sql/functions/"
 install -m 0644 "$root/nginx/parley.conf.in" "$root/nginx/fastcgi.conf" "$share/nginx/"
 install -m 0755 "$root/nginx/render.sh" "$share/nginx/"
 install -m 0644 "$root/docs/openapi.json" "$share/docs/"

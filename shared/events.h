@@ -1,5 +1,5 @@
 /* events: appending to users' event streams from C (the emit() database
- * function does the ordering; see sql/003_messaging.sql). */
+ * function does the ordering; see sql/functions/10_events.sql). */
 #ifndef PARLEY_EVENTS_H
 #define PARLEY_EVENTS_H
 

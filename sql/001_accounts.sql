@@ -36,7 +36,4 @@ CREATE TABLE auth_throttle (
     blocked_until timestamptz
 );
 
--- Timestamps leave the database as ISO 8601 UTC strings with milliseconds.
-CREATE FUNCTION iso(t timestamptz) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+-- iso(): sql/functions/00_pure.sql

@@ -5,7 +5,8 @@
 -- writer to the same user waits for that lock until the first commits, so
 -- seq N+1 cannot be assigned, let alone committed, before seq N is visible:
 -- a reader scanning seq > cursor never skips. Writers lock streams in
--- user_id order (emit() below) so fan-outs cannot deadlock.
+-- user_id order (emit(), sql/functions/10_events.sql) so fan-outs cannot
+-- deadlock.
 
 CREATE TABLE streams (
     user_id bigint PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
@@ -14,13 +15,7 @@ CREATE TABLE streams (
 );
 INSERT INTO streams (user_id) SELECT id FROM users;
 
-CREATE FUNCTION streams_for_new_user() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO streams (user_id) VALUES (NEW.id);
-    RETURN NEW;
-END $$;
-CREATE TRIGGER users_stream AFTER INSERT ON users
-    FOR EACH ROW EXECUTE FUNCTION streams_for_new_user();
+-- trigger users_stream: sql/functions/10_events.sql
 
 CREATE TABLE events (
     user_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -32,25 +27,7 @@ CREATE TABLE events (
 );
 CREATE INDEX events_created ON events (created_at);
 
--- Appends one event per user in `users` (duplicates ignored), locking the
--- streams in id order. Returns the users that got it (for wake-up hints).
-CREATE FUNCTION emit(users bigint[], etype text, edata jsonb)
-RETURNS bigint[] LANGUAGE plpgsql AS $$
-DECLARE
-    got bigint[];
-BEGIN
-    PERFORM 1 FROM streams WHERE user_id = ANY (users)
-        ORDER BY user_id FOR UPDATE;
-    WITH s AS (
-        UPDATE streams SET head = head + 1
-        WHERE user_id = ANY (users) RETURNING user_id, head
-    ), i AS (
-        INSERT INTO events (user_id, seq, type, data)
-        SELECT user_id, head, etype, edata FROM s RETURNING user_id
-    )
-    SELECT coalesce(array_agg(user_id), '{}') INTO got FROM i;
-    RETURN got;
-END $$;
+-- emit(): sql/functions/10_events.sql
 
 -- Sessions are devices: their poll cursor drives delivery receipts and
 -- their last poll drives presence.

@@ -28,8 +28,8 @@ const struct db_stmt sql_session_list = { "session_list",
 const struct db_stmt sql_session_revoke_own = { "session_revoke_own",
 	"UPDATE sessions SET revoked_at = now() WHERE id = $1"
 	" AND user_id = $2 AND revoked_at IS NULL" };
-/* Attempt counting (sql/015_throttle_attempts.sql): text[] keys, int[]
- * limits, window seconds -> seconds to wait, 0 when counted. */
+/* Attempt counting (sql/015, sql/functions/20_accounts.sql): text[]
+ * keys, int[] limits, window seconds -> seconds to wait, 0 when counted. */
 const struct db_stmt sql_throttle_take = { "throttle_take",
 	"SELECT throttle_take($1::text[], $2::int[], $3::int)" };
 const struct db_stmt sql_throttle_return = { "throttle_return",

@@ -1,5 +1,5 @@
 /* admin: the operator console (issue 17). Every action is one database
- * function of sql/019_admin.sql that also writes the audit row; the
+ * function of sql/functions/90_admin.sql that also writes the audit row; the
  * handlers read input, run it and reply. */
 #ifndef PARLEY_ADMIN_H
 #define PARLEY_ADMIN_H

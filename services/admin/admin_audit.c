@@ -1,5 +1,5 @@
 /* admin_audit: the audit log, newest first (written by the action
- * functions of sql/019_admin.sql and by `scripts/parley admin`). */
+ * functions of sql/functions/90_admin.sql and by `scripts/parley admin`). */
 #include <stdint.h>
 #include <string.h>
 

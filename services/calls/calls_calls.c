@@ -1,6 +1,6 @@
 /* calls_calls: one-to-one calls. The handlers check the input; the state
  * machine (ringing -> active -> ended, busy, offline, first accept wins)
- * lives in the database functions of sql/008_calls.sql. */
+ * lives in the database functions of sql/functions/70_calls.sql. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

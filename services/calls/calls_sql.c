@@ -1,6 +1,7 @@
 /* calls_sql: every statement the calls service runs. Each write is one
- * database function (sql/008_calls.sql): one round trip, one transaction,
- * returning a status, the JSON to answer and the users to wake. */
+ * database function (sql/functions/70_calls.sql): one round trip, one
+ * transaction, returning a status, the JSON to answer and the users to
+ * wake. */
 #include "calls.h"
 
 /* A new call's id, drawn before call_invite() so the callee's TURN

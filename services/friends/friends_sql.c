@@ -1,9 +1,9 @@
 /* friends_sql: every statement the friends service runs. */
 #include "friends.h"
 
-/* One advisory key per unordered pair: pair_key() (sql/004, sql/007) is
- * also what send_message() locks, so a send and a block of the same pair
- * run one after the other. */
+/* One advisory key per unordered pair: pair_key() (sql/functions/
+ * 00_pure.sql) is also what send_message() locks, so a send and a block
+ * of the same pair run one after the other. */
 const struct db_stmt sql_pair_lock = { "pair_lock",
 	"SELECT pg_advisory_xact_lock(pair_key($1, $2))" };
 const struct db_stmt sql_user_by_id = { "f_user_by_id",

@@ -19,7 +19,7 @@ PGresult *replica_history(struct http_req *, const char *const params[3],
 	    long long head, long long recalled);
 
 /* messages_sql.c */
-extern const struct db_stmt sql_send, sql_recall, sql_conversations,
+extern const struct db_stmt sql_recall, sql_conversations,
 	    sql_is_member, sql_history, sql_read, sql_group_create,
 	    sql_group_get, sql_group_add, sql_group_remove, sql_group_rename,
 	    sql_group_role;

@@ -1,6 +1,6 @@
 /* messages_groups: group create, view, rename, members, roles, leave. The
  * rules (who may do what, friends only, 500 members) live in the database
- * functions of sql/005_groups.sql, under the group's row lock. */
+ * functions of sql/functions/60_groups.sql, under the group's row lock. */
 #include <stdlib.h>
 #include <string.h>
 

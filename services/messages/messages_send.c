@@ -8,33 +8,13 @@
 #include "messages.h"
 #include "msgbody.h"
 #include "notify.h"
+#include "send.h"
 #include "valid.h"
 
 /* Durable sends (201, not a client_id's repeat): sends/s for the metrics. */
 static struct metric	m_sent = METRIC_COUNTER("parley_messages_sent_total",
 			    "via=\"api\"", "Messages stored, by the way they came (api: "
 			    "POST /api/v1/messages, site: the server-to-server API).");
-
-static const struct http_outcome send_outcomes[] = {
-	{ "created", 201, NULL, NULL },
-	{ "duplicate", 200, NULL, NULL },
-	{ "no_such_user", 404, "user_not_found", "No such user." },
-	{ "not_friends", 403, "not_friends",
-	    "You can only message your friends." },
-	/* Only the blocker hears of the block; to the one they blocked,
-	 * send_message() answers not_friends. */
-	{ "blocked", 403, "blocked",
-	    "You blocked this user; unblock them to send messages." },
-	/* A group the caller is not in does not exist for them. */
-	{ "no_such_group", 404, "group_not_found", "No such group." },
-	{ "not_member", 404, "group_not_found", "No such group." },
-	/* Someone else's upload is no upload to the sender. */
-	{ "no_such_upload", 404, "upload_not_found", "No such upload." },
-	{ "upload_kind", 400, "invalid_field", "The upload's kind does not "
-	    "match 'type' (an image for image, audio for audio, video for "
-	    "video; file takes any)." },
-	{ NULL, 0, NULL, NULL },
-};
 
 static const struct http_outcome recall_outcomes[] = {
 	{ "ok", 200, NULL, NULL },
@@ -89,7 +69,7 @@ messages_send(struct http_req *r)
 		goto out;
 	}
 	bodytext = json_dumps(clean, JSON_COMPACT);
-	res = DB_EXEC(r->db, &sql_send, db_i64(me, r->user_id),
+	res = DB_EXEC(r->db, &send_stmt, db_i64(me, r->user_id),
 	    to != 0 ? db_i64(to_s, to) : NULL,
 	    group != 0 ? db_i64(group_s, group) : NULL, client, type,
 	    bodytext);
@@ -97,8 +77,8 @@ messages_send(struct http_req *r)
 		http_db_error(r);
 		goto out;
 	}
-	if ((status = http_outcome(r, send_outcomes, PQgetvalue(res, 0, 0))) <
-	    0)
+	if ((status = send_reply_status(r, SEND_USER,
+	    PQgetvalue(res, 0, 0))) < 0)
 		goto out;
 	notify_users(db_get_str(res, 0, 2));
 	if (status == 201)

@@ -1,10 +1,8 @@
 /* messages_sql: every statement the messages service runs. The write paths
- * are database functions (sql/004, sql/005): one round trip each. */
+ * are database functions (sql/functions/40_messaging.sql, 60_groups.sql):
+ * one round trip each; the send's statement is shared/send.c's. */
 #include "messages.h"
 
-const struct db_stmt sql_send = { "send",
-	"SELECT status, message::text, woken::text FROM send_message("
-	"$1, $2, $3, $4, $5, $6::jsonb)" };
 const struct db_stmt sql_recall = { "recall",
 	"SELECT status, message::text, woken::text FROM recall_message("
 	"$1, $2, make_interval(secs => $3))" };

@@ -40,7 +40,7 @@ bool	sites_has(json_t *body, const char *field);
 
 /* sites_sql.c */
 extern const struct db_stmt sql_user_put, sql_user_get, sql_user_lookup,
-	sql_ticket_insert, sql_friend_add, sql_friend_remove, sql_send,
+	sql_ticket_insert, sql_friend_add, sql_friend_remove,
 	sql_system_message, sql_push, sql_webhook_get, sql_webhook_put,
 	sql_webhook_delete, sql_deliveries;
 

@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "msgbody.h"
 #include "notify.h"
+#include "send.h"
 #include "sites.h"
 #include "valid.h"
 
@@ -16,32 +17,10 @@ static int	send_as_user(struct http_req *, json_t *, PGresult **);
 static int	send_system(struct http_req *, json_t *, PGresult **);
 static char	*ext_array(struct http_req *, json_t *);
 
-/* A user's send rules hold when the site sends for them. */
 /* Durable sends (201, not a client_id's repeat): sends/s for the metrics. */
 static struct metric	m_sent = METRIC_COUNTER("parley_messages_sent_total",
 			    "via=\"site\"", "Messages stored, by the way they came (api: "
 			    "POST /api/v1/messages, site: the server-to-server API).");
-
-static const struct http_outcome send_outcomes[] = {
-	{ "created", 201, NULL, NULL },
-	{ "duplicate", 200, NULL, NULL },
-	{ "no_such_user", 404, "unknown_user", "No such user." },
-	{ "not_friends", 403, "not_friends",
-	    "The sender can only message their friends." },
-	/* As the user hears it: `from` blocked `to` (blocked by `to`,
-	 * send_message() answers not_friends); a group `from` is not in is
-	 * no group to them (nor, then, a hint that another site's exists). */
-	{ "blocked", 403, "blocked",
-	    "The sender blocked this user." },
-	{ "no_such_group", 404, "group_not_found", "No such group." },
-	{ "not_member", 404, "group_not_found", "No such group." },
-	/* Someone else's upload is no upload to the sender. */
-	{ "no_such_upload", 404, "upload_not_found", "No such upload." },
-	{ "upload_kind", 400, "invalid_field", "The upload's kind does not "
-	    "match 'type' (an image for image, audio for audio, video for "
-	    "video; file takes any)." },
-	{ NULL, 0, NULL, NULL },
-};
 
 static const struct http_outcome push_outcomes[] = {
 	{ "ok", 202, NULL, NULL },
@@ -84,7 +63,7 @@ clean_text(struct http_req *r, json_t *req, const char *type)
 }
 
 /* {"from","to"|"group_id","type","body","client_id"}: send_message() as
- * the user `from`. */
+ * the user `from`: a user's send rules hold when the site sends for them. */
 static int
 send_as_user(struct http_req *r, json_t *req, PGresult **res)
 {
@@ -110,7 +89,7 @@ send_as_user(struct http_req *r, json_t *req, PGresult **res)
 	}
 	if ((text = clean_text(r, req, type)) == NULL)
 		return -1;
-	*res = DB_EXEC(r->db, &sql_send, db_i64(from_s, from),
+	*res = DB_EXEC(r->db, &send_stmt, db_i64(from_s, from),
 	    to != 0 ? db_i64(to_s, to) : NULL,
 	    group != 0 ? db_i64(group_s, group) : NULL, client, type, text);
 	free(text);
@@ -171,7 +150,9 @@ sites_message(struct http_req *r)
 		http_db_error(r);
 		goto out;
 	}
-	if ((status = http_outcome(r, send_outcomes, PQgetvalue(res, 0, 0))) <
+	/* site_system_message()'s statuses (created, no_such_group) are
+	 * send_message()'s too. */
+	if ((status = send_reply_status(r, SEND_SITE, PQgetvalue(res, 0, 0))) <
 	    0)
 		goto out;
 	notify_users(db_get_str(res, 0, 2));

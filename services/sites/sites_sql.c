@@ -1,5 +1,6 @@
 /* sites_sql: every statement the sites service runs; the writes are
- * database functions (sql/011_sites.sql). $1 is always the calling site. */
+ * database functions (sql/functions/80_sites.sql). $1 is always the calling
+ * site. */
 #include "sites.h"
 
 const struct db_stmt sql_user_put = { "user_put",
@@ -18,9 +19,6 @@ const struct db_stmt sql_friend_add = { "friend_add",
 	"SELECT status, woken::text FROM site_friend_add($1, $2)" };
 const struct db_stmt sql_friend_remove = { "friend_remove",
 	"SELECT status, woken::text FROM site_friend_remove($1, $2)" };
-const struct db_stmt sql_send = { "send",
-	"SELECT status, message::text, woken::text FROM send_message("
-	"$1, $2, $3, $4, $5, $6::jsonb)" };
 const struct db_stmt sql_system_message = { "system_message",
 	"SELECT status, message::text, woken::text FROM site_system_message("
 	"$1, $2, $3, $4::jsonb)" };

@@ -1,5 +1,5 @@
 /* uploads_sql: every statement the uploads service runs (the functions
- * are in sql/018_uploads.sql). */
+ * are in sql/functions/85_uploads.sql). */
 #include "uploads.h"
 
 const struct db_stmt sql_usage = { "up_usage",

@@ -1,7 +1,7 @@
 /* webhooks_sql: the dispatcher's statements. */
 #include "webhooks.h"
 
-/* $1 slots, $2 per site, $3 lease in s (sql/016_webhook_fairness.sql):
+/* $1 slots, $2 per site, $3 lease in s (sql/functions/82_webhooks.sql):
  * id, attempts, age in s, type, site name, secret, url, body. */
 const struct db_stmt sql_claim = { "claim",
 	"SELECT * FROM webhook_claim($1::int, $2::int, $3::float8)" };

@@ -61,5 +61,6 @@ void	test_fcgi_out(void);
 void	test_poll_reply(void);
 void	test_webhooks_addr(void);
 void	test_gw_frame(void);
+void	test_send(void);
 
 #endif

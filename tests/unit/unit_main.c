@@ -81,6 +81,7 @@ main(void)
 	test_poll_reply();
 	test_webhooks_addr();
 	test_gw_frame();
+	test_send();
 
 	printf("# %d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
