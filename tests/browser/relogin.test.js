@@ -33,6 +33,14 @@ test('after signing out, the next account in the same page sees only its own con
     /for A only/.test(document.getElementById('messages').textContent), abConv);
   await p.page.click('#logout');
   await waitFor(p, 'the login screen', () => document.body.getAttribute('data-screen') === 'auth');
+  // Nothing of A stays in the document behind the login screen (a shared
+  // computer's next user could read it with the developer tools).
+  const left = await p.page.evaluate((names) => {
+    const html = document.documentElement.outerHTML;
+    return { message: html.indexOf('for A only') >= 0, me: html.indexOf(names[0]) >= 0, friend: html.indexOf(names[1]) >= 0 };
+  }, [a.user.username, b.user.username]);
+  assert.deepEqual(left, { message: false, me: false, friend: false },
+    "A's conversation, name or friend is still in the page after signing out");
 
   // C signs in on the same page: none of A's list, view or friends.
   await uiLogin(p, c.user.username);

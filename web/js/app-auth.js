@@ -130,8 +130,31 @@
 	}
 	PA.onRegister = onRegister;
 
+	/* Nothing of the account that signed out stays in the page: its
+	 * state, and the lists, messages and names drawn from it (hidden
+	 * behind the login screen, but readable in the document on a shared
+	 * computer). */
+	function wipe() {
+		var ids = ['conv-list', 'messages', 'conv-title', 'conv-sub', 'conv-avatar',
+			'me-name', 'me-username', 'me-avatar', 'user-results', 'incoming-requests',
+			'outgoing-requests', 'friend-list', 'block-list', 'friend-count',
+			'unread-total', 'requests-badge'], i;
+		PA.resetState();
+		PA.people.reset();
+		$('user-search').value = '';
+		for (i = 0; i < ids.length; i++) {
+			if ($(ids[i])) {
+				U.empty($(ids[i]));
+			}
+		}
+		U.show($('unread-total'), false);
+		U.show($('requests-badge'), false);
+		root.document.title = 'Parley';
+	}
+
 	function logout() {
 		PA.stop();
+		wipe();
 		PA.notice('');
 		if (root.location.hash) {
 			root.location.hash = '#/';
