@@ -54,7 +54,7 @@ class Contract {
       re: new RegExp('^' + p.replace(/[.*+?^$()|[\]\\]/g, '\\$&')
         .replace(/\{[^}]+\}/g, '[^/]+') + '$'),
     })).sort((a, b) => a.params - b.params);
-    this.stats = { validated: 0, events: 0, frames: 0, outside: 0, optedOut: 0, mismatches: [] };
+    this.stats = { validated: 0, events: 0, frames: 0, webhooks: 0, outside: 0, optedOut: 0, mismatches: [] };
   }
 
   // ajv 8 derives a discriminator's mapping from each branch's `type`
@@ -265,6 +265,36 @@ class Contract {
     });
   }
 
+  // One webhook delivery Parley POSTed to a test's receiver
+  // (tests/sites.js): the description's `webhooks` entry, its required
+  // header parameters and its body.
+  checkWebhook(headers, raw) {
+    this.stats.webhooks++;
+    const problems = [];
+    const base = ['webhooks', 'parley-event', 'post'];
+    const op = this.spec.webhooks['parley-event'].post;
+    (op.parameters || []).forEach((p0, i) => {
+      const { obj: p, parts } = this.deref(p0, base.concat('parameters', i));
+      if (p.in !== 'header') return;
+      const value = headers[p.name.toLowerCase()];
+      if (value === undefined) {
+        if (p.required) problems.push(`webhook delivery: header ${p.name} is missing`);
+      } else if (p.schema && !this.validator(parts.concat('schema'))(value)) {
+        problems.push(`webhook delivery: header ${p.name}: ${value} does not fit its schema`);
+      }
+    });
+    if (!/^application\/json\b/.test(headers['content-type'] || ''))
+      problems.push(`webhook delivery: Content-Type ${headers['content-type']}`);
+    let body;
+    try { body = JSON.parse(raw); } catch (e) {
+      problems.push(`webhook delivery: body is not JSON: ${raw.slice(0, 80)}`);
+      return problems;
+    }
+    const v = this.validator(base.concat('requestBody', 'content', 'application/json', 'schema'));
+    if (!v(body)) problems.push(`webhook delivery ${body && body.type}: ${this.errors(v.errors)}`);
+    return problems;
+  }
+
   // One WebSocket frame of GET /api/v1/stream.
   checkFrame(frame) {
     this.stats.frames++;
@@ -283,7 +313,7 @@ function contract() {
     process.on('exit', () => {
       const s = shared.stats;
       const line = `contract: ${s.validated} API responses validated against docs/openapi.json ` +
-        `(${s.events} events, ${s.frames} stream frames), ${s.outside} outside /api/, ` +
+        `(${s.events} events, ${s.frames} stream frames, ${s.webhooks} webhook deliveries), ${s.outside} outside /api/, ` +
         `${s.optedOut} opted out, ${s.mismatches.length} mismatches`;
       process.stderr.write('# ' + line + '\n');
       if (process.env.PARLEY_VAR) {
@@ -314,6 +344,15 @@ function checkResponse(method, urlPath, res, opts = {}) {
   }
 }
 
+// Checks a webhook delivery; returns the problems (a receiver cannot
+// throw into the test) after recording them, so the file fails at exit.
+function checkWebhook(headers, raw) {
+  const c = contract();
+  const problems = c.checkWebhook(headers, raw);
+  c.stats.mismatches.push(...problems);
+  return problems;
+}
+
 function checkFrame(frame) {
   const c = contract();
   const problems = c.checkFrame(frame);
@@ -325,21 +364,22 @@ function checkFrame(frame) {
   }
 }
 
-module.exports = { Contract, checkResponse, checkFrame, contract, pointer };
+module.exports = { Contract, checkResponse, checkFrame, checkWebhook, contract, pointer };
 
 // `node tests/contract.js summary FILE`: totals of the per-file lines the
 // exit hook appends to $PARLEY_VAR/contract.log (scripts/test.sh).
 if (require.main === module && process.argv[2] === 'summary') {
-  const t = { files: 0, validated: 0, events: 0, frames: 0, outside: 0, optedOut: 0, mismatches: 0 };
+  const t = { files: 0, validated: 0, events: 0, frames: 0, webhooks: 0, outside: 0, optedOut: 0, mismatches: 0 };
   let text = '';
   try { text = fs.readFileSync(process.argv[3], 'utf8'); } catch (e) { /* none ran */ }
   for (const line of text.split('\n').filter(Boolean)) {
     const s = JSON.parse(line);
     t.files++;
-    for (const k of ['validated', 'events', 'frames', 'outside', 'optedOut']) t[k] += s[k];
+    for (const k of ['validated', 'events', 'frames', 'webhooks', 'outside', 'optedOut']) t[k] += s[k] || 0;
     t.mismatches += s.mismatches.length;
   }
-  console.log(`contract: ${t.validated} API responses (${t.events} events, ${t.frames} stream frames) ` +
+  console.log(`contract: ${t.validated} API responses (${t.events} events, ${t.frames} stream frames), ` +
+    `${t.webhooks} webhook deliveries ` +
     `checked against docs/openapi.json in ${t.files} test files; ${t.outside} outside /api/, ` +
     `${t.optedOut} opted out, ${t.mismatches} mismatches`);
 }

@@ -137,3 +137,23 @@ test('the fallback for unknown event types excludes exactly the known ones', () 
   const targets = new Set(Object.values(S.KnownEvent.discriminator.mapping));
   assert.deepEqual([...targets].sort(), S.KnownEvent.oneOf.map((r) => r.$ref).sort());
 });
+
+test('webhook deliveries: headers and body against the description', () => {
+  const c = fresh();
+  const site = { id: 58, username: 'bob', display_name: 'Bob', external_id: '43' };
+  const ev = {
+    id: 311, type: 'message.offline', created_at: '2024-05-01T12:00:00.000Z', site: 'shop',
+    data: { user: { ...site, id: 57, external_id: '42' }, from: null, message: { ...msg, from: null, type: 'system' } },
+  };
+  const h = {
+    'content-type': 'application/json', 'x-parley-site': 'shop', 'x-parley-timestamp': '1714564800',
+    'x-parley-nonce': 'abcdefghijklmnop', 'x-parley-signature': 'v1=' + 'a'.repeat(64),
+    'x-parley-event-id': '311', 'x-parley-event': 'message.offline',
+  };
+  assert.deepEqual(c.checkWebhook(h, JSON.stringify(ev)), []);
+  const noId = { ...h }; delete noId['x-parley-event-id'];
+  assert.match(c.checkWebhook(noId, JSON.stringify(ev))[0], /X-Parley-Event-Id is missing/);
+  // message.offline's data under the call.missed type: the discriminator
+  // picks the call.missed schema, which this data does not fit.
+  assert.equal(c.checkWebhook(h, JSON.stringify({ ...ev, type: 'call.missed' })).length, 1);
+});
