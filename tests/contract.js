@@ -1,5 +1,7 @@
 // Every response a black-box test receives is checked against
-// docs/openapi.json (tests/lib.js request() calls check()): the status is
+// docs/openapi.json (tests/lib.js request() calls checkResponse()), and so
+// are the events in poll replies, the WebSocket frames tests/ws.js reads
+// and the webhook deliveries tests/sites.js receives. The status is
 // documented for the operation (or by `default`), every header its
 // response marks required is there and fits its schema, and the body fits
 // the schema of its content type. A mismatch fails the request, so the
@@ -10,15 +12,20 @@
 // Requests outside any documented operation (tests probing unknown routes
 // and methods, or nginx's own answers to them) are held to what the
 // description's conventions say about them: "Every failure, including
-// nginx's own (unknown endpoint 404, wrong method 405, upstream down 503),
-// is {"error":{...}}": a 4xx/5xx JSON Error, and 503 with Retry-After.
+// nginx's own (... unknown endpoint 404, wrong method 405, ... upstream
+// down 503) is {"error":{...}}": a 4xx/5xx JSON Error, and 503 with
+// Retry-After. A 2xx/3xx there is a mismatch (an undocumented route).
 // Paths outside /api/ are the web client's files, which the description
 // does not cover: they are counted as such, not validated.
 //
 // Responses a test opts out of (request option `contract: false`) are
 // counted too. Allowed only where the response is not an API response by
 // design; the current list (keep it tiny):
-//   - none yet.
+//   - none: even the tests that send garbage through request() get
+//     answers the description documents (400, 404, 413, 414, ...).
+// Each file prints a summary line at exit and appends its counts to
+// $PARLEY_VAR/contract.log; `node tests/contract.js summary FILE` totals
+// them (scripts/test.sh).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
