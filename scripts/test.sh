@@ -83,6 +83,9 @@ out=$(node --test --test-reporter=tap tests/unit/*.test.js 2>&1); echo "$out" | 
 p=$(echo "$out" | sed -n 's/^# pass //p'); f=$(echo "$out" | sed -n 's/^# fail //p')
 count "${p:-0}" "${f:-1}"
 
+echo "== OpenAPI lint (scripts/lint-api.sh: redocly lint docs/openapi.json)"
+if scripts/lint-api.sh; then count 1 0; else count 0 1; fi
+
 # Started as a newcomer's login shell would: soft limit 1,024 open files
 # (the hard limit is higher); scripts/parley must raise it by itself.
 echo "== starting the stack (sanitizer build) on port $PORT, ulimit -Sn 1024"
@@ -117,6 +120,9 @@ run_node serial 1 "${serial[@]}"
 # Real browsers (headless chromium): one file at a time.
 mapfile -t browser < <(ls tests/browser/*.test.js 2>/dev/null)
 run_node browser 1 "${browser[@]}"
+# Every response the tests above got through tests/lib.js was checked
+# against docs/openapi.json (a mismatch failed its test): the totals.
+node tests/contract.js summary "$PARLEY_VAR/contract.log"
 
 # The PHP client library (clients/php) against the same stack, as two
 # sites of its own.

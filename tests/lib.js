@@ -5,6 +5,7 @@ const http = require('node:http');
 const crypto = require('node:crypto');
 const { execFile, execFileSync } = require('node:child_process');
 const path = require('node:path');
+const { checkResponse } = require('./contract.js');
 
 const BASE = new URL(process.env.PARLEY_URL || 'http://127.0.0.1:18080');
 const ROOT = path.resolve(__dirname, '..');
@@ -12,6 +13,9 @@ const ROOT = path.resolve(__dirname, '..');
 // One HTTP request. opts: token, json (object -> JSON body), body (raw
 // string/Buffer), contentType, headers, localAddress (to test per-address
 // rules from 127.0.0.x). Resolves {status, headers, text, json}.
+// Every response is checked against docs/openapi.json (tests/contract.js)
+// and rejects on a mismatch; `contract: false` opts one request out (only
+// for a response that is not an API response by design: see there).
 function request(method, urlPath, opts = {}) {
   return new Promise((resolve, reject) => {
     const headers = Object.assign({}, opts.headers || {});
@@ -36,7 +40,9 @@ function request(method, urlPath, opts = {}) {
         const text = Buffer.concat(chunks).toString('utf8');
         let json = null;
         try { json = text ? JSON.parse(text) : null; } catch (e) { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
+        const out = { status: res.statusCode, headers: res.headers, text, json };
+        try { checkResponse(method, urlPath, out, opts); } catch (e) { reject(e); return; }
+        resolve(out);
       });
     });
     req.on('error', reject);

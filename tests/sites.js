@@ -5,6 +5,7 @@
 const crypto = require('node:crypto');
 const http = require('node:http');
 const { api, request, stack, uniqueName } = require('./lib');
+const { checkWebhook } = require('./contract.js');
 
 // Creates a site; resolves {name, secret, req(method, path, json, opts)}.
 function newSite(prefix = 's') {
@@ -75,11 +76,13 @@ function receiver(site, answer = () => 200) {
       const bodyHash = crypto.createHash('sha256').update(raw).digest('hex');
       const text = ['v1', h['x-parley-timestamp'], h['x-parley-nonce'], req.method, req.url, bodyHash].join('\n');
       const want = 'v1=' + crypto.createHmac('sha256', site.secret).update(text).digest('hex');
+      // Against the description's `webhooks` (a mismatch fails the file).
+      const contract = checkWebhook(h, raw);
       const ev = JSON.parse(raw);
       const n = (tries.get(ev.id) || 0) + 1;
       tries.set(ev.id, n);
       const status = answer(ev, n);
-      got.push({ event: ev, headers: h, url: req.url, verified: want === h['x-parley-signature'], status, n });
+      got.push({ event: ev, headers: h, url: req.url, verified: want === h['x-parley-signature'], status, n, contract });
       res.writeHead(status, { 'Content-Type': 'text/plain' });
       res.end('ok');
     });

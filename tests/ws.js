@@ -5,6 +5,7 @@
 const assert = require('node:assert/strict');
 const WebSocket = require('ws');
 const { BASE } = require('./lib.js');
+const { checkFrame } = require('./contract.js');
 
 const WS_URL = `ws://${BASE.host}/api/v1/stream`;
 const ORIGIN = `http://${BASE.host}`;
@@ -33,6 +34,9 @@ class Stream {
     ws.on('message', (data, isBinary) => {
       assert.equal(isBinary, false, 'the gateway sends text frames only');
       const f = JSON.parse(data.toString('utf8'));
+      // Against docs/openapi.json's StreamFrame; a mismatch fails the
+      // next read (a throw here would be an uncaught exception).
+      try { checkFrame(f); } catch (e) { this.contractError = this.contractError || e; }
       this.frames.push(f);
       if (Array.isArray(f.events)) this.seen.push(...f.events);
       this.poke();
@@ -50,6 +54,7 @@ class Stream {
   // socket closes first.
   async next(ms = 10000) {
     const end = Date.now() + ms;
+    if (this.contractError) throw this.contractError;
     while (this.pos >= this.frames.length) {
       if (this.close) assert.fail(`socket closed (${this.close.code} ${this.close.reason}) while a frame was awaited`);
       const left = end - Date.now();
