@@ -27,7 +27,10 @@ function run(cmd, args, opts = {}) {
 function generate() {
   fs.mkdirSync(OUT, { recursive: true });
   const r = run(path.join(BIN, 'openapi-typescript'),
-    [path.join(ROOT, 'docs', 'openapi.json'), '-o', path.join(OUT, 'openapi.d.ts')]);
+    [path.join(ROOT, 'docs', 'openapi.json'), '-o', path.join(OUT, 'openapi.d.ts')],
+    // Not from the tree's root: openapi-typescript would take the linter's
+    // redocly.yaml (its `apis`) for its own configuration and refuse it.
+    { cwd: OUT });
   assert.equal(r.status, 0, `openapi-typescript failed:\n${r.stdout}\n${r.stderr}`);
 }
 
