@@ -17,7 +17,7 @@ admin_cmd() {
 		[[ $name =~ ^[A-Za-z0-9_.-]{3,32}$ ]] ||
 		    die "usage: scripts/parley admin $1 USERNAME"
 		pg_start
-		migrate
+		if migrations_pending; then migrate; fi
 		if [ "$1" = grant ]; then
 			out=$(site_sql -v name="$name" -v who="$who" <<'SQL'
 WITH u AS (SELECT id FROM users WHERE username = lower(:'name')),
@@ -49,7 +49,7 @@ SQL
 		;;
 	list)
 		pg_start
-		migrate
+		if migrations_pending; then migrate; fi
 		psql "$OWNER_URL" -qX -c "SELECT u.username, u.display_name,
 		    to_char(a.granted_at, 'YYYY-MM-DD HH24:MI') AS granted,
 		    a.granted_by, u.suspended_at IS NOT NULL AS suspended
