@@ -4,7 +4,8 @@
 # `make install` and the Debian package (`make deb`, debian/rules) use it.
 #   /usr/libexec/parley/         the services, parley-gateway(.so), gateway.conf.in
 #   /usr/share/parley/           sql/, nginx/ (template, render.sh, fastcgi.conf),
-#                                web/, docs/openapi.json, scripts/parley,
+#                                web/, docs/openapi.json, scripts/parley
+#                                and the files it sources (scripts/lib/),
 #                                parley.env.example
 #   /usr/bin/parley              the admin command (dist/parley-admin)
 #   /lib/systemd/system/         the units and parley.target (dist/systemd)
@@ -18,7 +19,7 @@ bin=$root/build/release
 share=$dest/usr/share/parley
 
 install -d "$dest/usr/libexec/parley" "$share/sql/functions" "$share/nginx" \
-    "$share/docs" "$share/scripts" "$dest/usr/bin" "$dest/lib/systemd/system" \
+    "$share/docs" "$share/scripts/lib" "$dest/usr/bin" "$dest/lib/systemd/system" \
     "$dest/usr/lib/sysusers.d" "$dest/etc/nginx/sites-available"
 install -m 0755 "$bin"/bin/parley-* "$dest/usr/libexec/parley/"
 install -m 0644 "$bin"/lib/parley-gateway.so "$bin"/lib/gateway.conf.in \
@@ -29,6 +30,7 @@ install -m 0644 "$root/nginx/parley.conf.in" "$root/nginx/fastcgi.conf" "$share/
 install -m 0755 "$root/nginx/render.sh" "$share/nginx/"
 install -m 0644 "$root/docs/openapi.json" "$share/docs/"
 install -m 0755 "$root/scripts/parley" "$share/scripts/"
+install -m 0644 "$root"/scripts/lib/*.sh "$share/scripts/lib/"
 install -m 0644 "$root/dist/systemd/parley.env.example" "$share/"
 # The web client and the operator console: plain files, no build step.
 (cd "$root" && find web -type d) | while read -r d; do

@@ -53,6 +53,15 @@ unset DATABASE_URL
 passed=0
 failed=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+# `stage NAME` prints "== NAME" and ends the stage before it with its
+# seconds, "   (N s)": where the run's time goes (make test's budget is
+# about 12 minutes). `stage` alone ends the last one and prints the total.
+stage_start=
+stage() {
+	[ -z "$stage_start" ] || echo "   ($((SECONDS - stage_start)) s)"
+	stage_start=$SECONDS
+	if [ $# -gt 0 ]; then echo "== $*"; else echo "== total: $SECONDS s"; fi
+}
 
 scripts/parley stop >/dev/null 2>&1
 rm -rf "$PARLEY_VAR"
@@ -60,25 +69,25 @@ rm -rf "$PARLEY_VAR"
 # playwright-core (drives Debian's chromium) and acorn, from package-lock.
 if [ ! -f node_modules/.package-lock.json ] ||
     [ package-lock.json -nt node_modules/.package-lock.json ]; then
-	echo "== npm ci (test tools)"
+	stage "npm ci (test tools)"
 	npm ci --no-audit --no-fund --loglevel=error ||
 	    { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
-echo "== unit tests (shared/)"
+stage "unit tests (shared/)"
 out=$(build/asan/bin/unit-tests 2>&1); echo "$out"
 p=$(echo "$out" | grep -c '^ok ' || true); f=$(echo "$out" | grep -c '^FAIL ' || true)
 [ -n "$(echo "$out" | grep -E 'AddressSanitizer|runtime error' || true)" ] && f=$((f + 1))
 count "$p" "$f"
 # The C style (.clang-format): one reformat made the tree pass; a file
 # that drifts fails here with the lines clang-format would change.
-echo "== format-check (clang-format)"
+stage "format-check (clang-format)"
 if out=$(make --no-print-directory format-check 2>&1); then
 	echo "ok format-check"; count 1 0
 else
 	echo "$out" | head -n 40; echo "FAIL format-check (make format fixes it)"; count 0 1
 fi
-echo "== unit tests (node: bench/report.js, docs paths)"
+stage "unit tests (node: bench/report.js, docs paths, contract checker, SQL function files)"
 out=$(node --test --test-reporter=tap tests/unit/*.test.js 2>&1); echo "$out" | grep -E '^(not )?ok ' || true
 p=$(echo "$out" | sed -n 's/^# pass //p'); f=$(echo "$out" | sed -n 's/^# fail //p')
 count "${p:-0}" "${f:-1}"
@@ -88,7 +97,7 @@ if scripts/lint-api.sh; then count 1 0; else count 0 1; fi
 
 # Started as a newcomer's login shell would: soft limit 1,024 open files
 # (the hard limit is higher); scripts/parley must raise it by itself.
-echo "== starting the stack (sanitizer build) on port $PORT, ulimit -Sn 1024"
+stage "starting the stack (sanitizer build) on port $PORT, ulimit -Sn 1024"
 if ! (ulimit -Sn 1024 2>/dev/null; scripts/parley start); then
 	echo "stack did not start"; tail -n 30 "$PARLEY_VAR"/log/*.log
 	count 0 1
@@ -101,7 +110,7 @@ fi
 run_node() {
 	local label=$1 conc=$2; shift 2
 	[ $# -gt 0 ] || return 0
-	echo "== black-box tests: $label"
+	stage "black-box tests: $label"
 	node --test --test-reporter=tap --test-concurrency="$conc" "$@" 2>&1 |
 	    tee -a "$PARLEY_VAR/api.tap" >"$PARLEY_VAR/api-$label.tap"
 	grep -E '^(not ok|ok) |^# Subtest|^\s+(error|expected|actual|location):' \
@@ -126,7 +135,7 @@ node tests/contract.js summary "$PARLEY_VAR/contract.log"
 
 # The PHP client library (clients/php) against the same stack, as two
 # sites of its own.
-echo "== PHP client tests (php-cli)"
+stage "PHP client tests (php-cli)"
 php_site() { scripts/parley site add "$1" | sed -n 's/^secret: //p'; }
 PARLEY_SITE=php-a PARLEY_SECRET=$(php_site php-a) \
 PARLEY_SITE2=php-b PARLEY_SECRET2=$(php_site php-b) \
@@ -136,10 +145,10 @@ f=$(sed -n 's/^php: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$PARLEY_VAR/php
 if [ -z "$p" ]; then echo "php tests produced no summary"; p=0; f=$((${f:-0} + 1)); fi
 count "$p" "${f:-0}"
 
-echo "== stopping the stack (leak checks run at exit)"
+stage "stopping the stack (leak checks run at exit)"
 scripts/parley stop >/dev/null 2>&1
 
-echo "== sanitizer reports in service logs"
+stage "sanitizer reports in service logs"
 bad=$(grep -lE 'AddressSanitizer|LeakSanitizer|runtime error:' "$PARLEY_VAR"/log/*.log 2>/dev/null || true)
 if [ -n "$bad" ]; then
 	for f in $bad; do echo "sanitizer report in $f:"; grep -A 30 -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$f" | head -n 60; done
@@ -150,7 +159,7 @@ fi
 
 # Several hosts: network namespaces, its own PostgreSQL and nginx (root
 # only; 77 = skipped, counted neither way).
-echo "== cluster test (scripts/test-cluster.sh)"
+stage "cluster test (scripts/test-cluster.sh)"
 scripts/test-cluster.sh 2>&1 | tee "$PARLEY_VAR/cluster.out"
 rc=${PIPESTATUS[0]}
 p=$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p' "$PARLEY_VAR/cluster.out" | tail -n 1)
@@ -164,28 +173,29 @@ esac
 # A Kore worker that dies (a fatal error in the module, a seccomp
 # violation) is restarted by Kore's parent, so the gateway keeps serving
 # with the others and no test notices: its log must show none.
-echo "== gateway: no Kore worker died"
+stage "gateway: no Kore worker died"
 if grep -E 'worker [0-9]+ died|gateway fatal:' "$PARLEY_VAR/log/gateway.log" 2>/dev/null | head -n 5 | grep .; then
 	echo "FAIL gateway workers died (var/test/log/gateway.log)"; count 0 1
 else
 	echo "ok no worker died"; count 1 0
 fi
 
-echo "== compose.yaml is valid for docker-compose"
+stage "compose.yaml is valid for docker-compose"
 if docker-compose -f compose.yaml config -q; then echo "ok compose"; count 1 0; else echo "FAIL compose"; count 0 1; fi
 
-echo "== systemd units (dist/systemd): systemd-analyze verify"
+stage "systemd units (dist/systemd): systemd-analyze verify"
 if scripts/check-units.sh; then count 1 0; else count 0 1; fi
 
-echo "== Debian package: make deb, lintian, dpkg install, health, purge"
+stage "Debian package: make deb, lintian, dpkg install, health, purge"
 # Counted as one check; it prints its own steps, and why it skips (77).
 scripts/test-deb.sh
 case $? in 0) count 1 0 ;; 77) ;; *) count 0 1 ;; esac
 
 if [ "${PARLEY_SKIP_FUZZ:-0}" != 1 ]; then
-	echo "== short fuzz run (make fuzz runs longer)"
+	stage "short fuzz run (make fuzz runs longer)"
 	if scripts/fuzz.sh "${FUZZ_SECONDS:-5}"; then count 1 0; else count 0 1; fi
 fi
 
+stage
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,4 +1,5 @@
-# bench/ws.sh: figures 8 and 9 of `make bench`, the WebSocket gateway
+# shellcheck shell=bash
+# bench/lib/ws.sh: figures 8 and 9 of `make bench`, the WebSocket gateway
 # (services/gateway, issue 13). Sourced by bench/run.sh, whose stack,
 # data, helpers and knobs it uses; the load generator's WebSocket client
 # is bench/lg_ws.c.
