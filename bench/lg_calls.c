@@ -30,32 +30,32 @@ enum { CP_SETTLE, CP_CALL, CP_HANGUP, CP_PING, CP_RECOVER, CP_DONE };
 enum { OP_INVITE = 1, OP_ACCEPT, OP_HANGUP, OP_CANCEL, OP_PING, OP_PONG };
 
 struct cpair {
-	int		 st, next;	/* state; after settling: CP_CALL or CP_PING */
-	int		 calls, pings;	/* started, warm-up included */
-	int64_t		 t_st;		/* state entered */
-	int64_t		 not_before;	/* settle: not before this time */
-	long long	 call;		/* this call's id, 0 unknown */
-	int		 inv_status, acc_status, hang_status, ended[2];
-	int		 hang_sent;
-	int64_t		 t_inv, t_seen, t_acc, t_done;
-	long		 k;		/* this ping's number */
-	int64_t		 t_ping, t_ping_seen, t_pong_seen;
+	int	  st, next;	/* state; after settling: CP_CALL or CP_PING */
+	int	  calls, pings; /* started, warm-up included */
+	int64_t	  t_st;		/* state entered */
+	int64_t	  not_before;	/* settle: not before this time */
+	long long call;		/* this call's id, 0 unknown */
+	int	  inv_status, acc_status, hang_status, ended[2];
+	int	  hang_sent;
+	int64_t	  t_inv, t_seen, t_acc, t_done;
+	long	  k; /* this ping's number */
+	int64_t	  t_ping, t_ping_seen, t_pong_seen;
 };
 
-static struct cpair	*cps;
-static struct conn	*creq;		/* 2 per pair: caller, callee */
-static int		 ncp, cp_per, cp_warm;
-static int64_t		 cp_settle, cp_deadline;
-static long		 cp_k;
+static struct cpair *cps;
+static struct conn  *creq; /* 2 per pair: caller, callee */
+static int	     ncp, cp_per, cp_warm;
+static int64_t	     cp_settle, cp_deadline;
+static long	     cp_k;
 /* Results. */
-static int64_t		*cr_setup, *cr_inv, *cr_acc, *cr_invreq, *cr_accreq;
-static int64_t		*cr_rtt, *cr_ping, *cr_pong;
-static size_t		 cr_n, cr_nreq, cr_nacc, cr_nrtt;
-static long		 c_busy, c_offline, c_inv_err, c_acc_err, c_hang_err;
-static long		 c_msg_err, c_timeouts, c_stray, c_seen_first;
-static long		 c_ok, c_pings_ok;
+static int64_t *cr_setup, *cr_inv, *cr_acc, *cr_invreq, *cr_accreq;
+static int64_t *cr_rtt, *cr_ping, *cr_pong;
+static size_t	cr_n, cr_nreq, cr_nacc, cr_nrtt;
+static long	c_busy, c_offline, c_inv_err, c_acc_err, c_hang_err;
+static long	c_msg_err, c_timeouts, c_stray, c_seen_first;
+static long	c_ok, c_pings_ok;
 
-#define CP_STEP_US	5000000
+#define CP_STEP_US 5000000
 
 /* The number after "key" (then spaces, ':', spaces) at or after p, or 0. */
 static long long
@@ -88,7 +88,7 @@ cp_settle_then(struct cpair *p, int next, int64_t gap_us)
 static void
 cp_post(int pi, int role, int op, const char *path, const char *body)
 {
-	struct conn	*c = &creq[2 * pi + role];
+	struct conn *c = &creq[2 * pi + role];
 
 	c->a = op;
 	req_post(c, path, pollers[2 * pi + role].token, "application/json",
@@ -99,8 +99,8 @@ cp_post(int pi, int role, int op, const char *path, const char *body)
 static void
 cp_message(int pi, int role, int op, int kind, long k)
 {
-	struct conn	*c = &creq[2 * pi + role];
-	char		 text[32];
+	struct conn *c = &creq[2 * pi + role];
+	char	     text[32];
 
 	c->a = op;
 	snprintf(text, sizeof(text), "%c%ld", kind, k);
@@ -113,9 +113,9 @@ cp_message(int pi, int role, int op, int kind, long k)
 static void
 cp_recover(int pi)
 {
-	struct cpair	*p = &cps[pi];
-	char		 path[96];
-	int		 role;
+	struct cpair *p = &cps[pi];
+	char	      path[96];
+	int	      role;
 
 	for (role = 0; role < 2; role++)
 		if (creq[2 * pi + role].st != ST_IDLE)
@@ -132,35 +132,37 @@ cp_recover(int pi)
 static void
 cp_fail(int pi, const char *what)
 {
-	struct cpair	*p = &cps[pi];
+	struct cpair *p = &cps[pi];
 
 	if (++c_timeouts <= 5)
-		fprintf(stderr, "loadgen: calls pair %d: %s timed out (call "
+		fprintf(stderr,
+		    "loadgen: calls pair %d: %s timed out (call "
 		    "%lld, invite %d, seen %d, accept %d, accepted %d, hangup "
-		    "%d, ended %d/%d)\n", pi, what, p->call, p->inv_status,
-		    p->t_seen != 0, p->acc_status, p->t_done != 0,
-		    p->hang_status, p->ended[0], p->ended[1]);
+		    "%d, ended %d/%d)\n",
+		    pi, what, p->call, p->inv_status, p->t_seen != 0,
+		    p->acc_status, p->t_done != 0, p->hang_status, p->ended[0],
+		    p->ended[1]);
 	cp_recover(pi);
 }
 
 static void
 cp_req_error(const char *what, int status, const char *body)
 {
-	static int	shown;
+	static int shown;
 
 	if (++shown <= 8)
-		fprintf(stderr, "loadgen: calls: %s: status %d: %.200s\n",
-		    what, status, body ? body : "");
+		fprintf(stderr, "loadgen: calls: %s: status %d: %.200s\n", what,
+		    status, body ? body : "");
 }
 
 static void
 cp_req_done(struct conn *c, int status, char *body, size_t len)
 {
-	int		 pi = c->idx / 2;
-	struct cpair	*p = &cps[pi];
-	int64_t		 t = now_us();
-	long long	 id;
-	char		 path[96];
+	int	      pi = c->idx / 2;
+	struct cpair *p = &cps[pi];
+	int64_t	      t = now_us();
+	long long     id;
+	char	      path[96];
 
 	(void)len;
 	switch (c->a) {
@@ -241,19 +243,19 @@ cp_req_done(struct conn *c, int status, char *body, size_t len)
 static void
 cp_tick(int pi, int64_t t)
 {
-	struct cpair	*p = &cps[pi];
-	struct conn	*ra = &creq[2 * pi], *rb = &creq[2 * pi + 1];
-	struct poller	*a = &pollers[2 * pi], *b = &pollers[2 * pi + 1];
-	char		 body[96], path[96];
+	struct cpair  *p = &cps[pi];
+	struct conn   *ra = &creq[2 * pi], *rb = &creq[2 * pi + 1];
+	struct poller *a = &pollers[2 * pi], *b = &pollers[2 * pi + 1];
+	char	       body[96], path[96];
 
 	switch (p->st) {
 	case CP_SETTLE:
-		if (t < p->not_before || ra->st != ST_IDLE || rb->st !=
-		    ST_IDLE || !a->armed || !b->armed || t - a->armed_at <
-		    cp_settle || t - b->armed_at < cp_settle)
+		if (t < p->not_before || ra->st != ST_IDLE ||
+		    rb->st != ST_IDLE || !a->armed || !b->armed ||
+		    t - a->armed_at < cp_settle || t - b->armed_at < cp_settle)
 			return;
-		if (t >= cp_deadline || (p->next == CP_CALL && p->calls >=
-		    cp_per)) {
+		if (t >= cp_deadline ||
+		    (p->next == CP_CALL && p->calls >= cp_per)) {
 			cp_state(p, CP_DONE);
 			return;
 		}
@@ -273,8 +275,8 @@ cp_tick(int pi, int64_t t)
 		p->ended[0] = p->ended[1] = 0;
 		p->hang_sent = 0;
 		p->t_seen = p->t_acc = p->t_done = 0;
-		snprintf(body, sizeof(body), "{\"to\":%lld,\"media\":\"audio\"}",
-		    b->user);
+		snprintf(body, sizeof(body),
+		    "{\"to\":%lld,\"media\":\"audio\"}", b->user);
 		cp_post(pi, 0, OP_INVITE, "/api/v1/calls", body);
 		p->t_inv = ra->t_issue;
 		return;
@@ -286,8 +288,8 @@ cp_tick(int pi, int64_t t)
 	case CP_HANGUP:
 		if (!p->hang_sent && ra->st == ST_IDLE) {
 			p->hang_sent = 1;
-			snprintf(path, sizeof(path), "/api/v1/calls/%lld/hangup",
-			    p->call);
+			snprintf(path, sizeof(path),
+			    "/api/v1/calls/%lld/hangup", p->call);
 			cp_post(pi, 0, OP_HANGUP, path, "");
 		}
 		if (p->hang_status == 200 && p->ended[0] && p->ended[1] &&
@@ -311,10 +313,10 @@ cp_tick(int pi, int64_t t)
 static void
 cp_event(int who, const char *name, long long id)
 {
-	int		 pi = who / 2, role = who % 2;
-	struct cpair	*p;
-	int64_t		 t = now_us();
-	char		 path[96];
+	int	      pi = who / 2, role = who % 2;
+	struct cpair *p;
+	int64_t	      t = now_us();
+	char	      path[96];
 
 	if (who >= 2 * ncp) {
 		c_stray++;
@@ -353,9 +355,9 @@ cp_event(int who, const char *name, long long id)
 static void
 cp_body(struct conn *c, const char *body, size_t len)
 {
-	const char	*p = body, *q;
-	char		 name[32];
-	size_t		 n;
+	const char *p = body, *q;
+	char	    name[32];
+	size_t	    n;
 
 	(void)len;
 	while ((p = strstr(p, "\"type\"")) != NULL) {
@@ -378,17 +380,17 @@ cp_body(struct conn *c, const char *body, size_t len)
 static void
 cp_marker(int kind, long k, void *arg)
 {
-	struct conn	*c = arg;
-	int		 pi = c->idx / 2, role = c->idx % 2;
-	struct cpair	*p;
-	int64_t		 t = now_us();
+	struct conn  *c = arg;
+	int	      pi = c->idx / 2, role = c->idx % 2;
+	struct cpair *p;
+	int64_t	      t = now_us();
 
 	if (c->idx >= 2 * ncp || (kind != 'p' && kind != 'q')) {
 		c_stray++;
 		return;
 	}
 	if ((kind == 'p') == (role == 0))
-		return;		/* the sender's own copy of its message */
+		return; /* the sender's own copy of its message */
 	p = &cps[pi];
 	if (p->st != CP_PING || k != p->k) {
 		c_stray++;
@@ -413,11 +415,11 @@ cp_marker(int kind, long k, void *arg)
 int
 mode_calls(void)
 {
-	int		 n = (int)optn("n", 1000), total = (int)optn("calls", 400);
-	double		 maxsecs = optn("maxsecs", 60);
-	int64_t		 t0, t;
-	size_t		 cap;
-	int		 i, active;
+	int	n = (int)optn("n", 1000), total = (int)optn("calls", 400);
+	double	maxsecs = optn("maxsecs", 60);
+	int64_t t0, t;
+	size_t	cap;
+	int	i, active;
 
 	ncp = (int)optn("pairs", 4);
 	cp_warm = (int)optn("warm", 3);
@@ -455,21 +457,23 @@ mode_calls(void)
 		if (active == 0)
 			break;
 		if (t > cp_deadline + 2 * CP_STEP_US) {
-			fprintf(stderr, "loadgen: calls: %d pairs still busy "
-			    "past the deadline\n", active);
+			fprintf(stderr,
+			    "loadgen: calls: %d pairs still busy "
+			    "past the deadline\n",
+			    active);
 			break;
 		}
 		loop_once(1);
 	}
 	printf("pairs=%d\npollers=%d\nsecs=%.1f\nsetups_ok=%ld\n"
-	    "pings_ok=%ld\nwarm_per_pair=%d\n", ncp, n, (double)(now_us() - t0)
-	    / 1e6, c_ok, c_pings_ok, cp_warm);
+	       "pings_ok=%ld\nwarm_per_pair=%d\n",
+	    ncp, n, (double)(now_us() - t0) / 1e6, c_ok, c_pings_ok, cp_warm);
 	printf("busy=%ld\ncallee_offline=%ld\ninvite_errors=%ld\n"
-	    "accept_errors=%ld\nhangup_errors=%ld\nmessage_errors=%ld\n"
-	    "timeouts=%ld\nstray=%ld\ninvite_seen_before_201=%ld\n"
-	    "poll_errors=%ld\n", c_busy, c_offline, c_inv_err, c_acc_err,
-	    c_hang_err, c_msg_err, c_timeouts, c_stray, c_seen_first,
-	    poll_errors);
+	       "accept_errors=%ld\nhangup_errors=%ld\nmessage_errors=%ld\n"
+	       "timeouts=%ld\nstray=%ld\ninvite_seen_before_201=%ld\n"
+	       "poll_errors=%ld\n",
+	    c_busy, c_offline, c_inv_err, c_acc_err, c_hang_err, c_msg_err,
+	    c_timeouts, c_stray, c_seen_first, poll_errors);
 	print_dist("setup", cr_setup, cr_n);
 	print_dist("setup_invite", cr_inv, cr_n);
 	print_dist("setup_accept", cr_acc, cr_n);

@@ -12,7 +12,7 @@
 static int
 cmp_i64(const void *a, const void *b)
 {
-	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -21,7 +21,7 @@ cmp_i64(const void *a, const void *b)
 static double
 pct(const int64_t *v, size_t n, double p)
 {
-	size_t	i;
+	size_t i;
 
 	if (n == 0)
 		return -1;
@@ -33,20 +33,21 @@ pct(const int64_t *v, size_t n, double p)
  * of them or LG_SAMPLES_MAX evenly spaced in rank (the first and the
  * last included): the plot's CDF is the same, the file stays small. */
 static void
-write_samples(const char *prefix, const char *name, const int64_t *v,
-    size_t n)
+write_samples(const char *prefix, const char *name, const int64_t *v, size_t n)
 {
-	char	path[1024];
-	FILE	*f;
-	size_t	i, k, m = n > LG_SAMPLES_MAX ? LG_SAMPLES_MAX : n;
+	char   path[1024];
+	FILE  *f;
+	size_t i, k, m = n > LG_SAMPLES_MAX ? LG_SAMPLES_MAX : n;
 
 	snprintf(path, sizeof(path), "%s_%s.txt", prefix, name);
 	if ((f = fopen(path, "w")) == NULL)
 		die("%s: %s", path, strerror(errno));
 	fprintf(f, "# n=%zu unit=us\n", n);
 	for (i = 0; i < m; i++) {
-		k = m == 1 ? 0 : (size_t)((double)i * (double)(n - 1) /
-		    (double)(m - 1) + 0.5);
+		k = m == 1 ?
+		    0 :
+		    (size_t)((double)i * (double)(n - 1) / (double)(m - 1) +
+			0.5);
 		fprintf(f, "%lld\n", (long long)v[k]);
 	}
 	if (fclose(f) != 0)
@@ -56,7 +57,7 @@ write_samples(const char *prefix, const char *name, const int64_t *v,
 void
 print_dist(const char *name, int64_t *v, size_t n)
 {
-	const char	*prefix = opt("samples", NULL);
+	const char *prefix = opt("samples", NULL);
 
 	qsort(v, n, sizeof(*v), cmp_i64);
 	printf("%s_n=%zu\n", name, n);

@@ -9,20 +9,20 @@
 
 #include "lg_common.h"
 
-#define FO_MAXROUNDS	100
+#define FO_MAXROUNDS 100
 
-static int	 fo_round = -1, fo_got[FO_MAXROUNDS], fo_single_got;
-static int64_t	 fo_t_group, fo_t_last, fo_t_single, fo_single_lat;
-static int64_t	*fo_member_lat;
-static size_t	 fo_nmember;
-static long	 send_errors;
-static char	*fo_seen;	/* per poller: has this round's message */
+static int	fo_round = -1, fo_got[FO_MAXROUNDS], fo_single_got;
+static int64_t	fo_t_group, fo_t_last, fo_t_single, fo_single_lat;
+static int64_t *fo_member_lat;
+static size_t	fo_nmember;
+static long	send_errors;
+static char    *fo_seen; /* per poller: has this round's message */
 
 static void
 fo_marker(int kind, long k, void *arg)
 {
-	struct conn	*c = arg;
-	int64_t		 t = now_us();
+	struct conn *c = arg;
+	int64_t	     t = now_us();
 
 	if (k != fo_round)
 		return;
@@ -59,7 +59,7 @@ fo_wait(int64_t until, int (*cond)(void))
 static int
 fo_all_armed(void)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < npollers; i++)
 		if (!pollers[i].armed)
@@ -82,13 +82,13 @@ fo_single_done(void)
 int
 mode_fanout(void)
 {
-	int		 rounds = (int)optn("rounds", 10), r, n;
-	long long	 group = (long long)optn("group", 0);
-	double		 gap = optn("gap", 0.5);
-	struct conn	*sc = conns_new(1, fo_send_done);
-	int64_t		 fan[FO_MAXROUNDS], single[FO_MAXROUNDS];
-	int		 nfan = 0, nsingle = 0, incomplete = 0;
-	char		 text[32];
+	int	     rounds = (int)optn("rounds", 10), r, n;
+	long long    group = (long long)optn("group", 0);
+	double	     gap = optn("gap", 0.5);
+	struct conn *sc = conns_new(1, fo_send_done);
+	int64_t	     fan[FO_MAXROUNDS], single[FO_MAXROUNDS];
+	int	     nfan = 0, nsingle = 0, incomplete = 0;
+	char	     text[32];
 
 	if (rounds + 1 > FO_MAXROUNDS)
 		rounds = FO_MAXROUNDS - 1;
@@ -117,8 +117,10 @@ mode_fanout(void)
 		fo_wait(fo_t_group + 10000000, fo_group_done);
 		if (fo_got[r] < n) {
 			incomplete++;
-			fprintf(stderr, "loadgen: round %d: %d of %d members "
-			    "got it\n", r, fo_got[r], n);
+			fprintf(stderr,
+			    "loadgen: round %d: %d of %d members "
+			    "got it\n",
+			    r, fo_got[r], n);
 		} else if (r > 0)
 			fan[nfan++] = fo_t_last - fo_t_group;
 		/* Let the delivery receipts settle, then the reference. */
@@ -136,8 +138,8 @@ mode_fanout(void)
 		fo_wait(now_us() + (int64_t)(gap * 1e6), NULL);
 	}
 	printf("members=%d\nrounds=%d\nincomplete_rounds=%d\nsend_errors=%ld\n"
-	    "poll_errors=%ld\n", n, rounds, incomplete, send_errors,
-	    poll_errors);
+	       "poll_errors=%ld\n",
+	    n, rounds, incomplete, send_errors, poll_errors);
 	print_dist("fanout_all", fan, (size_t)nfan);
 	print_dist("fanout_member", fo_member_lat, fo_nmember);
 	print_dist("single", single, (size_t)nsingle);

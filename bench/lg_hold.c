@@ -8,7 +8,7 @@
 
 #include "lg_common.h"
 
-static long	h_early, h_errors, h_ok;
+static long h_early, h_errors, h_ok;
 
 static void
 hold_done(struct conn *c, int status, char *body, size_t len)
@@ -18,15 +18,15 @@ hold_done(struct conn *c, int status, char *body, size_t len)
 	if (status == 200)
 		h_early++;
 	else if (++h_errors <= 5)
-		fprintf(stderr, "loadgen: hold %d: status %d: %.200s\n",
-		    c->idx, status, body ? body : "");
+		fprintf(stderr, "loadgen: hold %d: status %d: %.200s\n", c->idx,
+		    status, body ? body : "");
 	c->retry_at = now_us() + 200000;
 }
 
 static void
 hold_issue(struct conn *c, char **tokens)
 {
-	char	path[64];
+	char path[64];
 
 	if (nchan) {
 		snprintf(path, sizeof(path), "/sub/h%d", c->idx);
@@ -41,15 +41,15 @@ hold_issue(struct conn *c, char **tokens)
 int
 mode_hold(void)
 {
-	int		 n = (int)optn("n", 10000), i, started = 0, stage = 0;
-	const char	*pids = opt("fdpids", "");
-	double		 stagewait = optn("stagewait", 60);
-	int		 ladder = optn("ladder", 0) > 0;
-	char		**tokens = NULL;
-	struct conn	*c = conns_new(n, hold_done);
-	long		 base = count_fds(pids), held = 0;
-	int64_t		 t, ts = 0, t_ready = 0, next_fd = 0;
-	struct stages	 sg;
+	int	      n = (int)optn("n", 10000), i, started = 0, stage = 0;
+	const char   *pids = opt("fdpids", "");
+	double	      stagewait = optn("stagewait", 60);
+	int	      ladder = optn("ladder", 0) > 0;
+	char	    **tokens = NULL;
+	struct conn  *c = conns_new(n, hold_done);
+	long	      base = count_fds(pids), held = 0;
+	int64_t	      t, ts = 0, t_ready = 0, next_fd = 0;
+	struct stages sg;
 
 	stages_init(&sg, n, 2000, 40);
 	nchan = strcmp(opt("kind", "parley"), "nchan") == 0;
@@ -73,15 +73,17 @@ mode_hold(void)
 			next_fd = t + 200000;
 			if (held >= sg.n[stage]) {
 				t_ready = t;
-				printf("stage%d_waiters=%d\nstage%d_held_fds=%ld\n"
-				    "stage%d_ready_s=%.3f\n", stage,
-				    sg.n[stage], stage, held, stage,
+				printf("stage%d_waiters=%d\nstage%d_held_fds=%"
+				       "ld\n"
+				       "stage%d_ready_s=%.3f\n",
+				    stage, sg.n[stage], stage, held, stage,
 				    (double)(t - ts) / 1e6);
 				stages_ready(&sg, stage);
 			} else if (t - ts > (int64_t)(stagewait * 1e6)) {
 				printf("stage%d_held_fds=%ld\n", stage, held);
 				if (!ladder)
-					die("only %ld of %d polls held after %.0f s",
+					die("only %ld of %d polls held after "
+					    "%.0f s",
 					    held, sg.n[stage], stagewait);
 				/* --ladder: the most held is the answer. */
 				printf("max_held=%ld\n", held);
@@ -100,8 +102,8 @@ mode_hold(void)
 	for (i = 0; i < n; i++)
 		h_ok += c[i].st == ST_READING;
 	printf("kind=%s\nwaiters=%d\nstill_waiting=%ld\nheld_fds_end=%ld\n"
-	    "early_answers=%ld\nerrors=%ld\n", nchan ? "nchan" : "parley", n,
-	    h_ok, held, h_early, h_errors);
+	       "early_answers=%ld\nerrors=%ld\n",
+	    nchan ? "nchan" : "parley", n, h_ok, held, h_early, h_errors);
 	for (i = 0; i < n; i++)
 		conn_close(&c[i]);
 	return 0;

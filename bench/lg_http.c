@@ -17,12 +17,12 @@
 
 #include "lg_common.h"
 
-static void	conn_fail(struct conn *);
+static void conn_fail(struct conn *);
 
 static void
 conn_events(struct conn *c, int ev)
 {
-	struct epoll_event	e;
+	struct epoll_event e;
 
 	if (c->events == ev)
 		return;
@@ -38,7 +38,7 @@ void
 conn_close(struct conn *c)
 {
 	if (c->fd >= 0)
-		close(c->fd);	/* leaves the epoll set too */
+		close(c->fd); /* leaves the epoll set too */
 	c->fd = -1;
 	c->st = ST_IDLE;
 	c->events = 0;
@@ -48,7 +48,7 @@ conn_close(struct conn *c)
 static void
 conn_write(struct conn *c)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (c->outoff < c->outlen) {
 		n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
@@ -70,8 +70,8 @@ conn_write(struct conn *c)
 void
 conn_send(struct conn *c)
 {
-	struct epoll_event	e;
-	int			one = 1;
+	struct epoll_event e;
+	int		   one = 1;
 
 	c->outoff = 0;
 	c->inlen = 0;
@@ -115,10 +115,10 @@ static int
 parse(struct conn *c, int eof, int *status, char **body, size_t *blen,
     int *close_after)
 {
-	char	*he, *p, *line, *end, *o;
-	long	 clen = -1;
-	int	 chunked = 0;
-	size_t	 bo, sz;
+	char  *he, *p, *line, *end, *o;
+	long   clen = -1;
+	int    chunked = 0;
+	size_t bo, sz;
 
 	if ((he = memmem(c->in, c->inlen, "\r\n\r\n", 4)) == NULL)
 		return 0;
@@ -131,8 +131,8 @@ parse(struct conn *c, int eof, int *status, char **body, size_t *blen,
 		if (strncasecmp(line, "Content-Length:", 15) == 0)
 			clen = strtol(line + 15, NULL, 10);
 		else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0 &&
-		    strstr(line, "chunked") != NULL && strstr(line, "chunked") <
-		    end)
+		    strstr(line, "chunked") != NULL &&
+		    strstr(line, "chunked") < end)
 			chunked = 1;
 		else if (strncasecmp(line, "Connection:", 11) == 0) {
 			p = line + 11 + strspn(line + 11, " ");
@@ -148,15 +148,15 @@ parse(struct conn *c, int eof, int *status, char **body, size_t *blen,
 		}
 	}
 	bo = (size_t)(he + 4 - c->in);
-	if (*status == 204 || *status == 304 || (*status >= 100 &&
-	    *status < 200))
+	if (*status == 204 || *status == 304 ||
+	    (*status >= 100 && *status < 200))
 		clen = 0;
 	if (chunked) {
 		/* Complete only with the last chunk; then decode. */
 		p = c->in + bo;
 		for (;;) {
 			if ((end = memmem(p, c->inlen - (size_t)(p - c->in),
-			    "\r\n", 2)) == NULL)
+				 "\r\n", 2)) == NULL)
 				return 0;
 			sz = strtoul(p, NULL, 16);
 			if (sz == 0) {
@@ -203,10 +203,10 @@ parse(struct conn *c, int eof, int *status, char **body, size_t *blen,
 static void
 conn_read(struct conn *c)
 {
-	ssize_t	 n;
-	int	 eof = 0, status = 0, close_after = 0, rc;
-	char	*body = NULL;
-	size_t	 blen = 0;
+	ssize_t n;
+	int	eof = 0, status = 0, close_after = 0, rc;
+	char   *body = NULL;
+	size_t	blen = 0;
 
 	for (;;) {
 		if (c->incap - c->inlen < 4096) {
@@ -245,15 +245,15 @@ conn_read(struct conn *c)
 	if (close_after || eof)
 		conn_close(c);
 	c->st = ST_IDLE;
-	c->inlen = 0;		/* body stays valid until the next read */
+	c->inlen = 0; /* body stays valid until the next read */
 	c->done(c, status, body, blen);
 }
 
 static void
 conn_event(struct conn *c, uint32_t ev)
 {
-	int		err = 0;
-	socklen_t	len = sizeof(err);
+	int	  err = 0;
+	socklen_t len = sizeof(err);
 
 	if (c->fd < 0)
 		return;
@@ -278,8 +278,8 @@ conn_event(struct conn *c, uint32_t ev)
 void
 loop_once(int timeout_ms)
 {
-	struct epoll_event	ev[1024];
-	int			i, n;
+	struct epoll_event ev[1024];
+	int		   i, n;
 
 	n = epoll_wait(epfd, ev, 1024, timeout_ms);
 	if (n == -1 && errno != EINTR)
@@ -288,7 +288,8 @@ loop_once(int timeout_ms)
 	for (i = 0; i < n; i++)
 		if (ev[i].data.u64 & 1)
 			ws_event((struct ws *)(uintptr_t)(ev[i].data.u64 &
-			    ~(uint64_t)1), ev[i].events);
+				     ~(uint64_t)1),
+			    ev[i].events);
 		else
 			conn_event(ev[i].data.ptr, ev[i].events);
 }
@@ -296,8 +297,8 @@ loop_once(int timeout_ms)
 struct conn *
 conns_new(int n, done_fn done)
 {
-	struct conn	*c = xcalloc((size_t)n, sizeof(*c));
-	int		 i;
+	struct conn *c = xcalloc((size_t)n, sizeof(*c));
+	int	     i;
 
 	for (i = 0; i < n; i++) {
 		c[i].fd = -1;
@@ -312,11 +313,13 @@ conns_new(int n, done_fn done)
 void
 req_get(struct conn *c, const char *path, const char *token)
 {
-	int	n;
+	int n;
 
-	n = snprintf(c->out, sizeof(c->out), "GET %s HTTP/1.1\r\n"
-	    "Host: 127.0.0.1\r\n%s%s%s", path, token ? "Authorization: Bearer "
-	    : "", token ? token : "", token ? "\r\n" : "");
+	n = snprintf(c->out, sizeof(c->out),
+	    "GET %s HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\n%s%s%s",
+	    path, token ? "Authorization: Bearer " : "", token ? token : "",
+	    token ? "\r\n" : "");
 	if (c->lastmod[0] != '\0')
 		n += snprintf(c->out + n, sizeof(c->out) - (size_t)n,
 		    "If-Modified-Since: %s\r\nIf-None-Match: %s\r\n",
@@ -326,13 +329,13 @@ req_get(struct conn *c, const char *path, const char *token)
 }
 
 void
-req_post(struct conn *c, const char *path, const char *token,
-    const char *ctype, const char *body)
+req_post(struct conn *c, const char *path, const char *token, const char *ctype,
+    const char *body)
 {
 	c->outlen = (size_t)snprintf(c->out, sizeof(c->out),
 	    "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s"
-	    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s", path,
-	    token ? "Authorization: Bearer " : "", token ? token : "",
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
+	    path, token ? "Authorization: Bearer " : "", token ? token : "",
 	    token ? "\r\n" : "", ctype, strlen(body), body);
 }
 
@@ -340,11 +343,12 @@ void
 req_message(struct conn *c, const char *token, const char *to_field,
     long long to, const char *text)
 {
-	char	body[512];
+	char body[512];
 
-	snprintf(body, sizeof(body), "{\"%s\":%lld,\"type\":\"text\","
-	    "\"body\":{\"text\":\"%s\"},\"client_id\":\"%s-%s\"}", to_field,
-	    to, text, run_id, text);
+	snprintf(body, sizeof(body),
+	    "{\"%s\":%lld,\"type\":\"text\","
+	    "\"body\":{\"text\":\"%s\"},\"client_id\":\"%s-%s\"}",
+	    to_field, to, text, run_id, text);
 	req_post(c, "/api/v1/messages", token, "application/json", body);
 }
 
@@ -353,11 +357,10 @@ req_message(struct conn *c, const char *token, const char *to_field,
  * Nchan body "<kind><digits>". Kinds: m (latency), g and s (fanout), p and
  * q (calls: the message round trip). Returns the count. */
 int
-markers(const char *body, size_t len, void (*fn)(int, long, void *),
-    void *arg)
+markers(const char *body, size_t len, void (*fn)(int, long, void *), void *arg)
 {
-	const char	*p = body, *q;
-	int		 n = 0;
+	const char *p = body, *q;
+	int	    n = 0;
 
 	if (len > 1 && body[0] != '{' && strchr("mgspq", body[0]) != NULL) {
 		fn(body[0], strtol(body + 1, NULL, 10), arg);
@@ -369,8 +372,8 @@ markers(const char *body, size_t len, void (*fn)(int, long, void *),
 		if (*q++ != ':')
 			goto next;
 		q += strspn(q, " ");
-		if (*q++ != '"' || strchr("mgspq", *q) == NULL || q[0] == '\0' ||
-		    q[1] < '0' || q[1] > '9')
+		if (*q++ != '"' || strchr("mgspq", *q) == NULL ||
+		    q[0] == '\0' || q[1] < '0' || q[1] > '9')
 			goto next;
 		fn(*q, strtol(q + 1, NULL, 10), arg);
 		n++;
@@ -383,7 +386,7 @@ next:
 long long
 next_cursor(const char *body)
 {
-	const char	*p = body, *last = NULL;
+	const char *p = body, *last = NULL;
 
 	while ((p = strstr(p, "\"next\":")) != NULL)
 		last = p++;

@@ -12,12 +12,12 @@
 #include "lg_common.h"
 
 struct msg {
-	int64_t	t_issue, t_ack, t_deliv;
+	int64_t t_issue, t_ack, t_deliv;
 	int	to;
 };
 
-static struct msg	*msgs;
-static long		 nmsgs, msgs_dups, msgs_stray;
+static struct msg *msgs;
+static long	   nmsgs, msgs_dups, msgs_stray;
 
 /* Message k read by recipient `to`. */
 static void
@@ -41,8 +41,8 @@ lat_marker(int kind, long k, void *arg)
 	lat_mark(kind, k, ((struct conn *)arg)->idx);
 }
 
-static long		 send_errors;
-static const char	*nchan_pub = "ch";	/* Nchan channel prefix */
+static long	   send_errors;
+static const char *nchan_pub = "ch"; /* Nchan channel prefix */
 
 static void
 lat_send_done(struct conn *c, int status, char *body, size_t len)
@@ -58,8 +58,8 @@ lat_send_done(struct conn *c, int status, char *body, size_t len)
 static void
 lat_send(struct conn *c, long k)
 {
-	struct poller	*p = &pollers[msgs[k].to];
-	char		 text[32], path[64];
+	struct poller *p = &pollers[msgs[k].to];
+	char	       text[32], path[64];
 
 	snprintf(text, sizeof(text), "m%ld", k);
 	c->a = k;
@@ -76,9 +76,9 @@ lat_send(struct conn *c, long k)
 /* The same over WebSockets (--kind ws: Parley's gateway; nchanws:
  * Nchan's websocket subscriber): the same recipients, senders, messages
  * and clock, each recipient holding one socket instead of a poll. */
-static struct ws	*lws;
-static long		 lws_closes;
-static int		 lws_ack = 1;	/* --ack 0: never acknowledge */
+static struct ws *lws;
+static long	  lws_closes;
+static int	  lws_ack = 1; /* --ack 0: never acknowledge */
 
 static void
 lat_ws_marker(int kind, long k, void *arg)
@@ -89,7 +89,7 @@ lat_ws_marker(int kind, long k, void *arg)
 static void
 lat_ws_issue(struct ws *w)
 {
-	char	path[64];
+	char path[64];
 
 	if (nchan)
 		snprintf(path, sizeof(path), "/ws/wch%d", w->idx);
@@ -102,7 +102,7 @@ static void
 lat_ws_open(struct ws *w)
 {
 	if (nchan)
-		w->live = 1;	/* subscribed by the upgrade itself */
+		w->live = 1; /* subscribed by the upgrade itself */
 	else
 		ws_send_text(w, "{\"since\":null}", 14);
 }
@@ -110,9 +110,9 @@ lat_ws_open(struct ws *w)
 static void
 lat_ws_text(struct ws *w, char *text, size_t len)
 {
-	char		ack[48];
-	long long	next;
-	int		n;
+	char	  ack[48];
+	long long next;
+	int	  n;
 
 	markers(text, len, lat_ws_marker, w);
 	if (nchan)
@@ -145,7 +145,7 @@ lat_ws_close(struct ws *w, int code)
 static void
 lat_ws_retry(void)
 {
-	int64_t	t = now_us();
+	int64_t t = now_us();
 	int	i;
 
 	for (i = 0; i < npollers; i++)
@@ -159,7 +159,7 @@ lat_ws_retry(void)
 static void
 lat_ws_start(double rate, int64_t settle_us)
 {
-	int64_t	t0 = now_us(), last = 0, t;
+	int64_t t0 = now_us(), last = 0, t;
 	int	started = 0, live, i;
 
 	lws = ws_new(npollers);
@@ -168,8 +168,8 @@ lat_ws_start(double rate, int64_t settle_us)
 	ws_on_close = lat_ws_close;
 	for (;;) {
 		t = now_us();
-		while (started < npollers && (double)(t - t0) * rate / 1e6 >=
-		    started)
+		while (started < npollers &&
+		    (double)(t - t0) * rate / 1e6 >= started)
 			lat_ws_issue(&lws[started++]);
 		lat_ws_retry();
 		for (live = 0, i = 0; i < npollers; i++)
@@ -179,8 +179,8 @@ lat_ws_start(double rate, int64_t settle_us)
 		else if (t - last >= settle_us)
 			return;
 		if (t - t0 > 60000000)
-			die("sockets not subscribed after 60 s (%d of %d)", live,
-			    npollers);
+			die("sockets not subscribed after 60 s (%d of %d)",
+			    live, npollers);
 		loop_once(1);
 	}
 }
@@ -188,22 +188,21 @@ lat_ws_start(double rate, int64_t settle_us)
 int
 mode_latency(void)
 {
-	int		 n = (int)optn("n", 1000), ns = (int)optn("sendconns", 32);
-	double		 rate = optn("rate", 500), secs = optn("secs", 10);
-	double		 warm = optn("warm", 2);
-	struct conn	*sc;
-	long		 k = 0, nwarm, i, delivered = 0, lost = 0;
-	int64_t		 t0, t, lag, maxlag = 0, *lat, *lat_ack, *req;
-	size_t		 nl = 0, na = 0;
-	int		 j;
+	int	     n = (int)optn("n", 1000), ns = (int)optn("sendconns", 32);
+	double	     rate = optn("rate", 500), secs = optn("secs", 10);
+	double	     warm = optn("warm", 2);
+	struct conn *sc;
+	long	     k = 0, nwarm, i, delivered = 0, lost = 0;
+	int64_t	     t0, t, lag, maxlag = 0, *lat, *lat_ack, *req;
+	size_t	     nl = 0, na = 0;
+	int	     j;
 
-	const char	*kind = opt("kind", "parley");
-	int		 sock = strcmp(kind, "ws") == 0 ||
-			    strcmp(kind, "nchanws") == 0;
+	const char *kind = opt("kind", "parley");
+	int sock = strcmp(kind, "ws") == 0 || strcmp(kind, "nchanws") == 0;
 
 	nchan = strcmp(kind, "nchan") == 0 || strcmp(kind, "nchanws") == 0;
 	if (sock && nchan)
-		nchan_pub = "wch";	/* not the long pollers' channels */
+		nchan_pub = "wch"; /* not the long pollers' channels */
 	pollers_load(opt("file", "pollers.txt"), n);
 	on_marker = lat_marker;
 	nwarm = (long)(warm * rate);
@@ -220,12 +219,12 @@ mode_latency(void)
 	t0 = now_us();
 	for (;;) {
 		t = now_us();
-		while (k < nmsgs && t0 + (int64_t)((double)k * 1e6 / rate) <=
-		    t) {
+		while (
+		    k < nmsgs && t0 + (int64_t)((double)k * 1e6 / rate) <= t) {
 			for (j = 0; j < ns && sc[j].st != ST_IDLE; j++)
 				;
 			if (j == ns)
-				break;	/* every sender busy: late */
+				break; /* every sender busy: late */
 			lag = t - (t0 + (int64_t)((double)k * 1e6 / rate));
 			if (k >= nwarm && lag > maxlag)
 				maxlag = lag;
@@ -239,8 +238,8 @@ mode_latency(void)
 			for (i = nwarm; i < nmsgs; i++)
 				if (msgs[i].t_deliv == 0)
 					break;
-			if (i == nmsgs || t - (t0 + (int64_t)((warm + secs) *
-			    1e6)) > 5000000)
+			if (i == nmsgs ||
+			    t - (t0 + (int64_t)((warm + secs) * 1e6)) > 5000000)
 				break;
 		}
 		loop_once(1);
@@ -266,8 +265,9 @@ mode_latency(void)
 	if (sock)
 		printf("ws_closes=%ld\nws_pings=%ld\n", lws_closes, ws_pings);
 	printf("messages=%ld\ndelivered=%ld\nlost=%ld\nduplicates=%ld\n"
-	    "stray=%ld\nsend_errors=%ld\npoll_errors=%ld\n", nmsgs - nwarm,
-	    delivered, lost, msgs_dups, msgs_stray, send_errors, poll_errors);
+	       "stray=%ld\nsend_errors=%ld\npoll_errors=%ld\n",
+	    nmsgs - nwarm, delivered, lost, msgs_dups, msgs_stray, send_errors,
+	    poll_errors);
 	printf("max_send_lag_ms=%.3f\n", (double)maxlag / 1000);
 	print_dist("lat", lat, nl);
 	print_dist("ack_to_deliv", lat_ack, na);

@@ -8,19 +8,19 @@
 
 #include "lg_common.h"
 
-struct poller	*pollers;
-struct conn	*pconns;
-int		 npollers, nchan;
-long		 poll_errors;
-void		(*on_marker)(int, long, void *);
-void		(*on_body)(struct conn *, const char *, size_t);
-int64_t		 repoll_delay;
+struct poller *pollers;
+struct conn   *pconns;
+int	       npollers, nchan;
+long	       poll_errors;
+void (*on_marker)(int, long, void *);
+void (*on_body)(struct conn *, const char *, size_t);
+int64_t repoll_delay;
 
 static void
 poller_issue(struct conn *c)
 {
-	struct poller	*p = &pollers[c->idx];
-	char		 path[128];
+	struct poller *p = &pollers[c->idx];
+	char	       path[128];
 
 	if (nchan) {
 		snprintf(path, sizeof(path), "/sub/ch%d", c->idx);
@@ -30,8 +30,10 @@ poller_issue(struct conn *c)
 		req_get(c, "/api/v1/events", p->token);
 		p->armed = 0;
 	} else {
-		snprintf(path, sizeof(path), "/api/v1/events?since=%lld"
-		    "&timeout=25", p->since);
+		snprintf(path, sizeof(path),
+		    "/api/v1/events?since=%lld"
+		    "&timeout=25",
+		    p->since);
 		req_get(c, path, p->token);
 		p->armed = 1;
 	}
@@ -43,8 +45,8 @@ poller_issue(struct conn *c)
 static void
 poller_done(struct conn *c, int status, char *body, size_t len)
 {
-	struct poller	*p = &pollers[c->idx];
-	long long	 next;
+	struct poller *p = &pollers[c->idx];
+	long long      next;
 
 	p->armed = 0;
 	if (status == 200) {
@@ -70,8 +72,8 @@ bad:
 	p->errors++;
 	poll_errors++;
 	if (poll_errors <= 5)
-		fprintf(stderr, "loadgen: poll %d: status %d: %.200s\n",
-		    c->idx, status, body ? body : "");
+		fprintf(stderr, "loadgen: poll %d: status %d: %.200s\n", c->idx,
+		    status, body ? body : "");
 	if (!nchan)
 		p->since = -1;
 	c->retry_at = now_us() + 100000;
@@ -80,8 +82,8 @@ bad:
 void
 pollers_load(const char *path, int n)
 {
-	char	**lines;
-	int	  i, nl;
+	char **lines;
+	int    i, nl;
 
 	pollers = xcalloc((size_t)n, sizeof(*pollers));
 	if (nchan)
@@ -93,8 +95,8 @@ pollers_load(const char *path, int n)
 		if (nchan)
 			continue;
 		field(lines[i], 0, pollers[i].token, sizeof(pollers[i].token));
-		pollers[i].user = atoll(field(lines[i], 1, (char[24]){ 0 },
-		    24));
+		pollers[i].user =
+		    atoll(field(lines[i], 1, (char[24]){ 0 }, 24));
 		field(lines[i], 2, pollers[i].sender,
 		    sizeof(pollers[i].sender));
 	}
@@ -105,7 +107,7 @@ pollers_load(const char *path, int n)
 void
 pollers_retry(void)
 {
-	int64_t	t = now_us();
+	int64_t t = now_us();
 	int	i;
 
 	for (i = 0; i < npollers; i++)
@@ -119,13 +121,13 @@ pollers_retry(void)
 void
 pollers_start(double rate, int64_t settle_us, void (*tick)(void))
 {
-	int64_t	t0 = now_us(), last = 0, t;
+	int64_t t0 = now_us(), last = 0, t;
 	int	started = 0, armed, i;
 
 	for (;;) {
 		t = now_us();
-		while (started < npollers && (double)(t - t0) * rate / 1e6 >=
-		    started)
+		while (started < npollers &&
+		    (double)(t - t0) * rate / 1e6 >= started)
 			poller_issue(&pconns[started++]);
 		pollers_retry();
 		for (armed = 0, i = 0; i < npollers; i++)

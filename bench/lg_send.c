@@ -10,21 +10,21 @@
 #include "lg_common.h"
 
 struct pair {
-	char		token[64];
-	long long	to;
+	char	  token[64];
+	long long to;
 };
 
-static struct pair	*pairs;
-static int		 npairs;
-static int64_t		 s_start, s_end;
-static long		 s_ok, s_err, s_seq;
-static struct samples	 s_lat;
+static struct pair   *pairs;
+static int	      npairs;
+static int64_t	      s_start, s_end;
+static long	      s_ok, s_err, s_seq;
+static struct samples s_lat;
 
 static void
 send_issue(struct conn *c)
 {
-	struct pair	*p = &pairs[c->idx % npairs];
-	char		 text[32];
+	struct pair *p = &pairs[c->idx % npairs];
+	char	     text[32];
 
 	snprintf(text, sizeof(text), "m%ld", ++s_seq);
 	req_message(c, p->token, "to", p->to, text);
@@ -34,7 +34,7 @@ send_issue(struct conn *c)
 static void
 send_done(struct conn *c, int status, char *body, size_t len)
 {
-	int64_t	t = now_us();
+	int64_t t = now_us();
 
 	(void)len;
 	if (t >= s_start && t < s_end) {
@@ -43,8 +43,10 @@ send_done(struct conn *c, int status, char *body, size_t len)
 			samples_add(&s_lat, t - c->t_issue);
 		} else {
 			if (++s_err <= 5)
-				fprintf(stderr, "loadgen: send: status %d: "
-				    "%.200s\n", status, body ? body : "");
+				fprintf(stderr,
+				    "loadgen: send: status %d: "
+				    "%.200s\n",
+				    status, body ? body : "");
 		}
 	}
 	if (t < s_end) {
@@ -58,8 +60,8 @@ send_done(struct conn *c, int status, char *body, size_t len)
 static void
 load_pairs(const char *path)
 {
-	char	**lines, buf[24];
-	int	  i;
+	char **lines, buf[24];
+	int    i;
 
 	npairs = read_lines(path, &lines);
 	if (npairs == 0)
@@ -74,10 +76,10 @@ load_pairs(const char *path)
 int
 mode_send(void)
 {
-	int		 n = (int)optn("conns", 32), i, busy;
-	double		 secs = optn("secs", 10), warm = optn("warm", 2);
-	struct conn	*c = conns_new(n, send_done);
-	int64_t		 t;
+	int	     n = (int)optn("conns", 32), i, busy;
+	double	     secs = optn("secs", 10), warm = optn("warm", 2);
+	struct conn *c = conns_new(n, send_done);
+	int64_t	     t;
 
 	load_pairs(opt("file", "pairs.txt"));
 	s_start = now_us() + (int64_t)(warm * 1e6);

@@ -14,12 +14,12 @@
 void
 stages_init(struct stages *s, int total, double rate, double maxhold)
 {
-	char	buf[256], *p, *sv;
+	char buf[256], *p, *sv;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(buf, sizeof(buf), "%s", opt("stages", ""));
 	for (p = strtok_r(buf, ",", &sv); p != NULL && s->count < 15;
-	    p = strtok_r(NULL, ",", &sv))
+	     p = strtok_r(NULL, ",", &sv))
 		if (atoi(p) > 0 && atoi(p) < total)
 			s->n[s->count++] = atoi(p);
 	s->n[s->count++] = total;
@@ -32,8 +32,8 @@ stages_init(struct stages *s, int total, double rate, double maxhold)
 int
 stages_due(const struct stages *s, int i, int64_t ts, int64_t t)
 {
-	int	from = i ? s->n[i - 1] : 0;
-	double	due = (double)(t - ts) * s->rate / 1e6;
+	int    from = i ? s->n[i - 1] : 0;
+	double due = (double)(t - ts) * s->rate / 1e6;
 
 	if (due >= (double)(s->n[i] - from))
 		return s->n[i];
@@ -43,8 +43,8 @@ stages_due(const struct stages *s, int i, int64_t ts, int64_t t)
 void
 stages_ready(const struct stages *s, int i)
 {
-	char	 path[512];
-	FILE	*f;
+	char  path[512];
+	FILE *f;
 
 	snprintf(path, sizeof(path), "%s.%d", s->ready, i);
 	if ((f = fopen(path, "w")) != NULL)
@@ -54,25 +54,25 @@ stages_ready(const struct stages *s, int i)
 int
 stages_over(const struct stages *s, int i, int64_t t_ready, int64_t t)
 {
-	char		path[512];
-	struct stat	sb;
+	char	    path[512];
+	struct stat sb;
 
 	snprintf(path, sizeof(path), "%s.%d", s->done, i);
-	return stat(path, &sb) == 0 || t - t_ready > (int64_t)(s->maxhold *
-	    1e6);
+	return stat(path, &sb) == 0 ||
+	    t - t_ready > (int64_t)(s->maxhold * 1e6);
 }
 
 char **
 stages_tokens(const char *path, int n)
 {
-	char	**tokens, tok[64];
-	int	  i;
+	char **tokens, tok[64];
+	int    i;
 
 	if (read_lines(path, &tokens) < n)
 		die("%s: not enough tokens for %d connections", path, n);
 	for (i = 0; i < n; i++)
-		if ((tokens[i] = strdup(field(tokens[i], 0, tok,
-		    sizeof(tok)))) == NULL)
+		if ((tokens[i] = strdup(
+			 field(tokens[i], 0, tok, sizeof(tok)))) == NULL)
 			die("out of memory");
 	return tokens;
 }

@@ -11,19 +11,19 @@
 
 #include "lg_common.h"
 
-#define OPTS_MAX	64
+#define OPTS_MAX 64
 
-int			 epfd;
-struct sockaddr_in	 addr;
-char			 run_id[32];
+int		   epfd;
+struct sockaddr_in addr;
+char		   run_id[32];
 
-static int		 nopts;
-static char		*optk[OPTS_MAX], *optv[OPTS_MAX];
+static int   nopts;
+static char *optk[OPTS_MAX], *optv[OPTS_MAX];
 
 void
 die(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	fputs("loadgen: ", stderr);
@@ -36,7 +36,7 @@ die(const char *fmt, ...)
 int64_t
 now_us(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -45,7 +45,7 @@ now_us(void)
 void
 opt_parse(int argc, char **argv)
 {
-	int	i;
+	int i;
 
 	for (i = 2; i + 1 < argc && nopts < OPTS_MAX; i += 2) {
 		if (strncmp(argv[i], "--", 2) != 0)
@@ -58,7 +58,7 @@ opt_parse(int argc, char **argv)
 const char *
 opt(const char *k, const char *def)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < nopts; i++)
 		if (strcmp(optk[i], k) == 0)
@@ -69,7 +69,7 @@ opt(const char *k, const char *def)
 double
 optn(const char *k, double def)
 {
-	const char	*s = opt(k, NULL);
+	const char *s = opt(k, NULL);
 
 	return s != NULL ? atof(s) : def;
 }
@@ -77,7 +77,7 @@ optn(const char *k, double def)
 void *
 xcalloc(size_t n, size_t sz)
 {
-	void	*p = calloc(n == 0 ? 1 : n, sz);
+	void *p = calloc(n == 0 ? 1 : n, sz);
 
 	if (p == NULL)
 		die("out of memory");
@@ -88,9 +88,9 @@ xcalloc(size_t n, size_t sz)
 int
 read_lines(const char *path, char ***lines)
 {
-	FILE	*f = fopen(path, "r");
-	char	 buf[1024];
-	int	 n = 0, cap = 0;
+	FILE *f = fopen(path, "r");
+	char  buf[1024];
+	int   n = 0, cap = 0;
 
 	if (f == NULL)
 		die("%s: %s", path, strerror(errno));
@@ -116,8 +116,8 @@ read_lines(const char *path, char ***lines)
 const char *
 field(const char *line, int i, char *out, size_t len)
 {
-	const char	*p = line;
-	size_t		 n;
+	const char *p = line;
+	size_t	    n;
 
 	for (;;) {
 		p += strspn(p, " \t");
@@ -137,14 +137,14 @@ field(const char *line, int i, char *out, size_t len)
 long
 count_fds(const char *pids)
 {
-	char		 path[64], buf[512], *p, *save = NULL;
-	DIR		*d;
-	struct dirent	*e;
-	long		 n = 0;
+	char	       path[64], buf[512], *p, *save = NULL;
+	DIR	      *d;
+	struct dirent *e;
+	long	       n = 0;
 
 	snprintf(buf, sizeof(buf), "%s", pids);
 	for (p = strtok_r(buf, ",", &save); p != NULL;
-	    p = strtok_r(NULL, ",", &save)) {
+	     p = strtok_r(NULL, ",", &save)) {
 		snprintf(path, sizeof(path), "/proc/%s/fd", p);
 		if ((d = opendir(path)) == NULL)
 			continue;

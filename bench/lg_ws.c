@@ -24,27 +24,27 @@
 
 #include "lg_common.h"
 
-#define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define OP_TEXT		0x1
-#define OP_CLOSE	0x8
-#define OP_PING		0x9
-#define OP_PONG		0xa
-#define HEAD_MAX	16384	/* a 101 answer is far smaller */
+#define WS_GUID	 "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define OP_TEXT	 0x1
+#define OP_CLOSE 0x8
+#define OP_PING	 0x9
+#define OP_PONG	 0xa
+#define HEAD_MAX 16384 /* a 101 answer is far smaller */
 
-void	(*ws_on_open)(struct ws *);
-void	(*ws_on_text)(struct ws *, char *, size_t);
-void	(*ws_on_close)(struct ws *, int);
-long	 ws_pings, ws_pongs;
+void (*ws_on_open)(struct ws *);
+void (*ws_on_text)(struct ws *, char *, size_t);
+void (*ws_on_close)(struct ws *, int);
+long ws_pings, ws_pongs;
 
-static long	refusals;
+static long refusals;
 
-static void	lost(struct ws *, int);
-static int	flush_out(struct ws *);
+static void lost(struct ws *, int);
+static int  flush_out(struct ws *);
 
 static void
 set_events(struct ws *w, int ev)
 {
-	struct epoll_event	e;
+	struct epoll_event e;
 
 	if (w->events == ev)
 		return;
@@ -52,7 +52,7 @@ set_events(struct ws *w, int ev)
 	e.events = (uint32_t)ev;
 	e.data.u64 = (uint64_t)(uintptr_t)w | 1;
 	if (epoll_ctl(epfd, w->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD,
-	    w->fd, &e) == -1)
+		w->fd, &e) == -1)
 		die("epoll_ctl: %s", strerror(errno));
 	w->events = ev;
 }
@@ -61,7 +61,7 @@ void
 ws_close(struct ws *w)
 {
 	if (w->fd >= 0)
-		close(w->fd);	/* leaves the epoll set too */
+		close(w->fd); /* leaves the epoll set too */
 	w->fd = -1;
 	w->st = WS_IDLE;
 	w->events = 0;
@@ -71,8 +71,8 @@ ws_close(struct ws *w)
 struct ws *
 ws_new(int n)
 {
-	struct ws	*w = xcalloc((size_t)n, sizeof(*w));
-	int		 i;
+	struct ws *w = xcalloc((size_t)n, sizeof(*w));
+	int	   i;
 
 	for (i = 0; i < n; i++) {
 		w[i].fd = -1;
@@ -97,8 +97,8 @@ out_reserve(struct ws *w, size_t n)
 		w->outoff = w->outlen = 0;
 	if (w->outlen + n <= w->outcap)
 		return;
-	w->outcap = w->outcap * 2 > w->outlen + n ? w->outcap * 2 :
-	    w->outlen + n + 512;
+	w->outcap =
+	    w->outcap * 2 > w->outlen + n ? w->outcap * 2 : w->outlen + n + 512;
 	if ((w->out = realloc(w->out, w->outcap)) == NULL)
 		die("out of memory");
 }
@@ -107,7 +107,7 @@ out_reserve(struct ws *w, size_t n)
 static int
 flush_out(struct ws *w)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (w->outoff < w->outlen) {
 		n = write(w->fd, w->out + w->outoff, w->outlen - w->outoff);
@@ -133,9 +133,9 @@ flush_out(struct ws *w)
 static int
 send_frame(struct ws *w, int op, const void *data, size_t len)
 {
-	const unsigned char	*d = data;
-	unsigned char		*p, mask[4];
-	size_t			 h = 0, i;
+	const unsigned char *d = data;
+	unsigned char	    *p, mask[4];
+	size_t		     h = 0, i;
 
 	out_reserve(w, len + 14);
 	p = (unsigned char *)w->out + w->outlen;
@@ -170,10 +170,10 @@ ws_send_text(struct ws *w, const char *text, size_t len)
 void
 ws_connect(struct ws *w, in_addr_t src, const char *path, const char *token)
 {
-	struct sockaddr_in	sa;
-	unsigned char		raw[16];
-	char			host[INET_ADDRSTRLEN];
-	int			one = 1, n;
+	struct sockaddr_in sa;
+	unsigned char	   raw[16];
+	char		   host[INET_ADDRSTRLEN];
+	int		   one = 1, n;
 
 	w->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (w->fd == -1)
@@ -199,10 +199,12 @@ ws_connect(struct ws *w, in_addr_t src, const char *path, const char *token)
 	w->live = 0;
 	w->proto = token != NULL;
 	out_reserve(w, 1024);
-	n = snprintf(w->out, w->outcap, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
+	n = snprintf(w->out, w->outcap,
+	    "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-	    "%s%s%s\r\n", path, host, ntohs(addr.sin_port), w->key,
+	    "%s%s%s\r\n",
+	    path, host, ntohs(addr.sin_port), w->key,
 	    token ? "Sec-WebSocket-Protocol: parley, token." : "",
 	    token ? token : "", token ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= w->outcap)
@@ -223,8 +225,8 @@ ws_connect(struct ws *w, in_addr_t src, const char *path, const char *token)
 static const char *
 header(const char *p, const char *end, const char *name, size_t *len)
 {
-	const char	*e;
-	size_t		 n = strlen(name);
+	const char *e;
+	size_t	    n = strlen(name);
 
 	for (p = strstr(p, "\r\n"); p != NULL && p + 2 < end; p = e) {
 		p += 2;
@@ -245,11 +247,11 @@ header(const char *p, const char *end, const char *name, size_t *len)
 static int
 handshake(struct ws *w)
 {
-	char		*he, want[64], buf[64];
-	unsigned char	 dig[SHA_DIGEST_LENGTH];
-	const char	*v;
-	size_t		 vlen, rest;
-	int		 status, n;
+	char	     *he, want[64], buf[64];
+	unsigned char dig[SHA_DIGEST_LENGTH];
+	const char   *v;
+	size_t	      vlen, rest;
+	int	      status, n;
 
 	if ((he = memmem(w->in, w->inlen, "\r\n\r\n", 4)) == NULL) {
 		if (w->inlen > HEAD_MAX) {
@@ -271,18 +273,25 @@ handshake(struct ws *w)
 	sodium_bin2base64(want, sizeof(want), dig, sizeof(dig),
 	    sodium_base64_VARIANT_ORIGINAL);
 	if ((v = header(w->in, he + 2, "Sec-WebSocket-Accept", &vlen)) ==
-	    NULL || vlen != strlen(want) || strncmp(v, want, vlen) != 0) {
+		NULL ||
+	    vlen != strlen(want) || strncmp(v, want, vlen) != 0) {
 		if (++refusals <= 5)
-			fprintf(stderr, "loadgen: ws %d: bad "
-			    "Sec-WebSocket-Accept\n", w->idx);
+			fprintf(stderr,
+			    "loadgen: ws %d: bad "
+			    "Sec-WebSocket-Accept\n",
+			    w->idx);
 		lost(w, -2);
 		return -1;
 	}
-	if (w->proto && ((v = header(w->in, he + 2, "Sec-WebSocket-Protocol",
-	    &vlen)) == NULL || vlen != 6 || strncmp(v, "parley", 6) != 0)) {
+	if (w->proto &&
+	    ((v = header(w->in, he + 2, "Sec-WebSocket-Protocol", &vlen)) ==
+		    NULL ||
+		vlen != 6 || strncmp(v, "parley", 6) != 0)) {
 		if (++refusals <= 5)
-			fprintf(stderr, "loadgen: ws %d: protocol parley not "
-			    "chosen\n", w->idx);
+			fprintf(stderr,
+			    "loadgen: ws %d: protocol parley not "
+			    "chosen\n",
+			    w->idx);
 		lost(w, -3);
 		return -1;
 	}
@@ -300,11 +309,11 @@ handshake(struct ws *w)
 static int
 frames(struct ws *w)
 {
-	unsigned char	*p;
-	char		*payload, save;
-	size_t		 off = 0, avail, hl, i;
-	uint64_t	 len;
-	int		 op, code;
+	unsigned char *p;
+	char	      *payload, save;
+	size_t	       off = 0, avail, hl, i;
+	uint64_t       len;
+	int	       op, code;
 
 	while ((avail = w->inlen - off) >= 2) {
 		p = (unsigned char *)w->in + off;
@@ -327,11 +336,14 @@ frames(struct ws *w)
 			break;
 		/* Servers mask nothing, and these two fragment nothing and
 		 * send only text. */
-		if ((p[1] & 0x80) || !(p[0] & 0x80) || (op != OP_TEXT &&
-		    op != OP_CLOSE && op != OP_PING && op != OP_PONG)) {
+		if ((p[1] & 0x80) || !(p[0] & 0x80) ||
+		    (op != OP_TEXT && op != OP_CLOSE && op != OP_PING &&
+			op != OP_PONG)) {
 			if (++refusals <= 5)
-				fprintf(stderr, "loadgen: ws %d: unexpected "
-				    "frame 0x%02x 0x%02x\n", w->idx, p[0], p[1]);
+				fprintf(stderr,
+				    "loadgen: ws %d: unexpected "
+				    "frame 0x%02x 0x%02x\n",
+				    w->idx, p[0], p[1]);
 			lost(w, 1002);
 			return -1;
 		}
@@ -360,8 +372,10 @@ frames(struct ws *w)
 			break;
 		case OP_CLOSE:
 			code = len >= 2 ? (unsigned char)payload[0] << 8 |
-			    (unsigned char)payload[1] : 1005;
-			(void)send_frame(w, OP_CLOSE, payload, len >= 2 ? 2 : 0);
+				(unsigned char)payload[1] :
+					  1005;
+			(void)send_frame(w, OP_CLOSE, payload,
+			    len >= 2 ? 2 : 0);
 			if (w->fd >= 0)
 				lost(w, code);
 			return -1;
@@ -377,7 +391,7 @@ frames(struct ws *w)
 static void
 ws_read(struct ws *w)
 {
-	ssize_t	n;
+	ssize_t n;
 	int	eof = 0, rc;
 
 	for (;;) {
@@ -420,8 +434,8 @@ ws_read(struct ws *w)
 void
 ws_event(struct ws *w, uint32_t ev)
 {
-	int		err = 0;
-	socklen_t	len = sizeof(err);
+	int	  err = 0;
+	socklen_t len = sizeof(err);
 
 	if (w->fd < 0)
 		return;

@@ -10,11 +10,11 @@
 
 #include "lg_common.h"
 
-static struct ws	*hw;
-static char		**hw_tokens;
-static int		 hw_nchan, hw_nsrc;
-static long		 hw_live, hw_closes, hw_early, hw_refused;
-static struct samples	 hw_sub;	/* connect() -> subscribed, us */
+static struct ws     *hw;
+static char	    **hw_tokens;
+static int	      hw_nchan, hw_nsrc;
+static long	      hw_live, hw_closes, hw_early, hw_refused;
+static struct samples hw_sub; /* connect() -> subscribed, us */
 
 static void
 hold_open(struct ws *w)
@@ -46,7 +46,7 @@ hold_close(struct ws *w, int code)
 	if (w->live)
 		hw_live--;
 	else if (code < 0)
-		hw_refused++;	/* the upgrade itself was refused */
+		hw_refused++; /* the upgrade itself was refused */
 	w->live = 0;
 	if (++hw_closes <= 5)
 		fprintf(stderr, "loadgen: wshold %d: closed (%d)\n", w->idx,
@@ -57,15 +57,17 @@ hold_close(struct ws *w, int code)
 static void
 hold_issue(struct ws *w)
 {
-	char	path[64];
+	char path[64];
 
 	if (hw_nchan)
 		snprintf(path, sizeof(path), "/ws/hw%d", w->idx);
 	else
 		snprintf(path, sizeof(path), "/api/v1/stream");
-	ws_connect(w, hw_nsrc > 0 ? htonl(INADDR_LOOPBACK + 1 +
-	    (in_addr_t)(w->idx % hw_nsrc)) : 0, path,
-	    hw_nchan ? NULL : hw_tokens[w->idx]);
+	ws_connect(w,
+	    hw_nsrc > 0 ?
+		htonl(INADDR_LOOPBACK + 1 + (in_addr_t)(w->idx % hw_nsrc)) :
+		0,
+	    path, hw_nchan ? NULL : hw_tokens[w->idx]);
 }
 
 /* Sockets come from --srcs source addresses 127.0.0.2...; a stage is held
@@ -74,13 +76,13 @@ hold_issue(struct ws *w)
 int
 mode_wshold(void)
 {
-	int		 n = (int)optn("n", 15000), i, started = 0, stage = 0;
-	double		 stagewait = optn("stagewait", 90);
-	const char	*pids = opt("fdpids", "");
-	long		 base = count_fds(pids), held = 0, pings0 = 0;
-	long		 closes0 = 0;
-	int64_t		 t, ts = 0, t_ready = 0, next_fd = 0;
-	struct stages	 sg;
+	int	      n = (int)optn("n", 15000), i, started = 0, stage = 0;
+	double	      stagewait = optn("stagewait", 90);
+	const char   *pids = opt("fdpids", "");
+	long	      base = count_fds(pids), held = 0, pings0 = 0;
+	long	      closes0 = 0;
+	int64_t	      t, ts = 0, t_ready = 0, next_fd = 0;
+	struct stages sg;
 
 	stages_init(&sg, n, 1000, 120);
 	hw_nchan = strcmp(opt("kind", "parley"), "nchan") == 0;
@@ -112,21 +114,23 @@ mode_wshold(void)
 				t_ready = t;
 				pings0 = ws_pings;
 				closes0 = hw_closes;
-				printf("stage%d_sockets=%d\nstage%d_held_fds=%ld\n"
-				    "stage%d_ready_s=%.3f\n", stage,
-				    sg.n[stage], stage, held, stage,
+				printf("stage%d_sockets=%d\nstage%d_held_fds=%"
+				       "ld\n"
+				       "stage%d_ready_s=%.3f\n",
+				    stage, sg.n[stage], stage, held, stage,
 				    (double)(t - ts) / 1e6);
 				stages_ready(&sg, stage);
 			}
 		}
 		if (t_ready == 0 && t - ts > (int64_t)(stagewait * 1e6))
-			die("only %ld of %d sockets subscribed (%ld descriptors "
-			    "held) after %.0f s", hw_live, sg.n[stage], held,
-			    stagewait);
+			die("only %ld of %d sockets subscribed (%ld "
+			    "descriptors "
+			    "held) after %.0f s",
+			    hw_live, sg.n[stage], held, stagewait);
 		if (t_ready != 0 && stages_over(&sg, stage, t_ready, t)) {
 			printf("stage%d_held_s=%.1f\nstage%d_pings=%ld\n"
-			    "stage%d_closes=%ld\n", stage,
-			    (double)(t - t_ready) / 1e6, stage,
+			       "stage%d_closes=%ld\n",
+			    stage, (double)(t - t_ready) / 1e6, stage,
 			    ws_pings - pings0, stage, hw_closes - closes0);
 			if (++stage == sg.count)
 				break;
@@ -137,9 +141,10 @@ mode_wshold(void)
 	}
 	held = count_fds(pids) - base;
 	printf("kind=%s\nsockets=%d\nstill_live=%ld\nheld_fds_end=%ld\n"
-	    "closes=%ld\nrefused=%ld\nunexpected_texts=%ld\npings=%ld\n"
-	    "pongs=%ld\n", hw_nchan ? "nchan" : "parley", n, hw_live, held,
-	    hw_closes, hw_refused, hw_early, ws_pings, ws_pongs);
+	       "closes=%ld\nrefused=%ld\nunexpected_texts=%ld\npings=%ld\n"
+	       "pongs=%ld\n",
+	    hw_nchan ? "nchan" : "parley", n, hw_live, held, hw_closes,
+	    hw_refused, hw_early, ws_pings, ws_pongs);
 	print_dist("subscribe", hw_sub.v, hw_sub.n);
 	ws_on_close = NULL;
 	for (i = 0; i < n; i++)

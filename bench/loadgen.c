@@ -43,8 +43,8 @@
 #include "lg_common.h"
 
 static const struct {
-	const char	*name;
-	int		(*run)(void);
+	const char *name;
+	int (*run)(void);
 } modes[] = {
 	{ "send", mode_send },
 	{ "latency", mode_latency },
@@ -59,8 +59,8 @@ static const struct {
 int
 mode_tokens(void)
 {
-	char		 name[256], tok[64], hex[65];
-	unsigned char	 raw[32], h[32];
+	char	      name[256], tok[64], hex[65];
+	unsigned char raw[32], h[32];
 
 	while (fgets(name, sizeof(name), stdin) != NULL) {
 		name[strcspn(name, "\r\n")] = '\0';
@@ -80,8 +80,8 @@ mode_tokens(void)
 int
 main(int argc, char **argv)
 {
-	const char	*mode;
-	size_t		 i;
+	const char *mode;
+	size_t	    i;
 
 	if (argc < 2)
 		die("usage: loadgen tokens|send|latency|hold|fanout|calls|"

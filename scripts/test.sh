@@ -92,7 +92,7 @@ out=$(node --test --test-reporter=tap tests/unit/*.test.js 2>&1); echo "$out" | 
 p=$(echo "$out" | sed -n 's/^# pass //p'); f=$(echo "$out" | sed -n 's/^# fail //p')
 count "${p:-0}" "${f:-1}"
 
-echo "== OpenAPI lint (scripts/lint-api.sh: redocly lint docs/openapi.json)"
+stage "OpenAPI lint (scripts/lint-api.sh: redocly lint docs/openapi.json)"
 if scripts/lint-api.sh; then count 1 0; else count 0 1; fi
 
 # Started as a newcomer's login shell would: soft limit 1,024 open files

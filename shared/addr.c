@@ -9,10 +9,10 @@
 int
 addr_bucket(const char *addr, char out[ADDR_BUCKET_MAX])
 {
-	char		 buf[INET6_ADDRSTRLEN + 1];
-	struct in_addr	 v4;
-	struct in6_addr	 v6;
-	size_t		 len;
+	char		buf[INET6_ADDRSTRLEN + 1];
+	struct in_addr	v4;
+	struct in6_addr v6;
+	size_t		len;
 
 	len = addr != NULL ? strcspn(addr, "%") : 0;
 	if (len == 0 || len >= sizeof(buf))

@@ -48,7 +48,7 @@ static const struct db_stmt st_create = { "auth_create",
 	" FROM users u WHERE u.id = $1 AND u.suspended_at IS NULL FOR SHARE"
 	" RETURNING id" };
 
-static void	encode(const unsigned char *, size_t, char *, size_t);
+static void encode(const unsigned char *, size_t, char *, size_t);
 
 void
 auth_init(void)
@@ -67,7 +67,7 @@ encode(const unsigned char *bin, size_t len, char *out, size_t outlen)
 void
 auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[AUTH_HASH_HEX])
 {
-	unsigned char	raw[32];
+	unsigned char raw[32];
 
 	randombytes_buf(raw, sizeof(raw));
 	encode(raw, sizeof(raw), token, AUTH_TOKEN_LEN + 1);
@@ -78,7 +78,7 @@ auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[AUTH_HASH_HEX])
 void
 auth_stream_token_new(char token[AUTH_STREAM_LEN + 1], char hash[AUTH_HASH_HEX])
 {
-	char	raw[AUTH_TOKEN_LEN + 1];
+	char raw[AUTH_TOKEN_LEN + 1];
 
 	auth_token_new(raw, hash);
 	memcpy(token, AUTH_STREAM_PREFIX, sizeof(AUTH_STREAM_PREFIX) - 1);
@@ -90,12 +90,12 @@ auth_stream_token_new(char token[AUTH_STREAM_LEN + 1], char hash[AUTH_HASH_HEX])
 void
 auth_csrf_for(const char *token, char out[AUTH_TOKEN_LEN + 1])
 {
-	static const unsigned char	 label[] = "parley-csrf-v1";
-	unsigned char			 h[32];
+	static const unsigned char label[] = "parley-csrf-v1";
+	unsigned char		   h[32];
 
 	crypto_generichash(h, sizeof(h), label, sizeof(label) - 1,
-	    (const unsigned char *)token, strlen(token) < 64 ? strlen(token) :
-	    64);
+	    (const unsigned char *)token,
+	    strlen(token) < 64 ? strlen(token) : 64);
 	encode(h, sizeof(h), out, AUTH_TOKEN_LEN + 1);
 }
 
@@ -109,9 +109,9 @@ enum token_from { FROM_HEADER, FROM_QUERY, FROM_COOKIE };
 static int
 find_token(struct http_req *r, int stream, char *tok, size_t len)
 {
-	const char	*h = http_env(r, "HTTP_AUTHORIZATION");
-	const char	*c = http_env(r, "HTTP_COOKIE");
-	int		 rc;
+	const char *h = http_env(r, "HTTP_AUTHORIZATION");
+	const char *c = http_env(r, "HTTP_COOKIE");
+	int	    rc;
 
 	if (h != NULL) {
 		if (strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) >= len)
@@ -134,13 +134,13 @@ find_token(struct http_req *r, int stream, char *tok, size_t len)
  * auth_admin() answers none of them. */
 enum auth_fail {
 	AUTH_OK,
-	AUTH_NONE,		/* 401 unauthorized: no usable credential */
-	AUTH_SESSION_IN_URL,	/* 401 invalid_token: a session token in
+	AUTH_NONE,	     /* 401 unauthorized: no usable credential */
+	AUTH_SESSION_IN_URL, /* 401 invalid_token: a session token in
 				 * ?access_token= */
-	AUTH_CSRF,		/* 403 csrf_failed */
-	AUTH_INVALID,		/* 401 invalid_token: unknown, expired,
+	AUTH_CSRF,	     /* 403 csrf_failed */
+	AUTH_INVALID,	     /* 401 invalid_token: unknown, expired,
 				 * revoked (or, for `admin`, no admin's) */
-	AUTH_DB,		/* the lookup failed: http_db_error() */
+	AUTH_DB,	     /* the lookup failed: http_db_error() */
 };
 
 /* Finds and checks the credential as auth_request() describes; with
@@ -152,13 +152,13 @@ enum auth_fail {
 static enum auth_fail
 authenticate(struct http_req *r, int stream, int admin, int form)
 {
-	char		 tok[AUTH_STREAM_LEN + 8], hash[AUTH_HASH_HEX];
-	char		 csrf[AUTH_TOKEN_LEN + 1], buf[24];
-	const char	*given;
+	char		      tok[AUTH_STREAM_LEN + 8], hash[AUTH_HASH_HEX];
+	char		      csrf[AUTH_TOKEN_LEN + 1], buf[24];
+	const char	     *given;
 	const struct db_stmt *st;
-	PGresult	*res;
-	size_t		 len;
-	int		 stale, is_stream, from;
+	PGresult	     *res;
+	size_t		      len;
+	int		      stale, is_stream, from;
 
 	if ((from = find_token(r, stream, tok, sizeof(tok))) == -1) {
 		sodium_memzero(tok, sizeof(tok));
@@ -167,8 +167,9 @@ authenticate(struct http_req *r, int stream, int admin, int form)
 	len = strlen(tok);
 	/* Session tokens are 43 characters, so no session token is ever
 	 * taken for a stream token. */
-	is_stream = len == AUTH_STREAM_LEN && strncmp(tok, AUTH_STREAM_PREFIX,
-	    sizeof(AUTH_STREAM_PREFIX) - 1) == 0;
+	is_stream = len == AUTH_STREAM_LEN &&
+	    strncmp(tok, AUTH_STREAM_PREFIX, sizeof(AUTH_STREAM_PREFIX) - 1) ==
+		0;
 	/* A URL is logged, kept in history and sent as Referer: it may carry
 	 * a stream token, never the session token. */
 	if (from == FROM_QUERY && !is_stream) {
@@ -176,15 +177,17 @@ authenticate(struct http_req *r, int stream, int admin, int form)
 		return AUTH_SESSION_IN_URL;
 	}
 	/* A stream token only reads the event stream, and never by cookie. */
-	if (len != AUTH_TOKEN_LEN && !(is_stream && stream &&
-	    from != FROM_COOKIE)) {
+	if (len != AUTH_TOKEN_LEN &&
+	    !(is_stream && stream && from != FROM_COOKIE)) {
 		sodium_memzero(tok, sizeof(tok));
 		return AUTH_NONE;
 	}
 	/* The event stream has side effects even on GET (receipts, presence):
 	 * by cookie it needs the CSRF proof too. */
-	if (r->cookie_auth && (stream || (strcmp(r->method, "GET") != 0 &&
-	    strcmp(r->method, "HEAD") != 0))) {
+	if (r->cookie_auth &&
+	    (stream ||
+		(strcmp(r->method, "GET") != 0 &&
+		    strcmp(r->method, "HEAD") != 0))) {
 		auth_csrf_for(tok, csrf);
 		given = http_env(r, "HTTP_X_CSRF_TOKEN");
 		if (form && given == NULL) {
@@ -199,8 +202,9 @@ authenticate(struct http_req *r, int stream, int admin, int form)
 	}
 	auth_token_hash(tok, hash);
 	sodium_memzero(tok, sizeof(tok));
-	st = admin ? &st_admin_lookup : is_stream ? &st_stream_lookup :
-	    &st_lookup;
+	st = admin    ? &st_admin_lookup :
+	    is_stream ? &st_stream_lookup :
+			&st_lookup;
 	if ((res = DB_EXEC(r->db, st, hash)) == NULL)
 		return AUTH_DB;
 	if (PQntuples(res) != 1) {
@@ -212,8 +216,9 @@ authenticate(struct http_req *r, int stream, int admin, int form)
 	stale = db_get_bool(res, 0, 2);
 	PQclear(res);
 	/* last_seen_at is written at most once a minute per session. */
-	if (stale && (res = DB_EXEC(r->db, &st_touch,
-	    db_i64(buf, r->session_id))) != NULL)
+	if (stale &&
+	    (res = DB_EXEC(r->db, &st_touch, db_i64(buf, r->session_id))) !=
+		NULL)
 		PQclear(res);
 	return AUTH_OK;
 }
@@ -221,7 +226,8 @@ authenticate(struct http_req *r, int stream, int admin, int form)
 static void
 csrf_refuse(struct http_req *r)
 {
-	http_error(r, 403, "csrf_failed", "Requests authenticated by cookie "
+	http_error(r, 403, "csrf_failed",
+	    "Requests authenticated by cookie "
 	    "must carry the X-CSRF-Token header.");
 }
 
@@ -233,12 +239,15 @@ answer(struct http_req *r, enum auth_fail why)
 		return 0;
 	case AUTH_NONE:
 		http_header(r, "WWW-Authenticate: Bearer");
-		http_error(r, 401, "unauthorized", "A valid access token is "
+		http_error(r, 401, "unauthorized",
+		    "A valid access token is "
 		    "required (Authorization: Bearer <token>).");
 		break;
 	case AUTH_SESSION_IN_URL:
-		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
-		http_error(r, 401, "invalid_token", "access_token takes a stream "
+		http_header(r,
+		    "WWW-Authenticate: Bearer error=\"invalid_token\"");
+		http_error(r, 401, "invalid_token",
+		    "access_token takes a stream "
 		    "token (POST /api/v1/auth/stream-token), never a session "
 		    "token.");
 		break;
@@ -246,7 +255,8 @@ answer(struct http_req *r, enum auth_fail why)
 		csrf_refuse(r);
 		break;
 	case AUTH_INVALID:
-		http_header(r, "WWW-Authenticate: Bearer error=\"invalid_token\"");
+		http_header(r,
+		    "WWW-Authenticate: Bearer error=\"invalid_token\"");
 		http_error(r, 401, "invalid_token",
 		    "The access token is unknown, expired or revoked.");
 		break;
@@ -298,11 +308,11 @@ auth_admin(struct http_req *r)
 int
 auth_session_start(struct http_req *r, int64_t user_id, json_t *reply)
 {
-	char		 tok[AUTH_TOKEN_LEN + 1], hash[AUTH_HASH_HEX];
-	char		 csrf[AUTH_TOKEN_LEN + 1], uid[24], ttl[24];
-	char		 ua[256];
-	const char	*agent = http_env(r, "HTTP_USER_AGENT");
-	PGresult	*res;
+	char	    tok[AUTH_TOKEN_LEN + 1], hash[AUTH_HASH_HEX];
+	char	    csrf[AUTH_TOKEN_LEN + 1], uid[24], ttl[24];
+	char	    ua[256];
+	const char *agent = http_env(r, "HTTP_USER_AGENT");
+	PGresult   *res;
 
 	/* Keep a bounded, printable prefix of the agent for the device list. */
 	snprintf(ua, sizeof(ua), "%s", agent != NULL ? agent : "");
@@ -320,7 +330,8 @@ auth_session_start(struct http_req *r, int64_t user_id, json_t *reply)
 	 * theirs to know. */
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		http_error(r, 403, "account_suspended", "This account is "
+		http_error(r, 403, "account_suspended",
+		    "This account is "
 		    "suspended.");
 		return -1;
 	}
@@ -329,7 +340,8 @@ auth_session_start(struct http_req *r, int64_t user_id, json_t *reply)
 	auth_csrf_for(tok, csrf);
 	json_object_set_new(reply, "token", json_string(tok));
 	json_object_set_new(reply, "csrf_token", json_string(csrf));
-	json_object_set_new(reply, "expires_in", json_integer(config.session_ttl));
+	json_object_set_new(reply, "expires_in",
+	    json_integer(config.session_ttl));
 	/* Calls name the device that answered by this id. */
 	json_object_set_new(reply, "session_id", json_integer(r->session_id));
 	sodium_memzero(tok, sizeof(tok));
@@ -339,18 +351,22 @@ auth_session_start(struct http_req *r, int64_t user_id, json_t *reply)
 int
 auth_session_cookies(struct http_req *r, const json_t *reply)
 {
-	const char	*tok, *csrf;
+	const char *tok, *csrf;
 
 	tok = json_string_value(json_object_get(reply, "token"));
 	csrf = json_string_value(json_object_get(reply, "csrf_token"));
 	if (tok == NULL || csrf == NULL)
 		return -1;
-	if (http_header(r, "Set-Cookie: parley_session=%s; Path=/api/; "
-	    "Max-Age=%ld; HttpOnly; SameSite=Lax%s", tok, config.session_ttl,
-	    config.cookie_secure ? "; Secure" : "") == -1 ||
-	    http_header(r, "Set-Cookie: parley_csrf=%s; Path=/; Max-Age=%ld;"
-	    " SameSite=Lax%s", csrf, config.session_ttl,
-	    config.cookie_secure ? "; Secure" : "") == -1)
+	if (http_header(r,
+		"Set-Cookie: parley_session=%s; Path=/api/; "
+		"Max-Age=%ld; HttpOnly; SameSite=Lax%s",
+		tok, config.session_ttl,
+		config.cookie_secure ? "; Secure" : "") == -1 ||
+	    http_header(r,
+		"Set-Cookie: parley_csrf=%s; Path=/; Max-Age=%ld;"
+		" SameSite=Lax%s",
+		csrf, config.session_ttl,
+		config.cookie_secure ? "; Secure" : "") == -1)
 		return -1;
 	return 0;
 }

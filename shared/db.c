@@ -11,28 +11,30 @@
 #include "log.h"
 #include "metrics.h"
 
-#define MAX_PREPARED	128
+#define MAX_PREPARED 128
 
 struct db {
-	PGconn			*conn;
-	enum db_err		 err;
-	int			 in_tx;
-	int			 lost_tx;	/* conn died inside a tx */
-	int			 down_logged;	/* log an outage once */
-	int			 drop_after_tx;	/* a prepared plan went stale */
-	int			 nprepared;
-	const struct db_stmt	*prepared[MAX_PREPARED];
-	const char		*info;		/* NULL: db_configure()'s */
-	const char		*app;
+	PGconn		     *conn;
+	enum db_err	      err;
+	int		      in_tx;
+	int		      lost_tx;	     /* conn died inside a tx */
+	int		      down_logged;   /* log an outage once */
+	int		      drop_after_tx; /* a prepared plan went stale */
+	int		      nprepared;
+	const struct db_stmt *prepared[MAX_PREPARED];
+	const char	     *info; /* NULL: db_configure()'s */
+	const char	     *app;
 };
 
-static const char	*conninfo = "postgresql:///parley";
-static const char	*appname = "parley";
+static const char *conninfo = "postgresql:///parley";
+static const char *appname = "parley";
 
-#define DB_ERRORS(kind) METRIC_COUNTER("parley_db_errors_total", \
-	"kind=\"" kind "\"", "Failed statements, by what the service made of " \
-	"them (retry: serialization, deadlock, lock or statement timeout).")
-static struct metric	m_errors[] = {
+#define DB_ERRORS(kind)                                                        \
+	METRIC_COUNTER("parley_db_errors_total", "kind=\"" kind "\"",          \
+	    "Failed statements, by what the service made of "                  \
+	    "them (retry: serialization, deadlock, lock or statement "         \
+	    "timeout).")
+static struct metric m_errors[] = {
 	[DB_UNAVAILABLE] = DB_ERRORS("unavailable"),
 	[DB_UNIQUE] = DB_ERRORS("unique"),
 	[DB_FOREIGN_KEY] = DB_ERRORS("foreign_key"),
@@ -40,24 +42,23 @@ static struct metric	m_errors[] = {
 	[DB_RETRY] = DB_ERRORS("retry"),
 	[DB_OTHER] = DB_ERRORS("other"),
 };
-static struct metric	m_deadlocks = METRIC_COUNTER("parley_db_deadlocks_total",
-			    NULL, "Statements PostgreSQL ended as a deadlock (40P01).");
-static struct metric	m_reconnects = METRIC_COUNTER(
-			    "parley_db_reconnects_total", NULL,
-			    "Connections made again after the database was unreachable.");
-static struct metric	m_connect_fail = METRIC_COUNTER(
-			    "parley_db_connect_failures_total", NULL,
-			    "Attempts to connect that failed.");
+static struct metric m_deadlocks = METRIC_COUNTER("parley_db_deadlocks_total",
+    NULL, "Statements PostgreSQL ended as a deadlock (40P01).");
+static struct metric m_reconnects = METRIC_COUNTER("parley_db_reconnects_total",
+    NULL, "Connections made again after the database was unreachable.");
+static struct metric m_connect_fail =
+    METRIC_COUNTER("parley_db_connect_failures_total", NULL,
+	"Attempts to connect that failed.");
 
-static int		 db_connect(struct db *);
-static void		 db_drop(struct db *);
-static enum db_err	 classify(struct db *, const PGresult *);
-static enum db_err	 classify_state(struct db *, const PGresult *);
-static int		 ensure_prepared(struct db *, const struct db_stmt *);
-static void		 check_idle(struct db *);
-static bool		 stale_plan(const PGresult *);
-static void		 drop_if_stale(struct db *);
-static const char	*field(const PGresult *, int, int);
+static int	   db_connect(struct db *);
+static void	   db_drop(struct db *);
+static enum db_err classify(struct db *, const PGresult *);
+static enum db_err classify_state(struct db *, const PGresult *);
+static int	   ensure_prepared(struct db *, const struct db_stmt *);
+static void	   check_idle(struct db *);
+static bool	   stale_plan(const PGresult *);
+static void	   drop_if_stale(struct db *);
+static const char *field(const PGresult *, int, int);
 
 void
 db_configure(const char *info, const char *app)
@@ -69,7 +70,7 @@ db_configure(const char *info, const char *app)
 struct db *
 db_new(void)
 {
-	struct db	*db;
+	struct db *db;
 
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		log_fatal("calloc: out of memory");
@@ -79,7 +80,7 @@ db_new(void)
 struct db *
 db_new_at(const char *info, const char *app)
 {
-	struct db	*db;
+	struct db *db;
 
 	db = db_new();
 	db->info = info;
@@ -131,9 +132,9 @@ db_conn_params(const char *info, const char *app, const char *keys[4],
 static int
 db_connect(struct db *db)
 {
-	const char	*keys[4], *vals[4];
-	char		 set[128];
-	PGresult	*res;
+	const char *keys[4], *vals[4];
+	char	    set[128];
+	PGresult   *res;
 
 	db_conn_params(db->info != NULL ? db->info : conninfo,
 	    db->app != NULL ? db->app : appname, keys, vals);
@@ -142,7 +143,7 @@ db_connect(struct db *db)
 		if (!db->down_logged)
 			log_warn("database connect failed: %s",
 			    db->conn != NULL ? PQerrorMessage(db->conn) :
-			    "out of memory");
+					       "out of memory");
 		db->down_logged = 1;
 		db_drop(db);
 		db->err = DB_UNAVAILABLE;
@@ -152,7 +153,8 @@ db_connect(struct db *db)
 	/* Database triggers that ask "is this user online?" (webhooks,
 	 * sql/011) read the window from this session setting. */
 	if (config.online_window > 0) {
-		snprintf(set, sizeof(set), "SELECT set_config("
+		snprintf(set, sizeof(set),
+		    "SELECT set_config("
 		    "'parley.online_window', '%ld', false)",
 		    config.online_window);
 		res = PQexec(db->conn, set);
@@ -175,7 +177,7 @@ db_connect(struct db *db)
 static void
 check_idle(struct db *db)
 {
-	struct pollfd	pfd;
+	struct pollfd pfd;
 
 	if (db->conn == NULL || db->in_tx)
 		return;
@@ -193,8 +195,8 @@ check_idle(struct db *db)
 static enum db_err
 classify(struct db *db, const PGresult *res)
 {
-	enum db_err	 e = classify_state(db, res);
-	const char	*state;
+	enum db_err e = classify_state(db, res);
+	const char *state;
 
 	if (e != DB_OK)
 		metric_add(&m_errors[e], 1);
@@ -207,7 +209,7 @@ classify(struct db *db, const PGresult *res)
 static enum db_err
 classify_state(struct db *db, const PGresult *res)
 {
-	const char	*state;
+	const char *state;
 
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
 		return DB_UNAVAILABLE;
@@ -243,7 +245,7 @@ classify_state(struct db *db, const PGresult *res)
 static bool
 stale_plan(const PGresult *res)
 {
-	const char	*state, *fn;
+	const char *state, *fn;
 
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	fn = PQresultErrorField(res, PG_DIAG_SOURCE_FUNCTION);
@@ -254,8 +256,8 @@ stale_plan(const PGresult *res)
 static int
 ensure_prepared(struct db *db, const struct db_stmt *st)
 {
-	PGresult	*res;
-	int		 i;
+	PGresult *res;
+	int	  i;
 
 	for (i = 0; i < db->nprepared; i++)
 		if (db->prepared[i] == st)
@@ -284,8 +286,8 @@ PGresult *
 db_exec(struct db *db, const struct db_stmt *st, int nparams,
     const char *const *params)
 {
-	PGresult	*res;
-	ExecStatusType	 rs;
+	PGresult      *res;
+	ExecStatusType rs;
 
 	db->err = DB_OK;
 	if (db->lost_tx) {
@@ -297,8 +299,8 @@ db_exec(struct db *db, const struct db_stmt *st, int nparams,
 		return NULL;
 	if (ensure_prepared(db, st) == -1)
 		return NULL;
-	res = PQexecPrepared(db->conn, st->name, nparams, params, NULL, NULL,
-	    0);
+	res =
+	    PQexecPrepared(db->conn, st->name, nparams, params, NULL, NULL, 0);
 	rs = PQresultStatus(res);
 	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)
 		return res;
@@ -327,8 +329,8 @@ db_exec(struct db *db, const struct db_stmt *st, int nparams,
 int
 db_simple(struct db *db, const char *sql)
 {
-	PGresult	*res;
-	ExecStatusType	 rs;
+	PGresult      *res;
+	ExecStatusType rs;
 
 	db->err = DB_OK;
 	if (db->lost_tx) {
@@ -374,7 +376,7 @@ drop_if_stale(struct db *db)
 int
 db_commit(struct db *db)
 {
-	int	rc;
+	int rc;
 
 	rc = db_simple(db, "COMMIT");
 	db->in_tx = 0;
@@ -385,7 +387,7 @@ db_commit(struct db *db)
 void
 db_rollback(struct db *db)
 {
-	enum db_err	saved = db->err;
+	enum db_err saved = db->err;
 
 	db->lost_tx = 0;
 	if (!db->in_tx || db->conn == NULL) {
@@ -394,7 +396,7 @@ db_rollback(struct db *db)
 	}
 	db->in_tx = 0;
 	(void)db_simple(db, "ROLLBACK");
-	db->err = saved;	/* keep the error that made us roll back */
+	db->err = saved; /* keep the error that made us roll back */
 	drop_if_stale(db);
 }
 
@@ -420,8 +422,8 @@ db_i64(char *buf, long long v)
 char *
 db_i64_array(const int64_t *ids, size_t n)
 {
-	char	*s, *p;
-	size_t	 i;
+	char  *s, *p;
+	size_t i;
 
 	if ((s = malloc(n * 21 + 3)) == NULL)
 		log_fatal("malloc: out of memory");
@@ -452,7 +454,7 @@ field(const PGresult *res, int row, int col)
 long long
 db_get_i64(const PGresult *res, int row, int col)
 {
-	const char	*s = field(res, row, col);
+	const char *s = field(res, row, col);
 
 	return s != NULL ? strtoll(s, NULL, 10) : 0;
 }
@@ -460,7 +462,7 @@ db_get_i64(const PGresult *res, int row, int col)
 bool
 db_get_bool(const PGresult *res, int row, int col)
 {
-	const char	*s = field(res, row, col);
+	const char *s = field(res, row, col);
 
 	return s != NULL && s[0] == 't';
 }

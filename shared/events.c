@@ -13,8 +13,8 @@ int
 events_emit(struct db *db, const int64_t *users, size_t n, const char *type,
     json_t *data, char **woken)
 {
-	char		*arr, *json;
-	PGresult	*res;
+	char	 *arr, *json;
+	PGresult *res;
 
 	*woken = NULL;
 	arr = db_i64_array(users, n);

@@ -14,7 +14,7 @@ struct db;
  * stream, inside the caller's transaction. Returns 0 and sets *woken to a
  * string for notify_users() after the commit (caller frees), or -1 on a
  * database error (db_error() tells which). */
-int	events_emit(struct db *, const int64_t *users, size_t n,
-	    const char *type, json_t *data, char **woken);
+int events_emit(struct db *, const int64_t *users, size_t n, const char *type,
+    json_t *data, char **woken);
 
 #endif

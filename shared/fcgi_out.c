@@ -14,15 +14,15 @@
 #include "http.h"
 #include "log.h"
 
-#define FCGI_VERSION_1		1
-#define FCGI_END_REQUEST	3
-#define FCGI_STDOUT		6
-#define FCGI_REQUEST_COMPLETE	0
-#define HDR			8
-#define START_CAP		4096
+#define FCGI_VERSION_1	      1
+#define FCGI_END_REQUEST      3
+#define FCGI_STDOUT	      6
+#define FCGI_REQUEST_COMPLETE 0
+#define HDR		      8
+#define START_CAP	      4096
 
-static void	grow(FCGX_Stream *, int);
-static size_t	header(unsigned char *, int, int, size_t, size_t);
+static void   grow(FCGX_Stream *, int);
+static size_t header(unsigned char *, int, int, size_t, size_t);
 
 /* Called when a write does not fit: grow the buffer, keep what is in it.
  * Past FCGI_OUT_MAX the stream closes, so FCGX_PutStr fails (the caller
@@ -30,7 +30,7 @@ static size_t	header(unsigned char *, int, int, size_t, size_t);
 static void
 grow(FCGX_Stream *s, int doclose)
 {
-	struct fcgi_out	*o = s->data;
+	struct fcgi_out *o = s->data;
 	size_t		 used = o->cap - (size_t)(s->stop - s->wrNext);
 	unsigned char	*nb;
 
@@ -104,9 +104,9 @@ header(unsigned char *p, int type, int id, size_t clen, size_t pad)
 char *
 fcgi_out_records(int id, const char *data, size_t len, size_t *outlen)
 {
-	size_t		 nrec = (len + FCGI_OUT_CHUNK - 1) / FCGI_OUT_CHUNK;
-	size_t		 o = 0, off, n, pad;
-	unsigned char	*out;
+	size_t	       nrec = (len + FCGI_OUT_CHUNK - 1) / FCGI_OUT_CHUNK;
+	size_t	       o = 0, off, n, pad;
+	unsigned char *out;
 
 	/* Headers, data, at most 7 bytes of padding, the closing records. */
 	if ((out = malloc(nrec * HDR + len + 7 + 2 * HDR + 8)) == NULL)
@@ -133,10 +133,10 @@ fcgi_out_records(int id, const char *data, size_t len, size_t *outlen)
 int
 fcgi_out_send(int fd, int id, const char *data, size_t len)
 {
-	size_t	 n, off = 0;
-	ssize_t	 k;
-	char	*rec = fcgi_out_records(id, data, len, &n);
-	int	 err = 0;
+	size_t	n, off = 0;
+	ssize_t k;
+	char   *rec = fcgi_out_records(id, data, len, &n);
+	int	err = 0;
 
 	while (off < n) {
 		k = send(fd, rec + off, n - off, MSG_NOSIGNAL);

@@ -12,29 +12,46 @@
 #include "log.h"
 #include "text.h"
 
-static const char	*reason(int);
+static const char *reason(int);
 
 static const char *
 reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 413: return "Payload Too Large";
-	case 416: return "Range Not Satisfiable";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	default:  return "Internal Server Error";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 413:
+		return "Payload Too Large";
+	case 416:
+		return "Range Not Satisfiable";
+	case 415:
+		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
 	}
 }
 
@@ -50,8 +67,8 @@ enum begin_fail { BEGIN_OK, BEGIN_NO_URI, BEGIN_TOO_LONG };
 static enum begin_fail
 begin(struct http_req *r)
 {
-	const char	*uri, *q;
-	size_t		 len;
+	const char *uri, *q;
+	size_t	    len;
 
 	http_body_free(r);
 	r->status = 0;
@@ -96,10 +113,12 @@ http_begin(struct http_req *r)
 	case BEGIN_OK:
 		return 0;
 	case BEGIN_NO_URI:
-		http_error(r, 400, "bad_request", "The request URI is missing.");
+		http_error(r, 400, "bad_request",
+		    "The request URI is missing.");
 		break;
 	case BEGIN_TOO_LONG:
-		http_error(r, 400, "uri_too_long", "The request path is too long.");
+		http_error(r, 400, "uri_too_long",
+		    "The request path is too long.");
 		break;
 	}
 	return -1;
@@ -114,7 +133,7 @@ http_begin_quiet(struct http_req *r)
 int
 http_header(struct http_req *r, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 	size_t	room = sizeof(r->headers) - r->headers_len;
 	int	n;
 
@@ -136,9 +155,9 @@ void
 http_reply_raw(struct http_req *r, int status, const char *ctype,
     const char *body, size_t len)
 {
-	char	 head[sizeof(r->headers) + 256];
-	char	*wrapped = NULL;
-	int	 n, wire = status;
+	char  head[sizeof(r->headers) + 256];
+	char *wrapped = NULL;
+	int   n, wire = status;
 
 	if (r->status != 0) {
 		log_warn("second reply to %s %s ignored", r->method, r->path);
@@ -157,15 +176,17 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 	/* libfcgi's FCGX_FPrintF has its own printf without %zu: format
 	 * here and write bytes. */
 	if (body != NULL && ctype != NULL)
-		n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+		n = snprintf(head, sizeof(head),
+		    "Status: %d %s\r\n"
 		    "Cache-Control: no-store\r\n"
 		    "X-Content-Type-Options: nosniff\r\n%s"
 		    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
 		    wire, reason(wire), r->headers, ctype, len);
 	else
-		n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
-		    "Cache-Control: no-store\r\n%s\r\n", status,
-		    reason(status), r->headers);
+		n = snprintf(head, sizeof(head),
+		    "Status: %d %s\r\n"
+		    "Cache-Control: no-store\r\n%s\r\n",
+		    status, reason(status), r->headers);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		log_fatal("response head does not fit");
 	FCGX_PutStr(head, n, r->fcgi.out);
@@ -177,9 +198,9 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 void
 http_reply_missing(struct http_req *r)
 {
-	static const char	 body[] = HTTP_MISSING_BODY;
-	char			 head[192];
-	int			 n;
+	static const char body[] = HTTP_MISSING_BODY;
+	char		  head[192];
+	int		  n;
 
 	if (r->status != 0) {
 		log_warn("second reply to %s %s ignored", r->method, r->path);
@@ -189,10 +210,12 @@ http_reply_missing(struct http_req *r)
 	/* Not http_reply_raw: nginx copies an upstream's Cache-Control to
 	 * the redirected reply, and the headers collected so far (an
 	 * authentication attempt's) must not leave either. */
-	n = snprintf(head, sizeof(head), "Status: 404 Not Found\r\n"
+	n = snprintf(head, sizeof(head),
+	    "Status: 404 Not Found\r\n"
 	    "X-Accel-Redirect: @not_found\r\n"
 	    "Content-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n\r\n", sizeof(body) - 1);
+	    "Content-Length: %zu\r\n\r\n",
+	    sizeof(body) - 1);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		log_fatal("response head does not fit");
 	FCGX_PutStr(head, n, r->fcgi.out);
@@ -202,8 +225,8 @@ http_reply_missing(struct http_req *r)
 char *
 http_jsonp_wrap(const char *cb, const char *json, size_t len, size_t *outlen)
 {
-	size_t	 cl = strlen(cb), i, o, seps = 0;
-	char	*out;
+	size_t cl = strlen(cb), i, o, seps = 0;
+	char  *out;
 
 	/* U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8. */
 	for (i = 0; i + 2 < len; i++)
@@ -240,12 +263,13 @@ http_jsonp_wrap(const char *cb, const char *json, size_t len, size_t *outlen)
 char *
 http_iframe_wrap(const char *json, size_t len, size_t *outlen)
 {
-	static const char	 head[] = "<!DOCTYPE html><html><head>"
-				    "<meta charset=\"utf-8\"><title>upload</title>"
-				    "</head><body><textarea id=\"parley-reply\">";
-	static const char	 tail[] = "</textarea></body></html>\n";
-	size_t			 i, o;
-	char			*out;
+	static const char head[] =
+	    "<!DOCTYPE html><html><head>"
+	    "<meta charset=\"utf-8\"><title>upload</title>"
+	    "</head><body><textarea id=\"parley-reply\">";
+	static const char tail[] = "</textarea></body></html>\n";
+	size_t		  i, o;
+	char		 *out;
 
 	/* At most 5 bytes ("&amp;") per input byte. */
 	if ((out = malloc(sizeof(head) + sizeof(tail) + len * 5)) == NULL)
@@ -254,10 +278,21 @@ http_iframe_wrap(const char *json, size_t len, size_t *outlen)
 	o = sizeof(head) - 1;
 	for (i = 0; i < len; i++) {
 		switch (json[i]) {
-		case '&': memcpy(out + o, "&amp;", 5); o += 5; break;
-		case '<': memcpy(out + o, "&lt;", 4); o += 4; break;
-		case '>': memcpy(out + o, "&gt;", 4); o += 4; break;
-		default: out[o++] = json[i]; break;
+		case '&':
+			memcpy(out + o, "&amp;", 5);
+			o += 5;
+			break;
+		case '<':
+			memcpy(out + o, "&lt;", 4);
+			o += 4;
+			break;
+		case '>':
+			memcpy(out + o, "&gt;", 4);
+			o += 4;
+			break;
+		default:
+			out[o++] = json[i];
+			break;
 		}
 	}
 	memcpy(out + o, tail, sizeof(tail));
@@ -268,7 +303,7 @@ http_iframe_wrap(const char *json, size_t len, size_t *outlen)
 void
 http_iframe(struct http_req *r)
 {
-	char	v[4];
+	char v[4];
 
 	r->iframe = http_query_find(r->query, "iframe", v, sizeof(v)) == 1 &&
 	    strcmp(v, "1") == 0;
@@ -277,7 +312,7 @@ http_iframe(struct http_req *r)
 void
 http_reply(struct http_req *r, int status, json_t *body)
 {
-	char	*s;
+	char *s;
 
 	if (body == NULL) {
 		http_reply_raw(r, status, NULL, NULL, 0);
@@ -296,8 +331,8 @@ void
 http_reply_wrap(struct http_req *r, int status, const char *key,
     const char *json)
 {
-	size_t	 klen = strlen(key), jlen = strlen(json), len;
-	char	*s;
+	size_t klen = strlen(key), jlen = strlen(json), len;
+	char  *s;
 
 	len = klen + jlen + 5;
 	if ((s = malloc(len + 1)) == NULL)
@@ -313,33 +348,35 @@ http_reply_wrap(struct http_req *r, int status, const char *key,
 }
 
 void
-http_error(struct http_req *r, int status, const char *code,
-    const char *fmt, ...)
+http_error(struct http_req *r, int status, const char *code, const char *fmt,
+    ...)
 {
-	char	 msg[512];
-	va_list	 ap;
+	char	msg[512];
+	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);	/* truncation keeps a prefix */
+	vsnprintf(msg, sizeof(msg), fmt, ap); /* truncation keeps a prefix */
 	va_end(ap);
 	/* Messages quote client bytes (a raw path, jansson's "near '...'")
 	 * and the cut above may split a character: json_pack refuses
 	 * invalid UTF-8, and the reply would go out without its body. */
 	text_utf8_scrub(msg);
 	if (r->jsonp[0] != '\0' || r->iframe)
-		http_reply(r, status, json_pack("{s:{s:s,s:s},s:i}", "error",
-		    "code", code, "message", msg, "status", status));
+		http_reply(r, status,
+		    json_pack("{s:{s:s,s:s},s:i}", "error", "code", code,
+			"message", msg, "status", status));
 	else
-		http_reply(r, status, json_pack("{s:{s:s,s:s}}", "error",
-		    "code", code, "message", msg));
+		http_reply(r, status,
+		    json_pack("{s:{s:s,s:s}}", "error", "code", code, "message",
+			msg));
 }
 
 int
 http_jsonp(struct http_req *r)
 {
-	char	 cb[sizeof(r->jsonp)];
-	size_t	 i;
-	int	 rc, start = 1;
+	char   cb[sizeof(r->jsonp)];
+	size_t i;
+	int    rc, start = 1;
 
 	rc = http_query_find(r->query, "callback", cb, sizeof(cb));
 	if (rc == 0)
@@ -357,9 +394,11 @@ http_jsonp(struct http_req *r)
 			rc = -1;
 	}
 	if (rc != 1 || i == 0 || start) {
-		http_error(r, 400, "invalid_callback", "The callback must be a "
+		http_error(r, 400, "invalid_callback",
+		    "The callback must be a "
 		    "JavaScript identifier such as parley.cb1 (at most %zu "
-		    "characters).", sizeof(cb) - 1);
+		    "characters).",
+		    sizeof(cb) - 1);
 		return -1;
 	}
 	memcpy(r->jsonp, cb, i + 1);
@@ -403,7 +442,8 @@ http_outcome(struct http_req *r, const struct http_outcome *tab,
 		return -1;
 	}
 	log_warn("%s %s: unexpected status '%s'", r->method, r->path, status);
-	http_error(r, 500, "internal_error", "Unexpected state; it has been "
+	http_error(r, 500, "internal_error",
+	    "Unexpected state; it has been "
 	    "logged.");
 	return -1;
 }

@@ -23,10 +23,10 @@ http_body_free(struct http_req *r)
 int
 http_body_read(struct http_req *r, const char **bufp, size_t *lenp)
 {
-	const char	*cl;
-	char		*buf, *end;
+	const char	  *cl;
+	char		  *buf, *end;
 	unsigned long long n;
-	int		 got, off;
+	int		   got, off;
 
 	if (r->body_read) {
 		*bufp = r->body;
@@ -71,10 +71,10 @@ http_body_read(struct http_req *r, const char **bufp, size_t *lenp)
 json_t *
 http_body_json(struct http_req *r)
 {
-	const char	*ct, *buf;
-	size_t		 n;
-	json_t		*root;
-	json_error_t	 jerr;
+	const char  *ct, *buf;
+	size_t	     n;
+	json_t	    *root;
+	json_error_t jerr;
 
 	if (http_body_read(r, &buf, &n) == -1)
 		return NULL;

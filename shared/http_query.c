@@ -9,7 +9,7 @@
 #include "http.h"
 #include "text.h"
 
-static int		 hexval(int);
+static int hexval(int);
 
 static int
 hexval(int c)
@@ -26,8 +26,8 @@ hexval(int c)
 long
 http_decode(const char *src, size_t len, int plus, char *out, size_t outlen)
 {
-	size_t	i, o = 0;
-	int	hi, lo, c;
+	size_t i, o = 0;
+	int    hi, lo, c;
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)src[i];
@@ -59,8 +59,8 @@ static int
 find_pair(const char *s, const char *key, char sep, int plus, char *out,
     size_t outlen)
 {
-	size_t		 klen = strlen(key);
-	const char	*p = s, *end, *eq;
+	size_t	    klen = strlen(key);
+	const char *p = s, *end, *eq;
 
 	while (p != NULL && *p != '\0') {
 		while (*p == ' ' || *p == sep)
@@ -70,17 +70,19 @@ find_pair(const char *s, const char *key, char sep, int plus, char *out,
 			end = p + strlen(p);
 		eq = memchr(p, '=', (size_t)(end - p));
 		if ((eq != NULL && (size_t)(eq - p) == klen &&
-		    memcmp(p, key, klen) == 0) ||
+			memcmp(p, key, klen) == 0) ||
 		    (eq == NULL && (size_t)(end - p) == klen &&
-		    memcmp(p, key, klen) == 0)) {
+			memcmp(p, key, klen) == 0)) {
 			if (eq == NULL) {
 				if (outlen == 0)
 					return -1;
 				out[0] = '\0';
 				return 1;
 			}
-			return http_decode(eq + 1, (size_t)(end - eq - 1),
-			    plus, out, outlen) < 0 ? -1 : 1;
+			return http_decode(eq + 1, (size_t)(end - eq - 1), plus,
+				   out, outlen) < 0 ?
+			    -1 :
+			    1;
 		}
 		p = *end != '\0' ? end + 1 : NULL;
 	}
@@ -94,8 +96,7 @@ http_query_find(const char *qs, const char *key, char *out, size_t outlen)
 }
 
 int
-http_cookie_find(const char *header, const char *name, char *out,
-    size_t outlen)
+http_cookie_find(const char *header, const char *name, char *out, size_t outlen)
 {
 	return find_pair(header, name, ';', 0, out, outlen);
 }
@@ -104,19 +105,20 @@ int
 http_query_long(struct http_req *r, const char *key, long long min,
     long long max, long long *out)
 {
-	char		 buf[32], *end;
-	long long	 v;
-	int		 rc;
+	char	  buf[32], *end;
+	long long v;
+	int	  rc;
 
 	rc = http_query_find(r->query, key, buf, sizeof(buf));
 	if (rc == 0)
 		return 0;
 	errno = 0;
 	v = rc > 0 && buf[0] != '\0' ? strtoll(buf, &end, 10) : 0;
-	if (rc < 0 || buf[0] == '\0' || errno != 0 || *end != '\0' ||
-	    v < min || v > max) {
+	if (rc < 0 || buf[0] == '\0' || errno != 0 || *end != '\0' || v < min ||
+	    v > max) {
 		http_error(r, 400, "invalid_parameter",
-		    "Query parameter '%s' must be an integer from %lld to %lld.",
+		    "Query parameter '%s' must be an integer from %lld to "
+		    "%lld.",
 		    key, min, max);
 		return -1;
 	}
@@ -127,9 +129,9 @@ http_query_long(struct http_req *r, const char *key, long long min,
 int
 http_param_id(struct http_req *r, int i, int64_t *out)
 {
-	const char	*s = i < r->nparams ? r->params[i] : "";
-	char		*end = NULL;
-	long long	 v = 0;
+	const char *s = i < r->nparams ? r->params[i] : "";
+	char	   *end = NULL;
+	long long   v = 0;
 
 	errno = 0;
 	if (s[0] >= '1' && s[0] <= '9')

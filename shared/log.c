@@ -9,10 +9,10 @@
 
 #include "log.h"
 
-static const char	*service = "parley";
+static const char *service = "parley";
 
-static void	vlog(const char *, const char *, va_list)
-		    __attribute__((format(printf, 2, 0)));
+static void
+vlog(const char *, const char *, va_list) __attribute__((format(printf, 2, 0)));
 
 void
 log_init(const char *name)
@@ -23,14 +23,14 @@ log_init(const char *name)
 static void
 vlog(const char *level, const char *fmt, va_list ap)
 {
-	char		 msg[2048], ts[32];
-	struct timeval	 tv;
-	struct tm	 tm;
+	char	       msg[2048], ts[32];
+	struct timeval tv;
+	struct tm      tm;
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	vsnprintf(msg, sizeof(msg), fmt, ap);	/* truncation is fine here */
+	vsnprintf(msg, sizeof(msg), fmt, ap); /* truncation is fine here */
 	fprintf(stderr, "%s.%03ldZ %s %s: %s\n", ts, (long)tv.tv_usec / 1000,
 	    service, level, msg);
 }
@@ -38,7 +38,7 @@ vlog(const char *level, const char *fmt, va_list ap)
 void
 log_info(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vlog("info", fmt, ap);
@@ -48,7 +48,7 @@ log_info(const char *fmt, ...)
 void
 log_warn(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vlog("warn", fmt, ap);
@@ -58,7 +58,7 @@ log_warn(const char *fmt, ...)
 bool
 log_limit_ok(struct log_limit *l, unsigned long *suppressed)
 {
-	struct timespec	ts;
+	struct timespec ts;
 	int64_t		now;
 	int		ok;
 
@@ -80,7 +80,7 @@ log_limit_ok(struct log_limit *l, unsigned long *suppressed)
 void
 log_fatal(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vlog("fatal", fmt, ap);

@@ -9,16 +9,16 @@
 
 struct http_req;
 
-#define MSGBODY_TEXT_MAX	8192	/* bytes of body.text */
-#define MSGBODY_URL_MAX		2048
+#define MSGBODY_TEXT_MAX 8192 /* bytes of body.text */
+#define MSGBODY_URL_MAX	 2048
 
 /* True for text, image, file, audio and video. */
-bool	 msgbody_type_ok(const char *type);
+bool msgbody_type_ok(const char *type);
 
 /* A new body holding exactly the fields `type` allows, or NULL after a
  * 400: {"text"} for text; for the others {"upload_id"} (an upload of the
  * sender's, filled in by send_message()) or {"url","name","size","mime"}
  * (a link). Caller owns the result. */
-json_t	*msgbody_clean(struct http_req *, const char *type, json_t *body);
+json_t *msgbody_clean(struct http_req *, const char *type, json_t *body);
 
 #endif

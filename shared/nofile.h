@@ -8,9 +8,9 @@
  * is 0 or above it; lowering works too. Returns 0, or -1 with errno set;
  * either way *soft is the soft limit in force afterwards and *hard the
  * hard limit (both -1 when even reading them failed). */
-int	nofile_set(long want, long *soft, long *hard);
+int nofile_set(long want, long *soft, long *hard);
 
 /* nofile_set(want) at start, logging the result once ("open files: N"). */
-void	nofile_apply(long want);
+void nofile_apply(long want);
 
 #endif

@@ -10,26 +10,26 @@
 #include "metrics.h"
 #include "notify.h"
 
-#define CHUNK		7000
-#define QUEUE_MAX	(4 * 1024 * 1024)	/* drop hints past this */
+#define CHUNK	  7000
+#define QUEUE_MAX (4 * 1024 * 1024) /* drop hints past this */
 
 static const struct db_stmt st_notify = { "notify_send",
 	"SELECT pg_notify('" NOTIFY_CHANNEL "', $1)" };
 
-static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 cond = PTHREAD_COND_INITIALIZER;
-static char		*queue;
-static size_t		 qlen, qcap;
-static int		 running, stopping;
-static pthread_t	 thread;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t  cond = PTHREAD_COND_INITIALIZER;
+static char	      *queue;
+static size_t	       qlen, qcap;
+static int	       running, stopping;
+static pthread_t       thread;
 
-static void	*notifier(void *);
-static void	 send_chunks(struct db *, char *, size_t);
+static void *notifier(void *);
+static void  send_chunks(struct db *, char *, size_t);
 
 void
 notify_users(const char *arr)
 {
-	size_t	len;
+	size_t len;
 
 	if (arr == NULL || arr[0] != '{')
 		return;
@@ -59,15 +59,15 @@ notify_users(const char *arr)
 	pthread_mutex_unlock(&lock);
 }
 
-static struct metric	m_hints = METRIC_COUNTER("parley_notify_hints_total",
-			    NULL, "NOTIFY statements sent (each names the users "
-			    "whose streams changed).");
+static struct metric m_hints = METRIC_COUNTER("parley_notify_hints_total", NULL,
+    "NOTIFY statements sent (each names the users "
+    "whose streams changed).");
 
 /* Splits at commas so no payload exceeds CHUNK bytes. */
 static void
 send_chunks(struct db *db, char *buf, size_t len)
 {
-	size_t	 start = 0, end;
+	size_t start = 0, end;
 
 	while (start < len) {
 		end = start + CHUNK < len ? start + CHUNK : len;
@@ -75,7 +75,7 @@ send_chunks(struct db *db, char *buf, size_t len)
 			while (end > start && buf[end] != ',')
 				end--;
 		if (end == start)
-			end = len;	/* cannot happen with numeric ids */
+			end = len; /* cannot happen with numeric ids */
 		buf[end] = '\0';
 		PQclear(DB_EXEC(db, &st_notify, buf + start));
 		metric_add(&m_hints, 1);
@@ -86,9 +86,9 @@ send_chunks(struct db *db, char *buf, size_t len)
 static void *
 notifier(void *arg)
 {
-	struct db	*db = db_new();
-	char		*batch = NULL;
-	size_t		 len;
+	struct db *db = db_new();
+	char	  *batch = NULL;
+	size_t	   len;
 
 	(void)arg;
 	pthread_mutex_lock(&lock);

@@ -8,14 +8,14 @@
 #ifndef PARLEY_NOTIFY_H
 #define PARLEY_NOTIFY_H
 
-#define NOTIFY_CHANNEL	"parley_events"
+#define NOTIFY_CHANNEL "parley_events"
 
 /* Starts the notifier thread (its own database connection). */
-void	notify_start(void);
+void notify_start(void);
 /* Queues the ids of a PostgreSQL bigint[] text ("{1,2,3}"); NULL or "{}"
  * is a no-op. Never blocks on the database. */
-void	notify_users(const char *pg_array);
+void notify_users(const char *pg_array);
 /* Stops the thread after sending what is queued. */
-void	notify_stop(void);
+void notify_stop(void);
 
 #endif

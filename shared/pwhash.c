@@ -29,68 +29,69 @@
 #include "log.h"
 #include "pwhash.h"
 
-#define PWHASH_NICE	10
+#define PWHASH_NICE 10
 
 /* One request to a hasher: op, then pw and (verify) the stored hash, each
  * NUL-terminated. The answer: result byte, then the hash string. */
-#define MSG_MAX		2048
+#define MSG_MAX 2048
 enum { OP_HASH = 'h', OP_VERIFY = 'v', OP_VERIFY_DUMMY = 'd' };
 
 struct hasher {
-	int	fd;		/* -1: hash in-process */
-	pid_t	pid;
+	int   fd; /* -1: hash in-process */
+	pid_t pid;
 };
 
 static struct {
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 work;	/* a job was queued, or stopping */
-	pthread_t		*threads;
-	struct hasher		*hashers;
-	int			 slots, queue, started, stopping;
-	int			 running, waiting;
-	long			 wait_ms;
-	void			*(*thread_init)(void);
-	void			 (*thread_free)(void *);
-	struct pwhash_job	*head, **tail;
+	pthread_mutex_t lock;
+	pthread_cond_t	work; /* a job was queued, or stopping */
+	pthread_t      *threads;
+	struct hasher  *hashers;
+	int		slots, queue, started, stopping;
+	int		running, waiting;
+	long		wait_ms;
+	void *(*thread_init)(void);
+	void (*thread_free)(void *);
+	struct pwhash_job *head, **tail;
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static char	dummy_hash[PWHASH_STRBYTES];
+static char dummy_hash[PWHASH_STRBYTES];
 
-static void			 limits(unsigned long long *, size_t *);
-static enum pwhash_result	 compute(struct pwhash_job *);
-static enum pwhash_result	 compute_remote(struct hasher *,
-				    struct pwhash_job *);
-static void			 hasher_main(int, pid_t)
-				    __attribute__((noreturn));
-static void			 hasher_spawn(struct hasher *, int);
-static void			*pool_main(void *);
-static long			 waited_ms(const struct timespec *);
+static void		  limits(unsigned long long *, size_t *);
+static enum pwhash_result compute(struct pwhash_job *);
+static enum pwhash_result compute_remote(struct hasher *, struct pwhash_job *);
+static void		  hasher_main(int, pid_t) __attribute__((noreturn));
+static void		  hasher_spawn(struct hasher *, int);
+static void		 *pool_main(void *);
+static long		  waited_ms(const struct timespec *);
 
 static void
 limits(unsigned long long *ops, size_t *mem)
 {
 	/* PARLEY_PWHASH=min exists for sanitizer test runs only. */
 	*ops = config.pwhash_fast ? crypto_pwhash_OPSLIMIT_MIN :
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE;
+				    crypto_pwhash_OPSLIMIT_INTERACTIVE;
 	*mem = config.pwhash_fast ? crypto_pwhash_MEMLIMIT_MIN * 16 :
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE;
+				    crypto_pwhash_MEMLIMIT_INTERACTIVE;
 }
 
 static enum pwhash_result
 compute(struct pwhash_job *j)
 {
-	unsigned long long	ops;
-	size_t			mem;
+	unsigned long long ops;
+	size_t		   mem;
 
 	if (!j->verify) {
 		limits(&ops, &mem);
 		/* Fails only when the memory cannot be had. */
 		return crypto_pwhash_str(j->out, j->pw, strlen(j->pw), ops,
-		    mem) == 0 ? PWHASH_OK : PWHASH_ERROR;
+			   mem) == 0 ?
+		    PWHASH_OK :
+		    PWHASH_ERROR;
 	}
 	/* An unknown user costs the same; a malformed hash is a mismatch. */
-	if (crypto_pwhash_str_verify(j->stored != NULL ? j->stored :
-	    dummy_hash, j->pw, strlen(j->pw)) != 0 || j->stored == NULL)
+	if (crypto_pwhash_str_verify(j->stored != NULL ? j->stored : dummy_hash,
+		j->pw, strlen(j->pw)) != 0 ||
+	    j->stored == NULL)
 		return PWHASH_MISMATCH;
 	return PWHASH_OK;
 }
@@ -99,12 +100,12 @@ compute(struct pwhash_job *j)
 static void
 hasher_main(int fd, pid_t parent)
 {
-	char			 req[MSG_MAX], ans[1 + PWHASH_STRBYTES];
-	struct pwhash_job	 j;
-	sigset_t		 none;
-	ssize_t			 n;
-	size_t			 pwlen;
-	int			 a;
+	char		  req[MSG_MAX], ans[1 + PWHASH_STRBYTES];
+	struct pwhash_job j;
+	sigset_t	  none;
+	ssize_t		  n;
+	size_t		  pwlen;
+	int		  a;
 
 	/* Gone with its service, even on SIGKILL (also if that came before
 	 * the prctl); no inherited mask. */
@@ -123,7 +124,7 @@ hasher_main(int fd, pid_t parent)
 	for (;;) {
 		n = recv(fd, req, sizeof(req) - 1, 0);
 		if (n <= 0)
-			_exit(0);	/* the service closed it, or is gone */
+			_exit(0); /* the service closed it, or is gone */
 		req[n] = '\0';
 		memset(&j, 0, sizeof(j));
 		j.pw = req + 1;
@@ -134,7 +135,8 @@ hasher_main(int fd, pid_t parent)
 		ans[0] = (char)compute(&j);
 		memcpy(ans + 1, j.out, sizeof(j.out));
 		sodium_memzero(req, sizeof(req));
-		if (send(fd, ans, sizeof(ans), MSG_NOSIGNAL) != (ssize_t)sizeof(ans))
+		if (send(fd, ans, sizeof(ans), MSG_NOSIGNAL) !=
+		    (ssize_t)sizeof(ans))
 			_exit(0);
 		sodium_memzero(ans, sizeof(ans));
 	}
@@ -145,8 +147,8 @@ hasher_main(int fd, pid_t parent)
 static void
 hasher_spawn(struct hasher *h, int i)
 {
-	pid_t	parent = getpid();
-	int	sv[2], k;
+	pid_t parent = getpid();
+	int   sv[2], k;
 
 	h->fd = -1;
 	h->pid = -1;
@@ -178,16 +180,17 @@ hasher_spawn(struct hasher *h, int i)
 static enum pwhash_result
 compute_remote(struct hasher *h, struct pwhash_job *j)
 {
-	char			req[MSG_MAX], ans[1 + PWHASH_STRBYTES];
-	size_t			pwlen = strlen(j->pw), slen, len;
-	ssize_t			n;
-	enum pwhash_result	res;
+	char		   req[MSG_MAX], ans[1 + PWHASH_STRBYTES];
+	size_t		   pwlen = strlen(j->pw), slen, len;
+	ssize_t		   n;
+	enum pwhash_result res;
 
 	slen = j->stored != NULL ? strlen(j->stored) : 0;
 	if (h->fd == -1 || 1 + pwlen + 1 + slen + 1 > sizeof(req))
 		return compute(j);
-	req[0] = !j->verify ? OP_HASH : j->stored != NULL ? OP_VERIFY :
-	    OP_VERIFY_DUMMY;
+	req[0] = !j->verify   ? OP_HASH :
+	    j->stored != NULL ? OP_VERIFY :
+				OP_VERIFY_DUMMY;
 	memcpy(req + 1, j->pw, pwlen + 1);
 	len = 1 + pwlen + 1;
 	if (slen > 0) {
@@ -218,7 +221,7 @@ compute_remote(struct hasher *h, struct pwhash_job *j)
 static long
 waited_ms(const struct timespec *since)
 {
-	struct timespec	now;
+	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (long)(now.tv_sec - since->tv_sec) * 1000 +
@@ -228,10 +231,10 @@ waited_ms(const struct timespec *since)
 static void *
 pool_main(void *arg)
 {
-	struct hasher		*h = arg;
-	struct pwhash_job	*j;
-	enum pwhash_result	 res;
-	void			*ctx;
+	struct hasher	  *h = arg;
+	struct pwhash_job *j;
+	enum pwhash_result res;
+	void		  *ctx;
 
 	/* Per thread on Linux; raising one's nice needs no privilege. */
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), PWHASH_NICE) == -1)
@@ -242,7 +245,7 @@ pool_main(void *arg)
 		while (pool.head == NULL && !pool.stopping)
 			pthread_cond_wait(&pool.work, &pool.lock);
 		if ((j = pool.head) == NULL)
-			break;		/* stopping, and nothing left */
+			break; /* stopping, and nothing left */
 		if ((pool.head = j->next) == NULL)
 			pool.tail = &pool.head;
 		pool.waiting--;
@@ -253,7 +256,7 @@ pool_main(void *arg)
 			res = compute_remote(h, j);
 		else
 			res = PWHASH_BUSY;
-		j->done(j, res, ctx);	/* j is gone after this */
+		j->done(j, res, ctx); /* j is gone after this */
 		pthread_mutex_lock(&pool.lock);
 		pool.running--;
 	}
@@ -267,15 +270,15 @@ void
 pwhash_start(int slots, int queue, long wait_ms, void *(*thread_init)(void),
     void (*thread_free)(void *))
 {
-	unsigned long long	 ops;
-	size_t			 mem;
-	int			 i;
+	unsigned long long ops;
+	size_t		   mem;
+	int		   i;
 
 	if (pool.started || slots < 1 || queue < 0 || wait_ms < 1)
 		log_fatal("pwhash_start: bad arguments or started twice");
 	limits(&ops, &mem);
 	if (crypto_pwhash_str(dummy_hash, "parley-dummy-password",
-	    strlen("parley-dummy-password"), ops, mem) != 0)
+		strlen("parley-dummy-password"), ops, mem) != 0)
 		log_fatal("cannot compute the dummy password hash");
 	pthread_cond_init(&pool.work, NULL);
 	pool.slots = slots;
@@ -287,15 +290,16 @@ pwhash_start(int slots, int queue, long wait_ms, void *(*thread_init)(void),
 	pool.tail = &pool.head;
 	pool.stopping = 0;
 	if ((pool.threads = calloc((size_t)slots, sizeof(*pool.threads))) ==
-	    NULL || (pool.hashers = calloc((size_t)slots,
-	    sizeof(*pool.hashers))) == NULL)
+		NULL ||
+	    (pool.hashers = calloc((size_t)slots, sizeof(*pool.hashers))) ==
+		NULL)
 		log_fatal("calloc: out of memory");
 	/* All forks before the first thread. */
 	for (i = 0; i < slots; i++)
 		hasher_spawn(&pool.hashers[i], i);
 	for (i = 0; i < slots; i++)
 		if (pthread_create(&pool.threads[i], NULL, pool_main,
-		    &pool.hashers[i]) != 0)
+			&pool.hashers[i]) != 0)
 			log_fatal("pwhash: pthread_create failed");
 	pool.started = 1;
 }
@@ -303,7 +307,7 @@ pwhash_start(int slots, int queue, long wait_ms, void *(*thread_init)(void),
 void
 pwhash_stop(void)
 {
-	int	i;
+	int i;
 
 	if (!pool.started)
 		return;
@@ -350,7 +354,7 @@ pwhash_submit(struct pwhash_job *j)
 bool
 pwhash_full(void)
 {
-	int	full;
+	int full;
 
 	pthread_mutex_lock(&pool.lock);
 	full = !pool.started || pool.stopping ||
@@ -371,7 +375,7 @@ pwhash_stats(int *running, int *waiting)
 int
 pwhash_hashers(pid_t *pids, int max)
 {
-	int	i, n = 0;
+	int i, n = 0;
 
 	pthread_mutex_lock(&pool.lock);
 	for (i = 0; pool.started && i < pool.slots && n < max; i++)

@@ -5,14 +5,13 @@
 #include "http.h"
 #include "router.h"
 
-static int	match(const char *, const char *, char [][256], int, int *);
+static int match(const char *, const char *, char[][256], int, int *);
 
 /* Returns 1 on match, 0 on mismatch, -1 on an undecodable segment. */
 static int
-match(const char *pat, const char *path, char params[][256], int maxp,
-    int *np)
+match(const char *pat, const char *path, char params[][256], int maxp, int *np)
 {
-	const char	*pe, *se;
+	const char *pe, *se;
 
 	*np = 0;
 	for (;;) {
@@ -32,7 +31,7 @@ match(const char *pat, const char *path, char params[][256], int maxp,
 			if (se == path || *np >= maxp)
 				return 0;
 			if (http_decode(path, (size_t)(se - path), 0,
-			    params[*np], 256) <= 0 ||
+				params[*np], 256) <= 0 ||
 			    strchr(params[*np], '/') != NULL)
 				return -1;
 			(*np)++;
@@ -49,9 +48,9 @@ router_match(const struct route *routes, size_t n, const char *method,
     const char *path, char params[][256], int maxp, int *nparams,
     const struct route **found)
 {
-	enum router_result	 res = ROUTER_NOT_FOUND;
-	size_t			 i;
-	int			 m;
+	enum router_result res = ROUTER_NOT_FOUND;
+	size_t		   i;
+	int		   m;
 
 	*found = NULL;
 	for (i = 0; i < n; i++) {

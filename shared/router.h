@@ -7,13 +7,13 @@
 struct http_req;
 
 enum route_auth {
-	ROUTE_PUBLIC,	/* no token needed */
-	ROUTE_USER,	/* a valid session token (header or cookie + CSRF) */
+	ROUTE_PUBLIC,	  /* no token needed */
+	ROUTE_USER,	  /* a valid session token (header or cookie + CSRF) */
 	ROUTE_USER_JSONP, /* GET for old browsers: ?callback=, and a stream
 			   * token (never a session token) as
 			   * ?access_token=; no cookie with callback= */
-	ROUTE_SITE,	/* a site's backend: a signed request (shared/site.h) */
-	ROUTE_ADMIN,	/* an admin's session (auth_admin); only in a service
+	ROUTE_SITE,  /* a site's backend: a signed request (shared/site.h) */
+	ROUTE_ADMIN, /* an admin's session (auth_admin); only in a service
 			 * with admin_only set, which checks it before
 			 * routing and answers everyone else exactly as a
 			 * path no service has (http_reply_missing) */
@@ -26,25 +26,24 @@ enum route_auth {
 };
 
 struct route {
-	const char	*method;	/* "GET", "POST", ... */
-	const char	*pattern;	/* "/api/v1/friends/{id}"; {x} = 1 segment */
-	void		(*handler)(struct http_req *);
-	enum route_auth	 auth;
+	const char *method;  /* "GET", "POST", ... */
+	const char *pattern; /* "/api/v1/friends/{id}"; {x} = 1 segment */
+	void (*handler)(struct http_req *);
+	enum route_auth auth;
 };
 
 enum router_result {
 	ROUTER_FOUND,
-	ROUTER_NOT_FOUND,		/* no pattern matches the path */
-	ROUTER_BAD_METHOD,		/* a pattern matches, not the method */
-	ROUTER_BAD_PARAM,		/* a path segment is not decodable */
+	ROUTER_NOT_FOUND,  /* no pattern matches the path */
+	ROUTER_BAD_METHOD, /* a pattern matches, not the method */
+	ROUTER_BAD_PARAM,  /* a path segment is not decodable */
 };
 
 /* Finds the route for method + path, filling params[] with the decoded
  * {segments} (each under 256 bytes with its NUL, at most maxp of them)
  * and *found with the route when ROUTER_FOUND (else NULL). */
 enum router_result router_match(const struct route *routes, size_t n,
-	    const char *method, const char *path,
-	    char params[][256], int maxp, int *nparams,
-	    const struct route **found);
+    const char *method, const char *path, char params[][256], int maxp,
+    int *nparams, const struct route **found);
 
 #endif

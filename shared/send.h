@@ -18,11 +18,11 @@ enum send_voice {
 /* One status of send_message(): the HTTP status, and per voice the error
  * code and message (code NULL: a success, the message is the reply). */
 struct send_outcome {
-	const char	*status;
-	int		 http;
+	const char *status;
+	int	    http;
 	struct {
-		const char	*code;
-		const char	*message;
+		const char *code;
+		const char *message;
 	} voice[2];
 };
 
@@ -38,7 +38,6 @@ const struct send_outcome *send_outcome_find(const char *status);
  * returns -1; for a success, returns its HTTP status (201 created, 200 a
  * client_id's repeat) without replying; an unknown status is logged and
  * answered 500, -1. */
-int	send_reply_status(struct http_req *, enum send_voice,
-	    const char *status);
+int send_reply_status(struct http_req *, enum send_voice, const char *status);
 
 #endif

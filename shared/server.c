@@ -33,31 +33,31 @@
 #include "server.h"
 #include "site.h"
 
-#define ACCEPT_BACKOFF_MIN	10	/* ms, doubling while accept fails */
-#define ACCEPT_BACKOFF_MAX	500
-#define ACCEPT_LOG_S		10	/* one line per this many seconds */
+#define ACCEPT_BACKOFF_MIN 10 /* ms, doubling while accept fails */
+#define ACCEPT_BACKOFF_MAX 500
+#define ACCEPT_LOG_S	   10 /* one line per this many seconds */
 
-#define LISTEN_BACKLOG	65535
+#define LISTEN_BACKLOG 65535
 
 struct worker {
-	pthread_t		 thread;
-	const struct service	*svc;
+	pthread_t	      thread;
+	const struct service *svc;
 };
 
-static int		 listen_fd = -1;
-static int		 wake_fd[2] = { -1, -1 };	/* readable: stopping */
-static atomic_int	 stopping;
-static __thread int	 handed_over;	/* see server_handover() */
-static struct log_limit	 accept_log = LOG_LIMIT(ACCEPT_LOG_S);
+static int		listen_fd = -1;
+static int		wake_fd[2] = { -1, -1 }; /* readable: stopping */
+static atomic_int	stopping;
+static __thread int	handed_over; /* see server_handover() */
+static struct log_limit accept_log = LOG_LIMIT(ACCEPT_LOG_S);
 
-static void	*worker_main(void *);
+static void	       *worker_main(void *);
 static struct http_req *req_new(struct db *, void *);
-static void	 accept_failed(int, int *);
+static void		accept_failed(int, int *);
 
 static struct http_req *
 req_new(struct db *db, void *ctx)
 {
-	struct http_req	*r;
+	struct http_req *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		log_fatal("calloc: out of memory");
@@ -77,12 +77,11 @@ server_access_log(const struct http_req *r, double ms)
 		metrics_request(r->route, r->status, ms);
 	/* The query is never logged: it may carry an access_token. */
 	if (r->site[0] != '\0')
-		log_info("access %s %s %d %.1fms site=%s addr=%s",
-		    r->method, r->path, r->status, ms, r->site,
-		    r->remote_addr);
+		log_info("access %s %s %d %.1fms site=%s addr=%s", r->method,
+		    r->path, r->status, ms, r->site, r->remote_addr);
 	else
-		log_info("access %s %s %d %.1fms user=%lld addr=%s",
-		    r->method, r->path, r->status, ms, (long long)r->user_id,
+		log_info("access %s %s %d %.1fms user=%lld addr=%s", r->method,
+		    r->path, r->status, ms, (long long)r->user_id,
 		    r->remote_addr);
 }
 
@@ -97,16 +96,16 @@ server_handover(void)
 static void
 server_metrics(struct http_req *r)
 {
-	char	*text;
-	size_t	 len;
+	char  *text;
+	size_t len;
 
 	if (http_begin_quiet(r) == -1) {
 		http_reply_missing(r);
 		return;
 	}
 	text = metrics_render(r->db, &len);
-	http_reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    text, len);
+	http_reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+	    len);
 	free(text);
 }
 
@@ -125,10 +124,10 @@ server_detach(struct http_req *r)
 void
 server_dispatch(const struct service *svc, struct http_req *r)
 {
-	const struct route	*rt;
-	enum router_result	 res;
+	const struct route *rt;
+	enum router_result  res;
 
-	r->route = NULL;	/* the worker's request is reused */
+	r->route = NULL; /* the worker's request is reused */
 	if (http_env(r, "PARLEY_METRICS") != NULL) {
 		server_metrics(r);
 		return;
@@ -171,7 +170,8 @@ server_dispatch(const struct service *svc, struct http_req *r)
 		http_iframe(r);
 		/* The frame's page is read by the client's page only. */
 		if (r->iframe) {
-			http_header(r, "Content-Security-Policy: default-src "
+			http_header(r,
+			    "Content-Security-Policy: default-src "
 			    "'none'; frame-ancestors 'self'");
 			http_header(r, "X-Frame-Options: SAMEORIGIN");
 		}
@@ -185,7 +185,7 @@ server_dispatch(const struct service *svc, struct http_req *r)
 		return;
 	rt->handler(r);
 	if (handed_over)
-		return;		/* r may be gone already */
+		return; /* r may be gone already */
 	server_after_handler(r, rt->pattern);
 }
 
@@ -198,14 +198,15 @@ server_after_handler(struct http_req *r, const char *what)
 	}
 	if (r->status == 0) {
 		log_warn("%s %s sent no reply", r->method, what);
-		http_error(r, 500, "internal_error", "The server sent no reply.");
+		http_error(r, 500, "internal_error",
+		    "The server sent no reply.");
 	}
 }
 
 static double
 ms_since(const struct timespec *t0)
 {
-	struct timespec	t1;
+	struct timespec t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
@@ -234,17 +235,17 @@ server_finish_handed(struct http_req *r, const struct timespec *t0)
 static void
 accept_failed(int rc, int *backoff_ms)
 {
-	struct timespec	ts;
+	struct timespec ts;
 	unsigned long	quiet;
 	int		err = rc > -9000 ? -rc : 0;
 
 	if (log_limit_ok(&accept_log, &quiet))
 		log_warn("accept failed: %s; retrying (%lu more failures since "
-		    "the last report)", err != 0 ? strerror(err) :
-		    "unknown error", quiet);
-	*backoff_ms = *backoff_ms == 0 ? ACCEPT_BACKOFF_MIN :
+			 "the last report)",
+		    err != 0 ? strerror(err) : "unknown error", quiet);
+	*backoff_ms = *backoff_ms == 0		 ? ACCEPT_BACKOFF_MIN :
 	    *backoff_ms * 2 > ACCEPT_BACKOFF_MAX ? ACCEPT_BACKOFF_MAX :
-	    *backoff_ms * 2;
+						   *backoff_ms * 2;
 	ts.tv_sec = 0;
 	ts.tv_nsec = (long)*backoff_ms * 1000000L;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR &&
@@ -257,7 +258,7 @@ accept_failed(int rc, int *backoff_ms)
 static int
 kept_wait(int fd)
 {
-	struct pollfd	pfd[2];
+	struct pollfd pfd[2];
 
 	pfd[0].fd = fd;
 	pfd[0].events = POLLIN;
@@ -268,7 +269,7 @@ kept_wait(int fd)
 		if (poll(pfd, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			return 0;	/* let libfcgi's read find out */
+			return 0; /* let libfcgi's read find out */
 		}
 		if (pfd[0].revents != 0)
 			return 0;
@@ -281,14 +282,14 @@ static void *
 worker_main(void *arg)
 {
 	struct worker	*w = arg;
-	struct http_req	*r;
+	struct http_req *r;
 	struct timespec	 t0;
 	struct db	*db;
 	void		*ctx;
 	int		 rc, backoff = 0;
 
-	r = req_new(db_new(), w->svc->thread_init != NULL ?
-	    w->svc->thread_init() : NULL);
+	r = req_new(db_new(),
+	    w->svc->thread_init != NULL ? w->svc->thread_init() : NULL);
 	while (!atomic_load(&stopping)) {
 		if (r->fcgi.ipcFd >= 0 && kept_wait(r->fcgi.ipcFd) == -1)
 			break;
@@ -325,7 +326,7 @@ worker_main(void *arg)
 static int
 open_listener(const char *where)
 {
-	int	fd;
+	int fd;
 
 	/* A socket path left by a previous run would make bind() fail. */
 	if (where[0] != ':' && strchr(where, '/') != NULL)
@@ -344,15 +345,17 @@ open_listener(const char *where)
 int
 server_run(const struct service *svc)
 {
-	struct worker	*workers;
-	sigset_t	 set;
-	int		 i, sig;
+	struct worker *workers;
+	sigset_t       set;
+	int	       i, sig;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	for (i = 0; (size_t)i < svc->nroutes; i++)
-		if ((svc->routes[i].auth == ROUTE_ADMIN) != (svc->admin_only != 0))
-			log_fatal("route %s %s: ROUTE_ADMIN routes belong to an "
-			    "admin_only service, and only they do",
+		if ((svc->routes[i].auth == ROUTE_ADMIN) !=
+		    (svc->admin_only != 0))
+			log_fatal("route %s %s: ROUTE_ADMIN routes belong to "
+				  "an "
+				  "admin_only service, and only they do",
 			    svc->routes[i].method, svc->routes[i].pattern);
 	config_load(svc->name);
 	if (svc->kept_connections)
@@ -383,7 +386,7 @@ server_run(const struct service *svc)
 	for (i = 0; i < config.threads; i++) {
 		workers[i].svc = svc;
 		if (pthread_create(&workers[i].thread, NULL, worker_main,
-		    &workers[i]) != 0)
+			&workers[i]) != 0)
 			log_fatal("pthread_create failed");
 	}
 	log_info("listening on %s with %d threads", config.listen,

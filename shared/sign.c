@@ -6,13 +6,13 @@
 
 #include "sign.h"
 
-static void	hex(const unsigned char *, size_t, char *);
+static void hex(const unsigned char *, size_t, char *);
 
 static void
 hex(const unsigned char *bin, size_t n, char *out)
 {
-	static const char	digits[] = "0123456789abcdef";
-	size_t			i;
+	static const char digits[] = "0123456789abcdef";
+	size_t		  i;
 
 	for (i = 0; i < n; i++) {
 		out[2 * i] = digits[bin[i] >> 4];
@@ -24,7 +24,7 @@ hex(const unsigned char *bin, size_t n, char *out)
 void
 sign_body_hash(const void *body, size_t len, char out[SIGN_HEX])
 {
-	unsigned char	h[crypto_hash_sha256_BYTES];
+	unsigned char h[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256(h, body, len);
 	hex(h, sizeof(h), out);
@@ -35,11 +35,10 @@ sign_compute(const char *secret, const char *timestamp, const char *nonce,
     const char *method, const char *uri, const char *bodyhash,
     char out[SIGN_HEX])
 {
-	crypto_auth_hmacsha256_state	st;
-	unsigned char			mac[crypto_auth_hmacsha256_BYTES];
-	const char			*parts[] = { "v1", timestamp, nonce,
-					    method, uri, bodyhash };
-	size_t				i;
+	crypto_auth_hmacsha256_state st;
+	unsigned char		     mac[crypto_auth_hmacsha256_BYTES];
+	const char *parts[] = { "v1", timestamp, nonce, method, uri, bodyhash };
+	size_t	    i;
 
 	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret,
 	    strlen(secret));
@@ -58,8 +57,8 @@ sign_compute(const char *secret, const char *timestamp, const char *nonce,
 int
 sign_parse(const char *header, char out[SIGN_HEX])
 {
-	size_t	i;
-	char	c;
+	size_t i;
+	char   c;
 
 	if (header == NULL || strncmp(header, "v1=", 3) != 0 ||
 	    strlen(header + 3) != SIGN_HEX - 1)
@@ -79,8 +78,8 @@ sign_parse(const char *header, char out[SIGN_HEX])
 int
 sign_timestamp_check(const char *s, long long now)
 {
-	long long	t = 0;
-	size_t		i, n;
+	long long t = 0;
+	size_t	  i, n;
 
 	if (s == NULL || (n = strlen(s)) == 0 || n > 12)
 		return -1;
@@ -95,11 +94,12 @@ sign_timestamp_check(const char *s, long long now)
 bool
 sign_nonce_ok(const char *s)
 {
-	size_t	n;
+	size_t n;
 
 	if (s == NULL)
 		return 0;
-	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	n = strspn(s,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789_-");
 	return s[n] == '\0' && n >= SIGN_NONCE_MIN && n <= SIGN_NONCE_MAX;
 }
@@ -107,10 +107,10 @@ sign_nonce_ok(const char *s)
 bool
 sign_site_ok(const char *s)
 {
-	size_t	n;
+	size_t n;
 
-	if (s == NULL || !((s[0] >= 'a' && s[0] <= 'z') ||
-	    (s[0] >= '0' && s[0] <= '9')))
+	if (s == NULL ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
 		return 0;
 	n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-");
 	return s[n] == '\0' && n <= SIGN_NAME_MAX;
@@ -125,7 +125,7 @@ sign_equal(const char a[SIGN_HEX], const char b[SIGN_HEX])
 void
 sign_nonce_new(char out[SIGN_NONCE_MAX + 1])
 {
-	unsigned char	r[16];
+	unsigned char r[16];
 
 	randombytes_buf(r, sizeof(r));
 	hex(r, sizeof(r), out);

@@ -10,10 +10,10 @@ struct http_req;
  * returns 0, or replies 401 (signature_required, unknown_site,
  * request_expired, bad_signature, replayed), 400/413 (body) or 503 and
  * returns -1. Reads the body (http_body_json reuses it). */
-int	site_auth_request(struct http_req *);
+int site_auth_request(struct http_req *);
 
 /* Replies 401 unknown_site, as site_auth_request() does for a site that
  * does not exist: for a handler that finds the site removed meanwhile. */
-void	site_refuse_unknown(struct http_req *);
+void site_refuse_unknown(struct http_req *);
 
 #endif

@@ -8,7 +8,8 @@
  * row: the session ended after auth_request() checked it. */
 const struct db_stmt stream_sql_state = { "stream_state",
 	"SELECT st.head, st.floor, s.acked_seq,"
-	" s.last_poll_at IS NULL OR s.last_poll_at < now() - make_interval(secs => $2)"
+	" s.last_poll_at IS NULL OR s.last_poll_at < now() - "
+	"make_interval(secs => $2)"
 	" FROM sessions s JOIN streams st ON st.user_id = s.user_id"
 	" WHERE s.id = $1 AND s.revoked_at IS NULL" };
 const struct db_stmt stream_sql_ack = { "stream_ack",
@@ -17,7 +18,8 @@ const struct db_stmt stream_sql_ack = { "stream_ack",
  * live: read in the same snapshot, so an event committed after the
  * session was revoked is never read for it. */
 const struct db_stmt stream_sql_events = { "stream_events",
-	"SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'type', e.type,"
+	"SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'type', "
+	"e.type,"
 	" 'data', e.data, 'created_at', iso(e.created_at)) ORDER BY e.seq),"
 	" '[]')::text, coalesce(max(e.seq), $2), EXISTS (SELECT 1 FROM sessions"
 	" WHERE id = $4 AND revoked_at IS NULL AND expires_at > now())"

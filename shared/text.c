@@ -4,16 +4,16 @@
 
 #include "text.h"
 
-static size_t	seqlen(const unsigned char *, size_t);
-static size_t	bidilen(const unsigned char *);
+static size_t seqlen(const unsigned char *, size_t);
+static size_t bidilen(const unsigned char *);
 
 /* Length of the well-formed sequence at s[0..avail), or 0 when there is
  * none there (NUL, a bad lead byte, a bad or missing continuation). */
 static size_t
 seqlen(const unsigned char *s, size_t avail)
 {
-	unsigned char	c = s[0], lo = 0x80, hi = 0xbf;
-	size_t		n, k;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t	      n, k;
 
 	if (c == 0)
 		return 0;
@@ -24,15 +24,15 @@ seqlen(const unsigned char *s, size_t avail)
 	else if (c >= 0xe0 && c <= 0xef) {
 		n = 2;
 		if (c == 0xe0)
-			lo = 0xa0;	/* overlong */
+			lo = 0xa0; /* overlong */
 		else if (c == 0xed)
-			hi = 0x9f;	/* surrogates */
+			hi = 0x9f; /* surrogates */
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		n = 3;
 		if (c == 0xf0)
 			lo = 0x90;
 		else if (c == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
+			hi = 0x8f; /* above U+10FFFF */
 	} else
 		return 0;
 	if (avail <= n)
@@ -48,8 +48,8 @@ seqlen(const unsigned char *s, size_t avail)
 bool
 text_utf8_valid(const char *str, size_t len)
 {
-	const unsigned char	*s = (const unsigned char *)str;
-	size_t			 i, n;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t		     i, n;
 
 	for (i = 0; i < len; i += n)
 		if ((n = seqlen(s + i, len - i)) == 0)
@@ -60,8 +60,8 @@ text_utf8_valid(const char *str, size_t len)
 void
 text_utf8_scrub(char *str)
 {
-	unsigned char	*s = (unsigned char *)str;
-	size_t		 len = strlen(str), i, n;
+	unsigned char *s = (unsigned char *)str;
+	size_t	       len = strlen(str), i, n;
 
 	for (i = 0; i < len; i += n)
 		if ((n = seqlen(s + i, len - i)) == 0) {
@@ -73,8 +73,8 @@ text_utf8_scrub(char *str)
 size_t
 text_utf8_chars(const char *str)
 {
-	const unsigned char	*s = (const unsigned char *)str;
-	size_t			 n = 0;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t		     n = 0;
 
 	for (; *s != '\0'; s++)
 		if ((*s & 0xc0) != 0x80)
@@ -85,12 +85,12 @@ text_utf8_chars(const char *str)
 bool
 text_has_controls(const char *str, int multiline)
 {
-	const unsigned char	*s = (const unsigned char *)str;
+	const unsigned char *s = (const unsigned char *)str;
 
 	for (; *s != '\0'; s++) {
 		if (*s < 0x20 || *s == 0x7f) {
-			if (multiline && (*s == '\n' || *s == '\t' ||
-			    *s == '\r'))
+			if (multiline &&
+			    (*s == '\n' || *s == '\t' || *s == '\r'))
 				continue;
 			return 1;
 		}
@@ -111,8 +111,8 @@ bidilen(const unsigned char *s)
 		return 2;
 	if (s[0] != 0xe2)
 		return 0;
-	if (s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f ||
-	    (s[2] >= 0xaa && s[2] <= 0xae)))
+	if (s[1] == 0x80 &&
+	    (s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xaa && s[2] <= 0xae)))
 		return 3;
 	if (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)
 		return 3;
@@ -122,7 +122,7 @@ bidilen(const unsigned char *s)
 bool
 text_has_bidi(const char *str)
 {
-	const unsigned char	*s = (const unsigned char *)str;
+	const unsigned char *s = (const unsigned char *)str;
 
 	for (; *s != '\0'; s++)
 		if (bidilen(s) > 0)
@@ -133,8 +133,8 @@ text_has_bidi(const char *str)
 size_t
 text_strip_bidi(char *str)
 {
-	unsigned char	*s = (unsigned char *)str, *out = s;
-	size_t		 n;
+	unsigned char *s = (unsigned char *)str, *out = s;
+	size_t	       n;
 
 	/* bidilen() reads at most 3 bytes and stops at a NUL: a lead byte
 	 * that does not match ends the comparison before the terminator. */

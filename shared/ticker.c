@@ -9,10 +9,10 @@
 static void *
 ticker_main(void *arg)
 {
-	struct ticker	*t = arg;
-	struct db	*db = db_new();
-	struct timespec	 ts;
-	unsigned long	 tick = 0;
+	struct ticker  *t = arg;
+	struct db      *db = db_new();
+	struct timespec ts;
+	unsigned long	tick = 0;
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->stopping) {
@@ -40,7 +40,7 @@ ticker_main(void *arg)
 void
 ticker_start(struct ticker *t)
 {
-	pthread_condattr_t	ca;
+	pthread_condattr_t ca;
 
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_condattr_init(&ca);

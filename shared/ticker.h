@@ -9,17 +9,17 @@
 struct db;
 
 struct ticker {
-	const char	*name;		/* for log lines */
-	long		 interval_ms;
-	void		 (*job)(struct db *, unsigned long tick);
+	const char *name; /* for log lines */
+	long	    interval_ms;
+	void (*job)(struct db *, unsigned long tick);
 	/* private */
-	pthread_t	 thread;
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
-	int		 stopping;
+	pthread_t	thread;
+	pthread_mutex_t lock;
+	pthread_cond_t	cond;
+	int		stopping;
 };
 
-void	ticker_start(struct ticker *);
-void	ticker_stop(struct ticker *);
+void ticker_start(struct ticker *);
+void ticker_stop(struct ticker *);
 
 #endif

@@ -10,7 +10,7 @@
 void
 auth_token_hash(const char *token, char hash[AUTH_HASH_HEX])
 {
-	unsigned char	h[32];
+	unsigned char h[32];
 
 	crypto_generichash(h, sizeof(h), (const unsigned char *)token,
 	    strlen(token), NULL, 0);

@@ -19,55 +19,52 @@
 #include "valid.h"
 
 /* A refused hash is worth retrying soon: one runs in well under that. */
-#define HASH_RETRY_S	1
+#define HASH_RETRY_S 1
 
 /* A login or registration handed to the pool: the worker did the cheap
  * checks, a pool thread hashes and finishes the request, so no worker
  * thread ever waits for argon2id. */
 struct pw_req {
-	struct pwhash_job	 job;	/* first: the pool's view of it */
-	struct http_req		*r;
-	struct throttle		 t;	/* what the attempt counted on */
-	json_t			*body;	/* holds the password and display */
-	PGresult		*user;	/* login: the user's row, if any */
-	char			 name[40];
-	const char		*display;
-	struct timespec		 t0;
+	struct pwhash_job job; /* first: the pool's view of it */
+	struct http_req	 *r;
+	struct throttle	  t;	/* what the attempt counted on */
+	json_t		 *body; /* holds the password and display */
+	PGresult	 *user; /* login: the user's row, if any */
+	char		  name[40];
+	const char	 *display;
+	struct timespec	  t0;
 };
 
-static int		 read_username(struct http_req *, json_t *, char *,
-			    size_t);
-static void		 hash_refused(struct http_req *, enum pwhash_result);
-static void		*pool_db_new(void);
-static void		 pool_db_free(void *);
-static struct pw_req	*pw_req_new(struct http_req *, json_t *,
-			    const struct throttle *, const struct timespec *,
-			    pwhash_done_fn);
-static void		 pw_req_free(struct pw_req *);
-static int		 hand_over(struct pw_req *);
-static void		 pw_req_finish(struct pw_req *);
-static void		 register_done(struct pwhash_job *, enum pwhash_result,
-			    void *);
-static void		 login_done(struct pwhash_job *, enum pwhash_result,
-			    void *);
+static int   read_username(struct http_req *, json_t *, char *, size_t);
+static void  hash_refused(struct http_req *, enum pwhash_result);
+static void *pool_db_new(void);
+static void  pool_db_free(void *);
+static struct pw_req *pw_req_new(struct http_req *, json_t *,
+    const struct throttle *, const struct timespec *, pwhash_done_fn);
+static void	      pw_req_free(struct pw_req *);
+static int	      hand_over(struct pw_req *);
+static void	      pw_req_finish(struct pw_req *);
+static void register_done(struct pwhash_job *, enum pwhash_result, void *);
+static void login_done(struct pwhash_job *, enum pwhash_result, void *);
 
 /* Reads and case-folds "username"; replies 400 on a bad one. */
 static int
 read_username(struct http_req *r, json_t *body, char *out, size_t outlen)
 {
-	const char	*name;
-	size_t		 len;
+	const char *name;
+	size_t	    len;
 
-	if (valid_string(r, body, "username", VALID_REQUIRED, 1, 64,
-	    &name) == -1)
+	if (valid_string(r, body, "username", VALID_REQUIRED, 1, 64, &name) ==
+	    -1)
 		return -1;
 	len = strlen(name);
 	if (len >= outlen)
-		len = outlen - 1;	/* too long: rejected by the fold below */
+		len = outlen - 1; /* too long: rejected by the fold below */
 	memcpy(out, name, len);
 	out[len] = '\0';
 	if (user_name_fold(out, strlen(name)) == -1) {
-		http_error(r, 400, "invalid_field", "The field 'username' must "
+		http_error(r, 400, "invalid_field",
+		    "The field 'username' must "
 		    "be 3 to 32 characters of a-z, 0-9, '_', '.' and '-'.");
 		return -1;
 	}
@@ -80,10 +77,12 @@ hash_refused(struct http_req *r, enum pwhash_result res)
 {
 	if (res == PWHASH_BUSY) {
 		http_header(r, "Retry-After: %d", HASH_RETRY_S);
-		http_error(r, 503, "busy", "The server is busy checking "
+		http_error(r, 503, "busy",
+		    "The server is busy checking "
 		    "passwords; try again shortly.");
 	} else
-		http_error(r, 500, "internal_error", "Could not hash the "
+		http_error(r, 500, "internal_error",
+		    "Could not hash the "
 		    "password.");
 }
 
@@ -118,7 +117,7 @@ static struct pw_req *
 pw_req_new(struct http_req *r, json_t *body, const struct throttle *t,
     const struct timespec *t0, pwhash_done_fn done)
 {
-	struct pw_req	*p;
+	struct pw_req *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		log_fatal("calloc: out of memory");
@@ -167,7 +166,7 @@ static void
 register_done(struct pwhash_job *job, enum pwhash_result hr, void *db)
 {
 	struct pw_req	*p = (struct pw_req *)job;
-	struct http_req	*r = p->r;
+	struct http_req *r = p->r;
 	json_t		*reply = NULL;
 	PGresult	*res = NULL;
 
@@ -192,8 +191,10 @@ register_done(struct pwhash_job *job, enum pwhash_result hr, void *db)
 	}
 	if (PQntuples(res) == 0) {
 		db_rollback(r->db);
-		http_error(r, 409, "username_taken", "The username '%s' is "
-		    "already taken.", p->name);
+		http_error(r, 409, "username_taken",
+		    "The username '%s' is "
+		    "already taken.",
+		    p->name);
 		goto out;
 	}
 	reply = json_pack("{s:o}", "user", user_json(res, 0, 0));
@@ -217,27 +218,29 @@ out:
 void
 accounts_register(struct http_req *r)
 {
-	char		 name[40];
-	const char	*pw = NULL, *display = NULL;
-	json_t		*body;
-	PGresult	*res = NULL;
-	struct throttle	 t = { .n = 0 };
-	struct timespec	 t0;
-	struct pw_req	*p;
-	long		 wait;
+	char		name[40];
+	const char     *pw = NULL, *display = NULL;
+	json_t	       *body;
+	PGresult       *res = NULL;
+	struct throttle t = { .n = 0 };
+	struct timespec t0;
+	struct pw_req  *p;
+	long		wait;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((body = http_body_json(r)) == NULL)
 		return;
 	if (read_username(r, body, name, sizeof(name)) == -1 ||
 	    valid_string(r, body, "password", VALID_REQUIRED | VALID_RAW, 8,
-	    AUTH_PW_MAX, &pw) == -1 ||
+		AUTH_PW_MAX, &pw) == -1 ||
 	    valid_string(r, body, "display_name", VALID_NAME, 1, 64,
-	    &display) == -1)
+		&display) == -1)
 		goto out;
 	if (strlen(pw) > AUTH_PW_MAX) {
-		http_error(r, 400, "invalid_field", "The field 'password' must "
-		    "be at most %d bytes.", AUTH_PW_MAX);
+		http_error(r, 400, "invalid_field",
+		    "The field 'password' must "
+		    "be at most %d bytes.",
+		    AUTH_PW_MAX);
 		goto out;
 	}
 	/* A full pool refuses before any other work: a flood of these
@@ -251,9 +254,11 @@ accounts_register(struct http_req *r)
 			http_db_error(r);
 		else {
 			http_header(r, "Retry-After: %ld", wait);
-			http_error(r, 429, "too_many_registrations", "Too many "
+			http_error(r, 429, "too_many_registrations",
+			    "Too many "
 			    "registrations from this address; try again in %ld "
-			    "seconds.", wait);
+			    "seconds.",
+			    wait);
 		}
 		goto out;
 	}
@@ -264,8 +269,10 @@ accounts_register(struct http_req *r)
 		goto out;
 	}
 	if (PQntuples(res) > 0) {
-		http_error(r, 409, "username_taken", "The username '%s' is "
-		    "already taken.", name);
+		http_error(r, 409, "username_taken",
+		    "The username '%s' is "
+		    "already taken.",
+		    name);
 		goto out;
 	}
 	p = pw_req_new(r, body, &t, &t0, register_done);
@@ -274,7 +281,7 @@ accounts_register(struct http_req *r)
 	p->display = display;
 	p->job.pw = pw;
 	if (hand_over(p) == 0)
-		goto out;	/* a pool thread hashes and replies */
+		goto out; /* a pool thread hashes and replies */
 	hash_refused(r, PWHASH_BUSY);
 	throttle_give_back(r->db, &p->t);
 	pw_req_free(p);
@@ -288,7 +295,7 @@ static void
 login_done(struct pwhash_job *job, enum pwhash_result hr, void *db)
 {
 	struct pw_req	*p = (struct pw_req *)job;
-	struct http_req	*r = p->r;
+	struct http_req *r = p->r;
 	json_t		*reply;
 
 	r->db = db;
@@ -309,7 +316,7 @@ login_done(struct pwhash_job *job, enum pwhash_result hr, void *db)
 		json_decref(reply);
 		goto out;
 	}
-	(void)auth_session_cookies(r, reply);	/* committed: no transaction */
+	(void)auth_session_cookies(r, reply); /* committed: no transaction */
 	http_reply(r, 200, reply);
 out:
 	pw_req_finish(p);
@@ -318,25 +325,25 @@ out:
 void
 accounts_login(struct http_req *r)
 {
-	char		 name[40];
-	const char	*pw = NULL, *given;
-	json_t		*body;
-	PGresult	*res;
-	struct throttle	 t = { .n = 0 };
-	struct timespec	 t0;
-	struct pw_req	*p;
-	long		 wait;
+	char		name[40];
+	const char     *pw = NULL, *given;
+	json_t	       *body;
+	PGresult       *res;
+	struct throttle t = { .n = 0 };
+	struct timespec t0;
+	struct pw_req  *p;
+	long		wait;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((body = http_body_json(r)) == NULL)
 		return;
 	if (valid_string(r, body, "password", VALID_REQUIRED | VALID_RAW, 1,
-	    AUTH_PW_MAX, &pw) == -1)
+		AUTH_PW_MAX, &pw) == -1)
 		goto out;
 	/* A name that cannot exist is just a wrong login, not a 400: the
 	 * answer must not tell which part was wrong. */
-	if (valid_string(r, body, "username", VALID_REQUIRED, 1, 64,
-	    &given) == -1)
+	if (valid_string(r, body, "username", VALID_REQUIRED, 1, 64, &given) ==
+	    -1)
 		goto out;
 	snprintf(name, sizeof(name), "%s", given);
 	if (user_name_fold(name, strlen(given)) == -1)
@@ -347,14 +354,16 @@ accounts_login(struct http_req *r)
 	}
 	/* Counted before the password is checked: concurrent guesses
 	 * cannot all slip in under the limit. */
-	if ((wait = throttle_login_take(r->db, &t, name,
-	    r->remote_addr)) != 0) {
+	if ((wait = throttle_login_take(r->db, &t, name, r->remote_addr)) !=
+	    0) {
 		if (wait < 0)
 			http_db_error(r);
 		else {
 			http_header(r, "Retry-After: %ld", wait);
-			http_error(r, 429, "too_many_attempts", "Too many failed "
-			    "logins; try again in %ld seconds.", wait);
+			http_error(r, 429, "too_many_attempts",
+			    "Too many failed "
+			    "logins; try again in %ld seconds.",
+			    wait);
 		}
 		goto out;
 	}
@@ -370,7 +379,7 @@ accounts_login(struct http_req *r)
 	p->job.pw = pw;
 	p->job.stored = PQntuples(res) == 1 ? db_get_str(res, 0, 3) : NULL;
 	if (hand_over(p) == 0)
-		goto out;	/* a pool thread checks and replies */
+		goto out; /* a pool thread checks and replies */
 	hash_refused(r, PWHASH_BUSY);
 	throttle_give_back(r->db, &p->t);
 	pw_req_free(p);
@@ -381,18 +390,20 @@ out:
 void
 accounts_logout(struct http_req *r)
 {
-	char		 id[24];
-	PGresult	*res;
+	char	  id[24];
+	PGresult *res;
 
 	if ((res = DB_EXEC(r->db, &sql_session_revoke,
-	    db_i64(id, r->session_id))) == NULL) {
+		 db_i64(id, r->session_id))) == NULL) {
 		http_db_error(r);
 		return;
 	}
 	PQclear(res);
-	http_header(r, "Set-Cookie: parley_session=; Path=/api/; Max-Age=0;"
+	http_header(r,
+	    "Set-Cookie: parley_session=; Path=/api/; Max-Age=0;"
 	    " HttpOnly; SameSite=Lax");
-	http_header(r, "Set-Cookie: parley_csrf=; Path=/; Max-Age=0;"
+	http_header(r,
+	    "Set-Cookie: parley_csrf=; Path=/; Max-Age=0;"
 	    " SameSite=Lax");
 	http_reply(r, 204, NULL);
 }
@@ -400,20 +411,20 @@ accounts_logout(struct http_req *r)
 void
 accounts_me(struct http_req *r)
 {
-	char		 id[24];
-	PGresult	*res;
+	char	  id[24];
+	PGresult *res;
 
-	if ((res = DB_EXEC(r->db, &sql_user_by_id,
-	    db_i64(id, r->user_id))) == NULL) {
+	if ((res = DB_EXEC(r->db, &sql_user_by_id, db_i64(id, r->user_id))) ==
+	    NULL) {
 		http_db_error(r);
 		return;
 	}
 	if (PQntuples(res) != 1)
 		http_error(r, 401, "invalid_token", "The account is gone.");
 	else
-		http_reply(r, 200, json_pack("{s:o,s:I}", "user",
-		    user_json(res, 0, 0), "session_id",
-		    (json_int_t)r->session_id));
+		http_reply(r, 200,
+		    json_pack("{s:o,s:I}", "user", user_json(res, 0, 0),
+			"session_id", (json_int_t)r->session_id));
 	PQclear(res);
 }
 
@@ -424,6 +435,6 @@ accounts_health(struct http_req *r)
 		http_db_error(r);
 		return;
 	}
-	http_reply(r, 200, json_pack("{s:s,s:s}", "status", "ok",
-	    "database", "ok"));
+	http_reply(r, 200,
+	    json_pack("{s:s,s:s}", "status", "ok", "database", "ok"));
 }

@@ -15,9 +15,9 @@
 #include "config.h"
 #include "log.h"
 
-static int	array(char *, size_t, const char *const *, int);
-static long	take(struct db *, struct throttle *, const int *);
-static void	settle(struct db *, struct throttle *, int);
+static int  array(char *, size_t, const char *const *, int);
+static long take(struct db *, struct throttle *, const int *);
+static void settle(struct db *, struct throttle *, int);
 
 /* A PostgreSQL array literal of `n` strings. Keys hold only [a-z0-9_.-],
  * the address characters [0-9a-f.:/?] and the ':' and '@' added here, so
@@ -26,8 +26,8 @@ static void	settle(struct db *, struct throttle *, int);
 static int
 array(char *out, size_t len, const char *const *items, int n)
 {
-	size_t	off;
-	int	i, w;
+	size_t off;
+	int    i, w;
 
 	off = 0;
 	out[off++] = '{';
@@ -48,30 +48,30 @@ array(char *out, size_t len, const char *const *items, int n)
 static long
 take(struct db *db, struct throttle *t, const int *limits)
 {
-	const char	*keys[THROTTLE_KEYS];
-	char		 ka[THROTTLE_KEYS * (THROTTLE_KEY_MAX + 3) + 3];
-	char		 la[THROTTLE_KEYS * 12 + 3], win[24];
-	PGresult	*res;
-	long		 wait = 0;
-	int		 i, off = 0;
+	const char *keys[THROTTLE_KEYS];
+	char	    ka[THROTTLE_KEYS * (THROTTLE_KEY_MAX + 3) + 3];
+	char	    la[THROTTLE_KEYS * 12 + 3], win[24];
+	PGresult   *res;
+	long	    wait = 0;
+	int	    i, off = 0;
 
 	for (i = 0; i < t->n; i++)
 		keys[i] = t->keys[i];
 	if (array(ka, sizeof(ka), keys, t->n) == -1)
-		log_fatal("throttle: keys do not fit");	/* sized above */
+		log_fatal("throttle: keys do not fit"); /* sized above */
 	la[off++] = '{';
 	for (i = 0; i < t->n; i++)
 		off += snprintf(la + off, sizeof(la) - (size_t)off, "%s%d",
 		    i > 0 ? "," : "", limits[i]);
 	snprintf(la + off, sizeof(la) - (size_t)off, "}");
 	if ((res = DB_EXEC(db, &sql_throttle_take, ka, la,
-	    db_i64(win, t->window))) == NULL)
+		 db_i64(win, t->window))) == NULL)
 		return -1;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
 		wait = (long)db_get_i64(res, 0, 0);
 	PQclear(res);
 	if (wait > 0)
-		t->n = 0;	/* nothing was counted: nothing to give back */
+		t->n = 0; /* nothing was counted: nothing to give back */
 	return wait > 0 ? wait : 0;
 }
 
@@ -79,9 +79,9 @@ long
 throttle_login_take(struct db *db, struct throttle *t, const char *user,
     const char *addr)
 {
-	char		 bucket[ADDR_BUCKET_MAX];
-	const int	 limits[3] = { config.login_fails_user,
-			    config.login_fails_user_ip, config.login_fails_ip };
+	char	  bucket[ADDR_BUCKET_MAX];
+	const int limits[3] = { config.login_fails_user,
+		config.login_fails_user_ip, config.login_fails_ip };
 
 	(void)addr_bucket(addr, bucket);
 	/* A username is at most 32 characters: every key fits. The pair
@@ -97,8 +97,8 @@ throttle_login_take(struct db *db, struct throttle *t, const char *user,
 long
 throttle_register_take(struct db *db, struct throttle *t, const char *addr)
 {
-	char		 bucket[ADDR_BUCKET_MAX];
-	const int	 limits[1] = { config.register_per_ip };
+	char	  bucket[ADDR_BUCKET_MAX];
+	const int limits[1] = { config.register_per_ip };
 
 	t->n = 0;
 	if (config.register_per_ip == 0)
@@ -114,10 +114,10 @@ throttle_register_take(struct db *db, struct throttle *t, const char *addr)
 static void
 settle(struct db *db, struct throttle *t, int clear)
 {
-	const char	*keys[THROTTLE_KEYS], *gone[1];
-	char		 ka[THROTTLE_KEYS * (THROTTLE_KEY_MAX + 3) + 3];
-	char		 ga[THROTTLE_KEY_MAX + 8];
-	int		 i, n = 0, ngone = 0;
+	const char *keys[THROTTLE_KEYS], *gone[1];
+	char	    ka[THROTTLE_KEYS * (THROTTLE_KEY_MAX + 3) + 3];
+	char	    ga[THROTTLE_KEY_MAX + 8];
+	int	    i, n = 0, ngone = 0;
 
 	if (t->n == 0)
 		return;
@@ -130,7 +130,7 @@ settle(struct db *db, struct throttle *t, int clear)
 	t->n = 0;
 	if (array(ka, sizeof(ka), keys, n) == -1 ||
 	    array(ga, sizeof(ga), gone, ngone) == -1)
-		log_fatal("throttle: keys do not fit");	/* sized above */
+		log_fatal("throttle: keys do not fit"); /* sized above */
 	/* Best effort: a lost give-back only leaves a count one too high. */
 	PQclear(DB_EXEC(db, &sql_throttle_return, ka, ga));
 }

@@ -25,15 +25,15 @@ static const struct http_outcome redeem_outcomes[] = {
 void
 accounts_ticket(struct http_req *r)
 {
-	char		 hash[AUTH_HASH_HEX];
-	const char	*ticket;
-	json_t		*body, *reply = NULL;
-	PGresult	*res = NULL, *user = NULL;
+	char	    hash[AUTH_HASH_HEX];
+	const char *ticket;
+	json_t	   *body, *reply = NULL;
+	PGresult   *res = NULL, *user = NULL;
 
 	if ((body = http_body_json(r)) == NULL)
 		return;
-	if (valid_string(r, body, "ticket", VALID_REQUIRED, 1, 128,
-	    &ticket) == -1)
+	if (valid_string(r, body, "ticket", VALID_REQUIRED, 1, 128, &ticket) ==
+	    -1)
 		goto out;
 	auth_token_hash(ticket, hash);
 	/* The ticket is used up only if the session is made as well. */

@@ -6,17 +6,17 @@
 #include "http.h"
 #include "user.h"
 
-#define SEARCH_MAX	50
+#define SEARCH_MAX 50
 
 void
 accounts_users_search(struct http_req *r)
 {
-	char		 q[64], me[24], lim[24];
-	long long	 limit = 20;
-	PGresult	*res;
-	json_t		*list;
-	size_t		 i, len;
-	int		 row, rc;
+	char	  q[64], me[24], lim[24];
+	long long limit = 20;
+	PGresult *res;
+	json_t	 *list;
+	size_t	  i, len;
+	int	  row, rc;
 
 	rc = http_query_find(r->query, "q", q, sizeof(q));
 	len = rc == 1 ? strlen(q) : 0;
@@ -25,7 +25,8 @@ accounts_users_search(struct http_req *r)
 			q[i] = (char)(q[i] - 'A' + 'a');
 	if (rc != 1 || len < 1 || len > 32 ||
 	    strspn(q, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len) {
-		http_error(r, 400, "invalid_parameter", "Query parameter 'q' "
+		http_error(r, 400, "invalid_parameter",
+		    "Query parameter 'q' "
 		    "must be 1 to 32 characters of a-z, 0-9, '_', '.', '-'.");
 		return;
 	}

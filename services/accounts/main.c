@@ -5,9 +5,10 @@
 
 static const struct service accounts = {
 	.name = "accounts",
-	.routes = accounts_routes,	/* routes_accounts.c, from docs/openapi.json */
+	.routes =
+	    accounts_routes, /* routes_accounts.c, from docs/openapi.json */
 	.nroutes = ACCOUNTS_NROUTES,
-	.on_start = accounts_start,	/* the password hashing pool */
+	.on_start = accounts_start, /* the password hashing pool */
 	.on_stop = accounts_stop,
 };
 

@@ -8,8 +8,8 @@
 #include "http.h"
 #include "notify.h"
 
-#define LIST_MAX	200	/* groups per page */
-#define FIND_BYTES	256	/* a group name: 64 characters, 4 bytes each */
+#define LIST_MAX   200 /* groups per page */
+#define FIND_BYTES 256 /* a group name: 64 characters, 4 bytes each */
 
 static const struct http_outcome group_outcomes[] = {
 	{ "ok", 204, NULL, NULL },
@@ -24,8 +24,8 @@ static const struct http_outcome message_outcomes[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
-static void	run_action(struct http_req *, const struct db_stmt *, int,
-		    const char *const *, const struct http_outcome *);
+static void run_action(struct http_req *, const struct db_stmt *, int,
+    const char *const *, const struct http_outcome *);
 
 /* Runs an action function (status, woken) and replies 204 or its
  * refusal; the woken users' hint goes out after the commit. */
@@ -33,8 +33,8 @@ static void
 run_action(struct http_req *r, const struct db_stmt *st, int n,
     const char *const *params, const struct http_outcome *outcomes)
 {
-	PGresult	*res;
-	int		 status;
+	PGresult *res;
+	int	  status;
 
 	if ((res = db_exec(r->db, st, n, params)) == NULL) {
 		http_db_error(r);
@@ -50,15 +50,17 @@ run_action(struct http_req *r, const struct db_stmt *st, int n,
 void
 admin_groups(struct http_req *r)
 {
-	char		 q[FIND_BYTES + 1], lim[24], bef[24];
-	long long	 limit = 50, before = 0;
-	PGresult	*res;
-	int		 rc;
+	char	  q[FIND_BYTES + 1], lim[24], bef[24];
+	long long limit = 50, before = 0;
+	PGresult *res;
+	int	  rc;
 
 	/* Any text: it is only compared with names, never parsed. */
 	if ((rc = http_query_find(r->query, "q", q, sizeof(q))) == -1) {
-		http_error(r, 400, "invalid_parameter", "Query parameter 'q' "
-		    "must be UTF-8 text of at most %d bytes.", FIND_BYTES);
+		http_error(r, 400, "invalid_parameter",
+		    "Query parameter 'q' "
+		    "must be UTF-8 text of at most %d bytes.",
+		    FIND_BYTES);
 		return;
 	}
 	if (rc == 0)
@@ -67,7 +69,7 @@ admin_groups(struct http_req *r)
 	    http_query_long(r, "before", 1, INT64_MAX, &before) == -1)
 		return;
 	if ((res = DB_EXEC(r->db, &sql_groups, q, db_i64(bef, before),
-	    db_i64(lim, limit))) == NULL) {
+		 db_i64(lim, limit))) == NULL) {
 		http_db_error(r);
 		return;
 	}
@@ -78,9 +80,9 @@ admin_groups(struct http_req *r)
 void
 admin_group_get(struct http_req *r)
 {
-	char		 g[24];
-	PGresult	*res;
-	int64_t		 id;
+	char	  g[24];
+	PGresult *res;
+	int64_t	  id;
 
 	if (http_param_id(r, 0, &id) == -1)
 		return;
@@ -98,36 +100,39 @@ admin_group_get(struct http_req *r)
 void
 admin_group_delete(struct http_req *r)
 {
-	char	 me[24], g[24];
-	int64_t	 id;
+	char	me[24], g[24];
+	int64_t id;
 
 	if (http_param_id(r, 0, &id) == -1)
 		return;
-	run_action(r, &sql_group_delete, 2, (const char *[]){
-	    db_i64(me, r->user_id), db_i64(g, id) }, group_outcomes);
+	run_action(r, &sql_group_delete, 2,
+	    (const char *[]){ db_i64(me, r->user_id), db_i64(g, id) },
+	    group_outcomes);
 }
 
 void
 admin_group_remove(struct http_req *r)
 {
-	char	 me[24], g[24], u[24];
-	int64_t	 id, user;
+	char	me[24], g[24], u[24];
+	int64_t id, user;
 
 	if (http_param_id(r, 0, &id) == -1 || http_param_id(r, 1, &user) == -1)
 		return;
-	run_action(r, &sql_group_remove, 3, (const char *[]){
-	    db_i64(me, r->user_id), db_i64(g, id), db_i64(u, user) },
+	run_action(r, &sql_group_remove, 3,
+	    (const char *[]){ db_i64(me, r->user_id), db_i64(g, id),
+		db_i64(u, user) },
 	    group_outcomes);
 }
 
 void
 admin_message_delete(struct http_req *r)
 {
-	char	 me[24], m[24];
-	int64_t	 id;
+	char	me[24], m[24];
+	int64_t id;
 
 	if (http_param_id(r, 0, &id) == -1)
 		return;
-	run_action(r, &sql_message_delete, 2, (const char *[]){
-	    db_i64(me, r->user_id), db_i64(m, id) }, message_outcomes);
+	run_action(r, &sql_message_delete, 2,
+	    (const char *[]){ db_i64(me, r->user_id), db_i64(m, id) },
+	    message_outcomes);
 }

@@ -30,26 +30,27 @@
 #include "http.h"
 #include "log.h"
 
-#define WATCH_DEFAULT	"accounts friends messages poll calls sites gateway "\
-			"admin webhooks"
-#define WATCH_MAX	32	/* processes */
-#define NAME_MAX_LEN	32
+#define WATCH_DEFAULT                                                          \
+	"accounts friends messages poll calls sites gateway "                  \
+	"admin webhooks"
+#define WATCH_MAX    32 /* processes */
+#define NAME_MAX_LEN 32
 
-static char	 run_dir[256];	/* "" when the services listen on TCP */
-static char	 names[WATCH_MAX][NAME_MAX_LEN + 1];
-static int	 nnames;
+static char run_dir[256]; /* "" when the services listen on TCP */
+static char names[WATCH_MAX][NAME_MAX_LEN + 1];
+static int  nnames;
 
-static int	 read_small(const char *, const char *, char *, size_t);
-static long long pid_alive(const char *);
+static int	   read_small(const char *, const char *, char *, size_t);
+static long long   pid_alive(const char *);
 static const char *socket_state(const char *);
-static json_t	*process_json(const char *, json_t *);
-static json_int_t connections(const char *, json_t *);
+static json_t	  *process_json(const char *, json_t *);
+static json_int_t  connections(const char *, json_t *);
 
 void
 admin_health_config(void)
 {
-	const char	*w = getenv("PARLEY_ADMIN_WATCH"), *p, *slash;
-	size_t		 len;
+	const char *w = getenv("PARLEY_ADMIN_WATCH"), *p, *slash;
+	size_t	    len;
 
 	if (w == NULL || *w == '\0')
 		w = WATCH_DEFAULT;
@@ -59,9 +60,11 @@ admin_health_config(void)
 			break;
 		if (len > NAME_MAX_LEN || nnames == WATCH_MAX ||
 		    strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_-") < len)
-			log_fatal("PARLEY_ADMIN_WATCH must be up to %d names of "
+			log_fatal(
+			    "PARLEY_ADMIN_WATCH must be up to %d names of "
 			    "a-z, 0-9, '_', '-' (at most %d characters each), "
-			    "separated by spaces", WATCH_MAX, NAME_MAX_LEN);
+			    "separated by spaces",
+			    WATCH_MAX, NAME_MAX_LEN);
 		memcpy(names[nnames], p, len);
 		names[nnames++][len] = '\0';
 		p += len;
@@ -78,9 +81,9 @@ admin_health_config(void)
 static int
 read_small(const char *name, const char *ext, char *buf, size_t len)
 {
-	char	 path[sizeof(run_dir) + NAME_MAX_LEN + 16];
-	ssize_t	 n;
-	int	 fd;
+	char	path[sizeof(run_dir) + NAME_MAX_LEN + 16];
+	ssize_t n;
+	int	fd;
 
 	if (run_dir[0] == '\0')
 		return -1;
@@ -102,11 +105,11 @@ read_small(const char *name, const char *ext, char *buf, size_t len)
 static long long
 pid_alive(const char *name)
 {
-	char		 line[64], path[64], stat[1024], *p, *end;
-	long long	 pid;
+	char		   line[64], path[64], stat[1024], *p, *end;
+	long long	   pid;
 	unsigned long long start, now;
-	ssize_t		 n;
-	int		 fd, field;
+	ssize_t		   n;
+	int		   fd, field;
 
 	if (read_small(name, "pid", line, sizeof(line)) == -1 ||
 	    sscanf(line, "%lld %llu", &pid, &start) != 2 || pid <= 0)
@@ -137,21 +140,21 @@ pid_alive(const char *name)
 static const char *
 socket_state(const char *name)
 {
-	struct sockaddr_un	 sa;
-	struct stat		 st;
-	int			 fd, rc, err;
+	struct sockaddr_un sa;
+	struct stat	   st;
+	int		   fd, rc, err;
 
 	if (run_dir[0] == '\0')
 		return NULL;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock",
-	    run_dir, name) >= sizeof(sa.sun_path))
+		run_dir, name) >= sizeof(sa.sun_path))
 		return NULL;
 	if (lstat(sa.sun_path, &st) == -1 || !S_ISSOCK(st.st_mode))
 		return NULL;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
+		 0)) == -1)
 		return "down";
 	/* Closed at once: libfcgi and Kore drop a connection that sends
 	 * nothing without a word in their logs. */
@@ -167,12 +170,13 @@ socket_state(const char *name)
 static json_int_t
 connections(const char *name, json_t *apps)
 {
-	const char	*key, *k;
-	json_t		*v;
-	json_int_t	 n = 0;
-	size_t		 len = strlen(name), klen;
+	const char *key, *k;
+	json_t	   *v;
+	json_int_t  n = 0;
+	size_t	    len = strlen(name), klen;
 
-	json_object_foreach(apps, key, v) {
+	json_object_foreach(apps, key, v)
+	{
 		k = strncmp(key, "parley-", 7) == 0 ? key + 7 : key;
 		klen = strlen(k);
 		if (klen >= 7 && strcmp(k + klen - 7, "-listen") == 0)
@@ -188,26 +192,26 @@ connections(const char *name, json_t *apps)
 static json_t *
 process_json(const char *name, json_t *apps)
 {
-	char		 state[128], restarts[32];
-	const char	*sock = socket_state(name), *by;
-	json_t		*o, *sup = json_null();
-	json_int_t	 conns;
-	long long	 pid = 0;
-	int		 up;
+	char	    state[128], restarts[32];
+	const char *sock = socket_state(name), *by;
+	json_t	   *o, *sup = json_null();
+	json_int_t  conns;
+	long long   pid = 0;
+	int	    up;
 
 	conns = connections(name, apps);
 	if (read_small(name, "state", state, sizeof(state)) == 0) {
 		for (char *c = state; *c != '\0'; c++)
 			if (!isprint((unsigned char)*c))
 				*c = '?';
-		if (read_small(name, "restarts", restarts,
-		    sizeof(restarts)) == -1)
+		if (read_small(name, "restarts", restarts, sizeof(restarts)) ==
+		    -1)
 			restarts[0] = '\0';
 		pid = pid_alive(name);
 		sup = json_pack("{s:s,s:I}", "state", state, "restarts",
 		    (json_int_t)strtoll(restarts, NULL, 10));
-		json_object_set_new(sup, "pid", pid > 0 ?
-		    json_integer(pid) : json_null());
+		json_object_set_new(sup, "pid",
+		    pid > 0 ? json_integer(pid) : json_null());
 	}
 	if (sock != NULL) {
 		by = "socket";
@@ -221,22 +225,22 @@ process_json(const char *name, json_t *apps)
 	}
 	o = json_pack("{s:s,s:b,s:s,s:I,s:o}", "name", name, "up", up,
 	    "checked_by", by, "db_connections", conns, "supervisor", sup);
-	json_object_set_new(o, "socket", sock != NULL ? json_string(sock) :
-	    json_null());
+	json_object_set_new(o, "socket",
+	    sock != NULL ? json_string(sock) : json_null());
 	return o;
 }
 
 void
 admin_health(struct http_req *r)
 {
-	char		 win[24];
-	PGresult	*db = NULL, *q = NULL;
-	json_t		*apps, *list, *reply;
-	int		 i, all_up = 1;
+	char	  win[24];
+	PGresult *db = NULL, *q = NULL;
+	json_t	 *apps, *list, *reply;
+	int	  i, all_up = 1;
 
 	if ((db = db_exec(r->db, &sql_health_db, 0, NULL)) == NULL ||
 	    (q = DB_EXEC(r->db, &sql_health_queues,
-	    db_i64(win, config.online_window))) == NULL) {
+		 db_i64(win, config.online_window))) == NULL) {
 		PQclear(db);
 		http_db_error(r);
 		return;
@@ -251,20 +255,18 @@ admin_health(struct http_req *r)
 		json_array_append_new(list, p);
 	}
 	reply = json_pack("{s:s,s:o,s:{s:b,s:I,s:I,s:O},"
-	    "s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I}}",
-	    "status", all_up ? "ok" : "degraded",
-	    "processes", list,
-	    "database", "up", 1,
-	    "connections", (json_int_t)db_get_i64(db, 0, 1),
+			  "s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I}}",
+	    "status", all_up ? "ok" : "degraded", "processes", list, "database",
+	    "up", 1, "connections", (json_int_t)db_get_i64(db, 0, 1),
 	    "max_connections", (json_int_t)db_get_i64(db, 0, 2),
-	    "by_application", apps,
-	    "webhooks", "pending", (json_int_t)db_get_i64(q, 0, 0),
-	    "due", (json_int_t)db_get_i64(q, 0, 1),
-	    "oldest_pending_s", (json_int_t)db_get_i64(q, 0, 2),
-	    "failed_24h", (json_int_t)db_get_i64(q, 0, 3),
-	    "online", "users", (json_int_t)db_get_i64(q, 0, 4),
-	    "sessions", (json_int_t)db_get_i64(q, 0, 5),
-	    "window", (json_int_t)config.online_window);
+	    "by_application", apps, "webhooks", "pending",
+	    (json_int_t)db_get_i64(q, 0, 0), "due",
+	    (json_int_t)db_get_i64(q, 0, 1), "oldest_pending_s",
+	    (json_int_t)db_get_i64(q, 0, 2), "failed_24h",
+	    (json_int_t)db_get_i64(q, 0, 3), "online", "users",
+	    (json_int_t)db_get_i64(q, 0, 4), "sessions",
+	    (json_int_t)db_get_i64(q, 0, 5), "window",
+	    (json_int_t)config.online_window);
 	json_decref(apps);
 	PQclear(db);
 	PQclear(q);

@@ -20,34 +20,43 @@ static const struct db_stmt sql_metrics = { "admin_metrics",
 static void
 admin_metrics(struct db *db, struct metrics_buf *b)
 {
-	PGresult	*res;
+	PGresult *res;
 
 	if ((res = DB_EXEC(db, &sql_metrics)) == NULL) {
-		metrics_printf(b, "# HELP parley_database_up Whether the "
+		metrics_printf(b,
+		    "# HELP parley_database_up Whether the "
 		    "database answered this scrape's statement.\n"
 		    "# TYPE parley_database_up gauge\nparley_database_up 0\n");
 		return;
 	}
-	metrics_printf(b, "# HELP parley_database_up Whether the database "
+	metrics_printf(b,
+	    "# HELP parley_database_up Whether the database "
 	    "answered this scrape's statement.\n# TYPE parley_database_up "
 	    "gauge\nparley_database_up 1\n");
-	metrics_printf(b, "# HELP parley_events_total Events written to users' "
+	metrics_printf(b,
+	    "# HELP parley_events_total Events written to users' "
 	    "streams, all users (the sum of their sequence heads).\n"
 	    "# TYPE parley_events_total counter\nparley_events_total %s\n",
 	    PQgetvalue(res, 0, 0));
-	metrics_printf(b, "# HELP parley_users_online Users with a device "
+	metrics_printf(b,
+	    "# HELP parley_users_online Users with a device "
 	    "polling or connected within the online window.\n"
 	    "# TYPE parley_users_online gauge\nparley_users_online %s\n",
 	    PQgetvalue(res, 0, 1));
-	metrics_printf(b, "# HELP parley_webhook_queue_depth Webhook deliveries "
+	metrics_printf(b,
+	    "# HELP parley_webhook_queue_depth Webhook deliveries "
 	    "pending (due or waiting to retry).\n"
 	    "# TYPE parley_webhook_queue_depth gauge\n"
-	    "parley_webhook_queue_depth %s\n", PQgetvalue(res, 0, 2));
-	metrics_printf(b, "# HELP parley_webhook_oldest_pending_seconds Age of "
+	    "parley_webhook_queue_depth %s\n",
+	    PQgetvalue(res, 0, 2));
+	metrics_printf(b,
+	    "# HELP parley_webhook_oldest_pending_seconds Age of "
 	    "the oldest pending webhook delivery, 0 when none is.\n"
 	    "# TYPE parley_webhook_oldest_pending_seconds gauge\n"
-	    "parley_webhook_oldest_pending_seconds %s\n", PQgetvalue(res, 0, 3));
-	metrics_printf(b, "# HELP parley_webhook_failed Webhook deliveries given "
+	    "parley_webhook_oldest_pending_seconds %s\n",
+	    PQgetvalue(res, 0, 3));
+	metrics_printf(b,
+	    "# HELP parley_webhook_failed Webhook deliveries given "
 	    "up on and kept in the outbox.\n"
 	    "# TYPE parley_webhook_failed gauge\nparley_webhook_failed %s\n",
 	    PQgetvalue(res, 0, 4));

@@ -4,14 +4,14 @@
 
 /* A user as the console shows it: profile, state, live sessions. $u is
  * the users row, p its presence row (LEFT JOIN). */
-#define USER_JSON							\
-	"jsonb_build_object('id', u.id, 'username', u.username,"	\
-	" 'display_name', u.display_name, 'created_at', iso(u.created_at),"\
-	" 'suspended_at', iso(u.suspended_at),"				\
-	" 'admin', EXISTS (SELECT 1 FROM admins a WHERE a.user_id = u.id),"\
-	" 'online', coalesce(p.online, false),"				\
-	" 'sessions', (SELECT count(*) FROM sessions s"			\
-	"  WHERE s.user_id = u.id AND s.revoked_at IS NULL"		\
+#define USER_JSON                                                              \
+	"jsonb_build_object('id', u.id, 'username', u.username,"               \
+	" 'display_name', u.display_name, 'created_at', iso(u.created_at),"    \
+	" 'suspended_at', iso(u.suspended_at),"                                \
+	" 'admin', EXISTS (SELECT 1 FROM admins a WHERE a.user_id = u.id),"    \
+	" 'online', coalesce(p.online, false),"                                \
+	" 'sessions', (SELECT count(*) FROM sessions s"                        \
+	"  WHERE s.user_id = u.id AND s.revoked_at IS NULL"                    \
 	"  AND s.expires_at > now()))"
 
 /* Who is online: users whose device polled (or whose WebSocket was
@@ -80,7 +80,8 @@ const struct db_stmt sql_groups = { "a_groups",
 	" ORDER BY c.id DESC LIMIT $3::int) x" };
 /* group_json (sql/005: members with roles) and the message count. */
 const struct db_stmt sql_group_get = { "a_group_get",
-	"SELECT (group_json(c.id) || jsonb_build_object('messages', c.head))::text"
+	"SELECT (group_json(c.id) || jsonb_build_object('messages', "
+	"c.head))::text"
 	" FROM conversations c WHERE c.id = $1 AND c.kind = 'group'" };
 /* $1 admin, $2 group, $3 user: status, woken. */
 const struct db_stmt sql_group_remove = { "a_group_remove",

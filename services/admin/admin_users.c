@@ -9,8 +9,8 @@
 #include "notify.h"
 #include "valid.h"
 
-#define LIST_MAX	500	/* users per page */
-#define PREFIX_MAX	32	/* a username is at most 32 characters */
+#define LIST_MAX   500 /* users per page */
+#define PREFIX_MAX 32  /* a username is at most 32 characters */
 
 static const struct http_outcome user_outcomes[] = {
 	{ "ok", 200, NULL, NULL },
@@ -20,10 +20,9 @@ static const struct http_outcome user_outcomes[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
-static int	read_reason(struct http_req *, json_t **, const char **);
-static void	reply_user(struct http_req *, int64_t, const char *,
-		    long long);
-static void	suspend(struct http_req *, int);
+static int  read_reason(struct http_req *, json_t **, const char **);
+static void reply_user(struct http_req *, int64_t, const char *, long long);
+static void suspend(struct http_req *, int);
 
 void
 admin_start(void)
@@ -45,7 +44,7 @@ admin_stop(void)
 static int
 read_reason(struct http_req *r, json_t **body, const char **reason)
 {
-	const char	*len = http_env(r, "CONTENT_LENGTH");
+	const char *len = http_env(r, "CONTENT_LENGTH");
 
 	*body = NULL;
 	*reason = NULL;
@@ -61,9 +60,9 @@ read_reason(struct http_req *r, json_t **body, const char **reason)
 static void
 reply_user(struct http_req *r, int64_t id, const char *key, long long n)
 {
-	char		 u[24];
-	PGresult	*res;
-	json_t		*reply, *user;
+	char	  u[24];
+	PGresult *res;
+	json_t	 *reply, *user;
 
 	if ((res = DB_EXEC(r->db, &sql_user_get, db_i64(u, id))) == NULL) {
 		http_db_error(r);
@@ -89,16 +88,17 @@ reply_user(struct http_req *r, int64_t id, const char *key, long long n)
 void
 admin_online(struct http_req *r)
 {
-	char		 win[24], lim[24], *body;
-	long long	 limit = 200;
-	PGresult	*res;
-	size_t		 len;
-	int		 n;
+	char	  win[24], lim[24], *body;
+	long long limit = 200;
+	PGresult *res;
+	size_t	  len;
+	int	  n;
 
 	if (http_query_long(r, "limit", 1, LIST_MAX, &limit) == -1)
 		return;
 	if ((res = DB_EXEC(r->db, &sql_online,
-	    db_i64(win, config.online_window), db_i64(lim, limit))) == NULL) {
+		 db_i64(win, config.online_window), db_i64(lim, limit))) ==
+	    NULL) {
 		http_db_error(r);
 		return;
 	}
@@ -123,11 +123,11 @@ admin_online(struct http_req *r)
 void
 admin_users(struct http_req *r)
 {
-	char		 q[PREFIX_MAX + 8], lim[24];
-	long long	 limit = 50, only = 0;
-	PGresult	*res;
-	size_t		 i, len;
-	int		 rc;
+	char	  q[PREFIX_MAX + 8], lim[24];
+	long long limit = 50, only = 0;
+	PGresult *res;
+	size_t	  i, len;
+	int	  rc;
 
 	rc = http_query_find(r->query, "q", q, sizeof(q));
 	len = rc == 1 ? strlen(q) : 0;
@@ -136,8 +136,10 @@ admin_users(struct http_req *r)
 			q[i] = (char)(q[i] - 'A' + 'a');
 	if (rc == -1 || len > PREFIX_MAX ||
 	    strspn(q, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len) {
-		http_error(r, 400, "invalid_parameter", "Query parameter 'q' "
-		    "must be at most 32 characters of a-z, 0-9, '_', '.', '-'.");
+		http_error(r, 400, "invalid_parameter",
+		    "Query parameter 'q' "
+		    "must be at most 32 characters of a-z, 0-9, '_', '.', "
+		    "'-'.");
 		return;
 	}
 	if (rc != 1)
@@ -146,7 +148,7 @@ admin_users(struct http_req *r)
 	    http_query_long(r, "suspended", 0, 1, &only) == -1)
 		return;
 	if ((res = DB_EXEC(r->db, &sql_users, q, only ? "true" : "false",
-	    db_i64(lim, limit))) == NULL) {
+		 db_i64(lim, limit))) == NULL) {
 		http_db_error(r);
 		return;
 	}
@@ -157,18 +159,18 @@ admin_users(struct http_req *r)
 void
 admin_kick(struct http_req *r)
 {
-	char		 me[24], u[24];
-	const char	*reason;
-	json_t		*body = NULL;
-	PGresult	*res;
-	int64_t		 id;
-	long long	 ended;
+	char	    me[24], u[24];
+	const char *reason;
+	json_t	   *body = NULL;
+	PGresult   *res;
+	int64_t	    id;
+	long long   ended;
 
 	if (http_param_id(r, 0, &id) == -1 ||
 	    read_reason(r, &body, &reason) == -1)
 		goto out;
 	if ((res = DB_EXEC(r->db, &sql_kick, db_i64(me, r->user_id),
-	    db_i64(u, id), reason)) == NULL) {
+		 db_i64(u, id), reason)) == NULL) {
 		http_db_error(r);
 		goto out;
 	}
@@ -189,18 +191,18 @@ out:
 static void
 suspend(struct http_req *r, int on)
 {
-	char		 me[24], u[24];
-	const char	*reason;
-	json_t		*body = NULL;
-	PGresult	*res;
-	int64_t		 id;
-	long long	 ended;
+	char	    me[24], u[24];
+	const char *reason;
+	json_t	   *body = NULL;
+	PGresult   *res;
+	int64_t	    id;
+	long long   ended;
 
 	if (http_param_id(r, 0, &id) == -1 ||
 	    read_reason(r, &body, &reason) == -1)
 		goto out;
 	if ((res = DB_EXEC(r->db, &sql_suspend, db_i64(me, r->user_id),
-	    db_i64(u, id), on ? "true" : "false", reason)) == NULL) {
+		 db_i64(u, id), on ? "true" : "false", reason)) == NULL) {
 		http_db_error(r);
 		goto out;
 	}

@@ -25,9 +25,9 @@
 static json_t *
 uri_list(const char *csv)
 {
-	json_t		*list;
-	const char	*p = csv, *end;
-	size_t		 n;
+	json_t	   *list;
+	const char *p = csv, *end;
+	size_t	    n;
 
 	if (csv == NULL)
 		return NULL;
@@ -51,30 +51,34 @@ uri_list(const char *csv)
 json_t *
 ice_json(int64_t user, char scope, int64_t id, long ttl)
 {
-	unsigned char	 mac[EVP_MAX_MD_SIZE];
-	unsigned int	 maclen = 0;
-	char		 name[80], cred[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-	const char	*secret = calls_config.turn_secret;
-	json_t		*servers = json_array(), *uris;
-	int		 n;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int  maclen = 0;
+	char	      name[80], cred[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	const char   *secret = calls_config.turn_secret;
+	json_t	     *servers = json_array(), *uris;
+	int	      n;
 
 	if ((uris = uri_list(calls_config.stun_uris)) != NULL)
-		json_array_append_new(servers, json_pack("{s:o}", "urls", uris));
-	if (secret != NULL && (uris = uri_list(calls_config.turn_uris)) !=
-	    NULL) {
-		n = scope != 0 ? snprintf(name, sizeof(name), "%lld:%lld:%c%lld",
-		    (long long)time(NULL) + ttl, (long long)user, scope,
-		    (long long)id) : snprintf(name, sizeof(name), "%lld:%lld",
-		    (long long)time(NULL) + ttl, (long long)user);
+		json_array_append_new(servers,
+		    json_pack("{s:o}", "urls", uris));
+	if (secret != NULL &&
+	    (uris = uri_list(calls_config.turn_uris)) != NULL) {
+		n = scope != 0 ?
+		    snprintf(name, sizeof(name), "%lld:%lld:%c%lld",
+			(long long)time(NULL) + ttl, (long long)user, scope,
+			(long long)id) :
+		    snprintf(name, sizeof(name), "%lld:%lld",
+			(long long)time(NULL) + ttl, (long long)user);
 		if (n < 0 || (size_t)n >= sizeof(name))
 			log_fatal("TURN username does not fit");
 		if (HMAC(EVP_sha1(), secret, (int)strlen(secret),
-		    (const unsigned char *)name, (size_t)n, mac, &maclen) ==
-		    NULL)
+			(const unsigned char *)name, (size_t)n, mac,
+			&maclen) == NULL)
 			log_fatal("HMAC-SHA1 failed");
 		EVP_EncodeBlock((unsigned char *)cred, mac, (int)maclen);
-		json_array_append_new(servers, json_pack("{s:o,s:s,s:s}",
-		    "urls", uris, "username", name, "credential", cred));
+		json_array_append_new(servers,
+		    json_pack("{s:o,s:s,s:s}", "urls", uris, "username", name,
+			"credential", cred));
 	}
 	return json_pack("{s:o,s:I}", "ice_servers", servers, "ttl",
 	    (json_int_t)ttl);
@@ -83,8 +87,8 @@ ice_json(int64_t user, char scope, int64_t id, long ttl)
 char *
 ice_text(int64_t user, char scope, int64_t id, long ttl)
 {
-	json_t	*ice = ice_json(user, scope, id, ttl);
-	char	*text = json_dumps(ice, JSON_COMPACT);
+	json_t *ice = ice_json(user, scope, id, ttl);
+	char   *text = json_dumps(ice, JSON_COMPACT);
 
 	json_decref(ice);
 	if (text == NULL)

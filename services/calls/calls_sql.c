@@ -18,7 +18,8 @@ const struct db_stmt sql_call_get = { "call_get",
 	" AND $2 IN (c.caller_id, c.callee_id)" };
 /* Newest first, with a cursor: ids below `before`. */
 const struct db_stmt sql_call_list = { "call_list",
-	"SELECT coalesce(jsonb_agg(call_json(c) ORDER BY c.id DESC), '[]')::text"
+	"SELECT coalesce(jsonb_agg(call_json(c) ORDER BY c.id DESC), "
+	"'[]')::text"
 	" FROM (SELECT * FROM calls WHERE caller_id = $1 AND id < $2"
 	"  UNION ALL SELECT * FROM calls WHERE callee_id = $1 AND id < $2"
 	"  ORDER BY id DESC LIMIT $3) c" };

@@ -9,18 +9,18 @@
 #include "notify.h"
 #include "ticker.h"
 
-#define SWEEP_MS	1000
-#define ROOM_IDLE	600	/* s: a room nobody joined closes */
+#define SWEEP_MS  1000
+#define ROOM_IDLE 600 /* s: a room nobody joined closes */
 
 static void
 sweep(struct db *db, unsigned long tick)
 {
-	char		 win[24], idle[24];
-	PGresult	*res;
+	char	  win[24], idle[24];
+	PGresult *res;
 
 	(void)tick;
-	res = DB_EXEC(db, &sql_calls_sweep, db_i64(win,
-	    calls_config.online_window), db_i64(idle, ROOM_IDLE));
+	res = DB_EXEC(db, &sql_calls_sweep,
+	    db_i64(win, calls_config.online_window), db_i64(idle, ROOM_IDLE));
 	if (res != NULL)
 		notify_users(db_get_str(res, 0, 0));
 	PQclear(res);

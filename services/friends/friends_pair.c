@@ -11,41 +11,44 @@
 int
 pair_lock(struct db *db, int64_t a, int64_t b)
 {
-	char		 sa[24], sb[24];
-	PGresult	*res;
+	char	  sa[24], sb[24];
+	PGresult *res;
 
-	if ((res = DB_EXEC(db, &sql_pair_lock, db_i64(sa, a),
-	    db_i64(sb, b))) == NULL)
+	if ((res = DB_EXEC(db, &sql_pair_lock, db_i64(sa, a), db_i64(sb, b))) ==
+	    NULL)
 		return -1;
 	PQclear(res);
 	return 0;
 }
 
 int
-pair_target(struct http_req *r, json_t *body, int64_t *target,
-    json_t **user)
+pair_target(struct http_req *r, json_t *body, int64_t *target, json_t **user)
 {
-	const char	*name = NULL;
-	char		 folded[USER_NAME_MAX + 1], buf[24];
-	int64_t		 id = 0;
-	PGresult	*res;
-	size_t		 len;
+	const char *name = NULL;
+	char	    folded[USER_NAME_MAX + 1], buf[24];
+	int64_t	    id = 0;
+	PGresult   *res;
+	size_t	    len;
 
 	*user = NULL;
 	if (valid_id(r, body, "user_id", 0, &id) == -1 ||
 	    valid_string(r, body, "username", 0, 1, 64, &name) == -1)
 		return -1;
 	if ((id == 0) == (name == NULL)) {
-		http_error(r, 400, "invalid_field", "Give exactly one of "
+		http_error(r, 400, "invalid_field",
+		    "Give exactly one of "
 		    "'user_id' and 'username'.");
 		return -1;
 	}
 	if (name != NULL) {
 		len = strlen(name);
-		if (len > USER_NAME_MAX || (snprintf(folded, sizeof(folded),
-		    "%s", name), user_name_fold(folded, len) == -1)) {
-			http_error(r, 404, "user_not_found", "No user is named "
-			    "'%s'.", name);
+		if (len > USER_NAME_MAX ||
+		    (snprintf(folded, sizeof(folded), "%s", name),
+			user_name_fold(folded, len) == -1)) {
+			http_error(r, 404, "user_not_found",
+			    "No user is named "
+			    "'%s'.",
+			    name);
 			return -1;
 		}
 		res = DB_EXEC(r->db, &sql_user_by_name, folded);
@@ -70,8 +73,8 @@ int
 pair_request_event(struct db *db, const int64_t *users, size_t n,
     const char *type, int64_t id, char **woken)
 {
-	char		*arr, rid[24];
-	PGresult	*res;
+	char	 *arr, rid[24];
+	PGresult *res;
 
 	arr = db_i64_array(users, n);
 	res = DB_EXEC(db, &sql_request_event, arr, type, db_i64(rid, id));

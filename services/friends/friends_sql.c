@@ -13,10 +13,14 @@ const struct db_stmt sql_user_by_name = { "f_user_by_name",
 /* Everything a new request needs to know about me ($1) and them ($2). */
 const struct db_stmt sql_relation = { "relation",
 	"SELECT"
-	" EXISTS (SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2),"
-	" EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2),"
-	" EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $2 AND blocked_id = $1),"
-	" EXISTS (SELECT 1 FROM friend_requests WHERE from_id = $1 AND to_id = $2"
+	" EXISTS (SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = "
+	"$2),"
+	" EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = "
+	"$2),"
+	" EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $2 AND blocked_id = "
+	"$1),"
+	" EXISTS (SELECT 1 FROM friend_requests WHERE from_id = $1 AND to_id = "
+	"$2"
 	"   AND state = 'pending'),"
 	" (SELECT id FROM friend_requests WHERE from_id = $2 AND to_id = $1"
 	"   AND state = 'pending' AND NOT silent)" };
@@ -26,13 +30,14 @@ const struct db_stmt sql_request_insert = { "request_insert",
 /* A request as one party sees it; a silent one is invisible to its
  * recipient. Columns: id, from, to, memo, state, created_at, then the
  * other party's id, username, display_name. */
-#define REQUEST_COLS							\
-	"r.id, r.from_id, r.to_id, r.memo, r.state, iso(r.created_at),"	\
+#define REQUEST_COLS                                                           \
+	"r.id, r.from_id, r.to_id, r.memo, r.state, iso(r.created_at),"        \
 	" u.id, u.username, u.display_name"
 const struct db_stmt sql_request_get = { "request_get",
 	"SELECT " REQUEST_COLS " FROM friend_requests r JOIN users u"
 	" ON u.id = CASE WHEN r.from_id = $2 THEN r.to_id ELSE r.from_id END"
-	" WHERE r.id = $1 AND (r.from_id = $2 OR (r.to_id = $2 AND NOT r.silent))" };
+	" WHERE r.id = $1 AND (r.from_id = $2 OR (r.to_id = $2 AND NOT "
+	"r.silent))" };
 const struct db_stmt sql_request_decide = { "request_decide",
 	"UPDATE friend_requests SET state = $3, decided_at = now()"
 	" WHERE id = $1 AND to_id = $2 AND state = 'pending' AND NOT silent"
@@ -74,7 +79,7 @@ const struct db_stmt sql_friends_list = { "friends_list",
 const struct db_stmt sql_block_add = { "block_add",
 	"INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2)"
 	" ON CONFLICT (blocker_id, blocked_id) DO UPDATE"
-	" SET blocker_id = EXCLUDED.blocker_id"	/* no-op to return the row */
+	" SET blocker_id = EXCLUDED.blocker_id" /* no-op to return the row */
 	" RETURNING iso(created_at), xmax = 0" };
 const struct db_stmt sql_block_del = { "block_del",
 	"DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2" };

@@ -24,10 +24,7 @@
 #define RETRY_MS  1000
 #define QUEUE_MAX 65536 /* jobs; past it callers work inline */
 
-enum job_kind {
-	JOB_ACK,
-	JOB_NOTIFY
-};
+enum job_kind { JOB_ACK, JOB_NOTIFY };
 
 struct job {
 	enum job_kind	kind;
@@ -55,7 +52,7 @@ static void pop(void);
 void
 gw_async_start(void)
 {
-	const char	*keys[4], *vals[4];
+	const char *keys[4], *vals[4];
 
 	retry_at = kore_time_ms() + RETRY_MS;
 	db_conn_params(config.database_url, "parley-gateway-async", keys, vals);
@@ -187,9 +184,8 @@ next_job(void)
 		} else {
 			v[0] = j->channel;
 			v[1] = j->ids;
-			ok = PQsendQueryParams(conn,
-			    "SELECT pg_notify($1, $2)", 2, NULL, v, NULL, NULL,
-			    0);
+			ok = PQsendQueryParams(conn, "SELECT pg_notify($1, $2)",
+			    2, NULL, v, NULL, NULL, 0);
 		}
 		if (!ok || PQflush(conn) == -1) {
 			async_lost();

@@ -24,28 +24,28 @@
 #include "log.h"
 #include "stream.h"
 
-#define BATCH		100
-#define LOW_WATER	(64 * 1024)
-#define NOTIFY_MAX	7000	/* pg_notify payload limit is 7999 bytes */
-#define CLOSE_WAIT_MS	3000	/* for the client's close frame */
-#define LINGER_MS	2000
-#define LINGER_BYTES	(1024 * 1024)
-#define LINGER_MAX	256
-#define ACK_RETRY_MS	1000
+#define BATCH	      100
+#define LOW_WATER     (64 * 1024)
+#define NOTIFY_MAX    7000 /* pg_notify payload limit is 7999 bytes */
+#define CLOSE_WAIT_MS 3000 /* for the client's close frame */
+#define LINGER_MS     2000
+#define LINGER_BYTES  (1024 * 1024)
+#define LINGER_MAX    256
+#define ACK_RETRY_MS  1000
 
 /* A descriptor kept open after Kore let go of its connection (gw_linger). */
 struct lingerer {
-	struct kore_event	 evt;	/* first: epoll hands us this */
-	int			 fd;
-	size_t			 read;
-	uint64_t		 until;
-	LIST_ENTRY(lingerer)	 link;
+	struct kore_event evt; /* first: epoll hands us this */
+	int		  fd;
+	size_t		  read;
+	uint64_t	  until;
+	LIST_ENTRY(lingerer) link;
 };
 
 static const struct db_stmt sql_notify = { "gw_notify",
 	"SELECT pg_notify($1, $2)" };
-#define EVENTS_CHANNEL	 "parley_events"	/* shared/notify.h */
-#define RECEIPTS_CHANNEL "parley_receipts"	/* poll_receipts.c */
+#define EVENTS_CHANNEL	 "parley_events"   /* shared/notify.h */
+#define RECEIPTS_CHANNEL "parley_receipts" /* poll_receipts.c */
 static const struct db_stmt sql_session = { "gw_session",
 	"SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL"
 	" AND expires_at > now()" };
@@ -53,22 +53,22 @@ static const struct db_stmt sql_session = { "gw_session",
 static TAILQ_HEAD(, gw_sock) scheduled = TAILQ_HEAD_INITIALIZER(scheduled);
 static LIST_HEAD(, lingerer) lingering = LIST_HEAD_INITIALIZER(lingering);
 static int	nlinger;
-static uint64_t	ack_retry_at;	/* acks failed: the next try, else 0 */
+static uint64_t ack_retry_at; /* acks failed: the next try, else 0 */
 static char	hints[NOTIFY_MAX + 32];
 static size_t	hints_len;
-static int	receipts_owed;	/* gw_receipts_kick() since the last tick */
+static int	receipts_owed; /* gw_receipts_kick() since the last tick */
 
-static void	linger_event(void *, int);
-static void	linger_end(struct lingerer *);
+static void linger_event(void *, int);
+static void linger_end(struct lingerer *);
 
 size_t
 gw_unsent(const struct gw_sock *s)
 {
-	const struct netbuf	*nb;
-	size_t			 n = 0;
+	const struct netbuf *nb;
+	size_t		     n = 0;
 
 	TAILQ_FOREACH(nb, &s->c->send_queue, list)
-		n += nb->b_len - nb->s_off;
+	n += nb->b_len - nb->s_off;
 	return n;
 }
 
@@ -82,9 +82,9 @@ gw_send_text(struct gw_sock *s, const char *text, size_t len)
 void
 gw_close(struct gw_sock *s, int status, const char *code, const char *message)
 {
-	struct connection	*c = s->c;
-	unsigned char		 frame[125];
-	size_t			 n = 0;
+	struct connection *c = s->c;
+	unsigned char	   frame[125];
+	size_t		   n = 0;
 
 	if (s->state == GW_CLOSING)
 		return;
@@ -93,9 +93,9 @@ gw_close(struct gw_sock *s, int status, const char *code, const char *message)
 	if (status == GW_CLOSE_AUTH)
 		s->ack_want = s->acked;
 	if (code != NULL && message != NULL) {
-		json_t	*o = json_pack("{s:{s:s,s:s}}", "error", "code", code,
-			    "message", message);
-		char	*txt = json_dumps(o, JSON_COMPACT);
+		json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code,
+		    "message", message);
+		char   *txt = json_dumps(o, JSON_COMPACT);
 
 		gw_send_text(s, txt, strlen(txt));
 		free(txt);
@@ -112,7 +112,7 @@ gw_close(struct gw_sock *s, int status, const char *code, const char *message)
 	s->state = GW_CLOSING;
 	gw_metrics_count(GW_M_CLOSED, status);
 	s->close_at = kore_time_ms() + CLOSE_WAIT_MS;
-	gw_schedule(s);	/* gw_tick() enforces close_at */
+	gw_schedule(s); /* gw_tick() enforces close_at */
 	/* The closing handshake (RFC 6455 7.1.1): Kore sends no second close
 	 * frame and drops the connection when the client's close frame
 	 * arrives. Hanging up at once instead would make nginx, still
@@ -129,7 +129,7 @@ gw_close(struct gw_sock *s, int status, const char *code, const char *message)
 void
 gw_linger(struct connection *c)
 {
-	struct lingerer	*l;
+	struct lingerer *l;
 	int		 fd;
 
 	if (nlinger >= LINGER_MAX)
@@ -155,14 +155,14 @@ linger_end(struct lingerer *l)
 {
 	LIST_REMOVE(l, link);
 	nlinger--;
-	close(l->fd);	/* and with it its epoll entry */
+	close(l->fd); /* and with it its epoll entry */
 	free(l);
 }
 
 static void
 linger_event(void *arg, int error)
 {
-	struct lingerer	*l = arg;
+	struct lingerer *l = arg;
 	char		 buf[8192];
 	ssize_t		 n;
 
@@ -195,12 +195,12 @@ gw_unschedule(struct gw_sock *s)
 void
 gw_deliver(struct gw_sock *s, enum gw_deliver_mode mode)
 {
-	char		 u[24], cur[24], lim[24], sid[24], *frame;
-	const char	*events;
-	long long	 next;
-	size_t		 len;
-	PGresult	*res;
-	int		 sent_one = 0;
+	char	    u[24], cur[24], lim[24], sid[24], *frame;
+	const char *events;
+	long long   next;
+	size_t	    len;
+	PGresult   *res;
+	int	    sent_one = 0;
 
 	/* Authenticated, not subscribed: nothing to read, but a hint may be
 	 * its session's revocation, which closes it at once too. */
@@ -209,7 +209,7 @@ gw_deliver(struct gw_sock *s, enum gw_deliver_mode mode)
 		if (res != NULL && PQntuples(res) == 0)
 			gw_close(s, GW_CLOSE_AUTH, "invalid_token",
 			    "The session has ended.");
-		PQclear(res);	/* unavailable: subscribing checks again */
+		PQclear(res); /* unavailable: subscribing checks again */
 		return;
 	}
 	if (s->state != GW_LIVE)
@@ -249,8 +249,9 @@ gw_deliver(struct gw_sock *s, enum gw_deliver_mode mode)
 		PQclear(res);
 		if (gw_unsent(s) > (size_t)gw_config.max_unsent) {
 			log_warn("user %lld session %lld: %zu bytes unsent, "
-			    "dropping the socket", (long long)s->user_id,
-			    (long long)s->session_id, gw_unsent(s));
+				 "dropping the socket",
+			    (long long)s->user_id, (long long)s->session_id,
+			    gw_unsent(s));
 			/* A queue this full cannot take a close frame. */
 			s->state = GW_CLOSING;
 			gw_metrics_count(GW_M_SLOW, 0);
@@ -258,8 +259,8 @@ gw_deliver(struct gw_sock *s, enum gw_deliver_mode mode)
 			kore_connection_disconnect(s->c);
 			return;
 		}
-	} while (mode != GW_DELIVER_HINT && s->more &&
-	    gw_unsent(s) < LOW_WATER);
+	} while (
+	    mode != GW_DELIVER_HINT && s->more && gw_unsent(s) < LOW_WATER);
 	if (s->more)
 		gw_schedule(s);
 }
@@ -267,8 +268,8 @@ gw_deliver(struct gw_sock *s, enum gw_deliver_mode mode)
 void
 gw_ack_now(struct gw_sock *s)
 {
-	char		 sid[24], uid[24], cur[24];
-	PGresult	*res;
+	char	  sid[24], uid[24], cur[24];
+	PGresult *res;
 
 	res = DB_EXEC(gw_db, &stream_sql_ack, db_i64(sid, s->session_id),
 	    db_i64(uid, s->user_id), db_i64(cur, s->ack_want));
@@ -278,8 +279,8 @@ gw_ack_now(struct gw_sock *s)
 		 * database is away. */
 		if (ack_retry_at == 0)
 			log_warn("ack of session %lld failed; acks are kept "
-			    "and retried every %d ms", (long long)s->session_id,
-			    ACK_RETRY_MS);
+				 "and retried every %d ms",
+			    (long long)s->session_id, ACK_RETRY_MS);
 		ack_retry_at = kore_time_ms() + ACK_RETRY_MS;
 		return;
 	}
@@ -296,7 +297,7 @@ void
 gw_tick(uint64_t now)
 {
 	struct gw_sock	*s, *next;
-	struct lingerer	*l, *lnext;
+	struct lingerer *l, *lnext;
 
 	for (l = LIST_FIRST(&lingering); l != NULL; l = lnext) {
 		lnext = LIST_NEXT(l, link);
@@ -312,8 +313,8 @@ gw_tick(uint64_t now)
 			continue;
 		}
 		if (s->state == GW_AUTH) {
-			if (now > s->opened_ms && now - s->opened_ms >
-			    (uint64_t)gw_config.auth_ms)
+			if (now > s->opened_ms &&
+			    now - s->opened_ms > (uint64_t)gw_config.auth_ms)
 				gw_close(s, GW_CLOSE_AUTH_TIMEOUT,
 				    "auth_timeout",
 				    "Send {\"token\": …} first.");
@@ -328,7 +329,7 @@ gw_tick(uint64_t now)
 			gw_ack_now(s);
 		if (s->more && gw_unsent(s) < LOW_WATER) {
 			gw_unschedule(s);
-			gw_deliver(s, GW_DELIVER_CATCH_UP);	/* may free s */
+			gw_deliver(s, GW_DELIVER_CATCH_UP); /* may free s */
 		} else if (!s->more && s->ack_want <= s->acked)
 			gw_unschedule(s);
 	}
@@ -340,8 +341,8 @@ gw_tick(uint64_t now)
 void
 gw_notify(const char *pg_array)
 {
-	const char	*p;
-	size_t		 n;
+	const char *p;
+	size_t	    n;
 
 	if (pg_array == NULL || pg_array[0] != '{' || pg_array[1] == '}')
 		return;
@@ -350,7 +351,7 @@ gw_notify(const char *pg_array)
 	if (hints_len + n + 1 > NOTIFY_MAX)
 		gw_notify_flush();
 	if (n + 1 > NOTIFY_MAX)
-		return;		/* cannot happen: ids are few */
+		return; /* cannot happen: ids are few */
 	if (hints_len > 0)
 		hints[hints_len++] = ',';
 	memcpy(hints + hints_len, p, n);
@@ -367,13 +368,13 @@ gw_receipts_kick(void)
 static void
 notify_send(const char *channel, const char *payload)
 {
-	PGresult	*res;
+	PGresult *res;
 
 	if (gw_async_notify(channel, payload) == 0)
 		return;
 	if ((res = DB_EXEC(gw_db, &sql_notify, channel, payload)) == NULL)
 		log_warn("pg_notify failed: a hint is lost (the receivers "
-		    "still see the events at their next read)");
+			 "still see the events at their next read)");
 	PQclear(res);
 }
 

@@ -8,20 +8,21 @@
 
 #include "gw_frame.h"
 
-#define PROTOCOL	"parley"
-#define TOKEN_PREFIX	"token."
+#define PROTOCOL     "parley"
+#define TOKEN_PREFIX "token."
 
-static bool	only_keys(json_t *, const char *, const char *);
-static int	cursor(json_t *, int null_ok, int64_t *);
+static bool only_keys(json_t *, const char *, const char *);
+static int  cursor(json_t *, int null_ok, int64_t *);
 
 /* True when every key of `o` is one of the (up to two) names given. */
 static bool
 only_keys(json_t *o, const char *a, const char *b)
 {
-	const char	*k;
-	json_t		*v;
+	const char *k;
+	json_t	   *v;
 
-	json_object_foreach(o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		(void)v;
 		if (strcmp(k, a) != 0 && (b == NULL || strcmp(k, b) != 0))
 			return 0;
@@ -48,9 +49,9 @@ gw_frame_parse(const void *data, size_t len, size_t max, enum gw_expect want,
     struct gw_frame *f, int *close_code, const char **code,
     const char **message)
 {
-	json_t		*o, *t, *s;
-	json_error_t	 err;
-	int		 rc = -1;
+	json_t	    *o, *t, *s;
+	json_error_t err;
+	int	     rc = -1;
 
 	memset(f, 0, sizeof(*f));
 	f->since = f->ack = -1;
@@ -59,7 +60,8 @@ gw_frame_parse(const void *data, size_t len, size_t max, enum gw_expect want,
 	if (len > max) {
 		*close_code = 1009;
 		*code = "frame_too_large";
-		*message = "Frames are limited in size (PARLEY_GATEWAY_MAX_FRAME).";
+		*message =
+		    "Frames are limited in size (PARLEY_GATEWAY_MAX_FRAME).";
 		return -1;
 	}
 	/* No NUL inside: jansson would refuse it anyway, say so plainly. */
@@ -74,13 +76,16 @@ gw_frame_parse(const void *data, size_t len, size_t max, enum gw_expect want,
 	case GW_EXPECT_TOKEN:
 		if (!only_keys(o, "token", "since") || !json_is_string(t) ||
 		    json_string_length(t) > GW_TOKEN_MAX) {
-			*message = "The first frame is {\"token\": …, \"since\": N}.";
+			*message =
+			    "The first frame is {\"token\": …, \"since\": N}.";
 			goto out;
 		}
-		snprintf(f->token, sizeof(f->token), "%s", json_string_value(t));
+		snprintf(f->token, sizeof(f->token), "%s",
+		    json_string_value(t));
 		if (s != NULL) {
 			if (cursor(s, 1, &f->since) == -1) {
-				*message = "since is a non-negative integer or null.";
+				*message =
+				    "since is a non-negative integer or null.";
 				goto out;
 			}
 			f->has_since = 1;
@@ -88,7 +93,8 @@ gw_frame_parse(const void *data, size_t len, size_t max, enum gw_expect want,
 		break;
 	case GW_EXPECT_SINCE:
 		if (!only_keys(o, "since", NULL) || s == NULL) {
-			*message = "Subscribe first: {\"since\": N} (or null for "
+			*message =
+			    "Subscribe first: {\"since\": N} (or null for "
 			    "the head).";
 			goto out;
 		}
@@ -102,7 +108,7 @@ gw_frame_parse(const void *data, size_t len, size_t max, enum gw_expect want,
 		if (!only_keys(o, "ack", NULL) ||
 		    cursor(json_object_get(o, "ack"), 0, &f->ack) == -1) {
 			*message = "After subscribing a client sends only "
-			    "{\"ack\": seq}.";
+				   "{\"ack\": seq}.";
 			goto out;
 		}
 		break;
@@ -119,9 +125,9 @@ out:
 int
 gw_protocol_parse(const char *header, char *token, size_t size)
 {
-	const char	*p, *end;
-	size_t		 n, plen = sizeof(TOKEN_PREFIX) - 1;
-	int		 offered = 0, found = 0;
+	const char *p, *end;
+	size_t	    n, plen = sizeof(TOKEN_PREFIX) - 1;
+	int	    offered = 0, found = 0;
 
 	token[0] = '\0';
 	for (p = header; *p != '\0'; p = *end ? end + 1 : end) {
@@ -153,8 +159,8 @@ gw_protocol_parse(const char *header, char *token, size_t size)
 bool
 gw_origin_listed(const char *list, const char *origin)
 {
-	const char	*p, *end;
-	size_t		 n = strlen(origin);
+	const char *p, *end;
+	size_t	    n = strlen(origin);
 
 	if (n == 0)
 		return 0;

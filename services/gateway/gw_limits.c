@@ -20,21 +20,21 @@
 #include "gateway.h"
 #include "log.h"
 
-#define NBUCKETS	(1u << 18)
+#define NBUCKETS (1u << 18)
 
 struct row {
-	_Atomic uint16_t	session[NBUCKETS];
-	_Atomic uint16_t	user[NBUCKETS];
+	_Atomic uint16_t session[NBUCKETS];
+	_Atomic uint16_t user[NBUCKETS];
 };
 
-static struct row	*rows;
-static int		 nrows, me = -1;
-static uint64_t		 key;
+static struct row *rows;
+static int	   nrows, me = -1;
+static uint64_t	   key;
 
 void
 gw_limits_init(int workers)
 {
-	size_t	size = sizeof(struct row) * (size_t)workers;
+	size_t size = sizeof(struct row) * (size_t)workers;
 
 	rows = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -51,7 +51,7 @@ gw_limits_init(int workers)
 void
 gw_limits_worker(int worker)
 {
-	size_t	i;
+	size_t i;
 
 	if (worker < 1 || worker > nrows)
 		log_fatal("worker %d outside the %d limit rows", worker, nrows);
@@ -65,7 +65,7 @@ gw_limits_worker(int worker)
 static uint32_t
 bucket(int64_t id, uint64_t salt)
 {
-	uint64_t	z = (uint64_t)id ^ key ^ salt;
+	uint64_t z = (uint64_t)id ^ key ^ salt;
 
 	/* splitmix64's finalizer */
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -77,8 +77,8 @@ bucket(int64_t id, uint64_t salt)
 static long
 sum(_Atomic uint16_t *(*col)(int, uint32_t), uint32_t b)
 {
-	long	n = 0;
-	int	w;
+	long n = 0;
+	int  w;
 
 	for (w = 0; w < nrows; w++)
 		n += atomic_load_explicit(col(w, b), memory_order_relaxed);
@@ -100,8 +100,7 @@ user_col(int w, uint32_t b)
 int
 gw_limits_take(int64_t session_id, int64_t user_id)
 {
-	uint32_t	bs = bucket(session_id, 0x5e55), bu = bucket(user_id,
-			    0x05e7);
+	uint32_t bs = bucket(session_id, 0x5e55), bu = bucket(user_id, 0x05e7);
 
 	if (sum(session_col, bs) >= gw_config.max_per_session ||
 	    sum(user_col, bu) >= gw_config.max_per_user ||

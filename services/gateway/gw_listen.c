@@ -11,23 +11,23 @@
 #include "gateway.h"
 #include "log.h"
 
-#define NBUCKETS	65536
-#define RETRY_MS	1000
+#define NBUCKETS 65536
+#define RETRY_MS 1000
 
 static PGconn		*listen_conn;
 static struct kore_event listen_evt;
 static uint64_t		 retry_at;
-static int		 failing;	/* an outage was logged */
+static int		 failing; /* an outage was logged */
 static struct gw_user	*buckets[NBUCKETS];
 
-static void	listen_event(void *, int);
-static void	listen_lost(void);
-static void	wake_all(void);
+static void listen_event(void *, int);
+static void listen_lost(void);
+static void wake_all(void);
 
 static size_t
 bucket(int64_t id)
 {
-	uint64_t	x = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
+	uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
 
 	return (size_t)(x >> 48) % NBUCKETS;
 }
@@ -35,8 +35,8 @@ bucket(int64_t id)
 struct gw_user *
 gw_user_get(int64_t id, int create)
 {
-	struct gw_user	*u;
-	size_t		 b = bucket(id);
+	struct gw_user *u;
+	size_t		b = bucket(id);
 
 	for (u = buckets[b]; u != NULL; u = u->next)
 		if (u->id == id)
@@ -56,7 +56,7 @@ gw_user_get(int64_t id, int create)
 void
 gw_user_put(struct gw_user *u)
 {
-	struct gw_user	**pp;
+	struct gw_user **pp;
 
 	if (!TAILQ_EMPTY(&u->socks))
 		return;
@@ -71,11 +71,12 @@ gw_user_put(struct gw_user *u)
 void
 gw_listen_start(void)
 {
-	const char	*keys[4], *vals[4];
-	PGresult	*res;
+	const char *keys[4], *vals[4];
+	PGresult   *res;
 
 	retry_at = kore_time_ms() + RETRY_MS;
-	db_conn_params(config.database_url, "parley-gateway-listen", keys, vals);
+	db_conn_params(config.database_url, "parley-gateway-listen", keys,
+	    vals);
 	listen_conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(listen_conn) != CONNECTION_OK)
 		goto fail;
@@ -115,10 +116,10 @@ gw_listen_check(void)
 static void
 listen_lost(void)
 {
-	const char	*why = PQerrorMessage(listen_conn);
+	const char *why = PQerrorMessage(listen_conn);
 
-	log_warn("LISTEN connection lost: %s", why[0] != '\0' ? why :
-	    "the server hung up");
+	log_warn("LISTEN connection lost: %s",
+	    why[0] != '\0' ? why : "the server hung up");
 	failing = 1;
 	/* libpq has closed the socket itself when it read the end of the
 	 * stream (PQsocket is -1 then; the kernel forgot its epoll entry);
@@ -133,7 +134,7 @@ listen_lost(void)
 static void
 wake_all(void)
 {
-	struct gw_sock	*s, *next;
+	struct gw_sock *s, *next;
 
 	for (s = TAILQ_FIRST(&gw_all); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, all_link);
@@ -145,11 +146,11 @@ wake_all(void)
 static void
 listen_event(void *arg, int error)
 {
-	PGnotify	*n;
-	struct gw_user	*u;
-	struct gw_sock	*s, *next;
-	char		*p, *end;
-	long long	 id;
+	PGnotify       *n;
+	struct gw_user *u;
+	struct gw_sock *s, *next;
+	char	       *p, *end;
+	long long	id;
 
 	(void)arg;
 	listen_evt.flags &= ~KORE_EVENT_READ;

@@ -26,48 +26,43 @@
 /* libpq reads its service files and the socket directory (newfstatat,
  * getdents64) on Debian 12; Kore's default filter would kill the worker
  * with SIGSYS on its first connection (../shared/NOTES.md). */
-KORE_SECCOMP_FILTER("gateway",
-	KORE_SYSCALL_ALLOW(newfstatat),
-	KORE_SYSCALL_ALLOW(getdents64),
-	KORE_SYSCALL_ALLOW(uname),
-	KORE_SYSCALL_ALLOW(getsockopt),
-	KORE_SYSCALL_ALLOW(getpeername),
-	KORE_SYSCALL_ALLOW(getsockname),
-	KORE_SYSCALL_ALLOW(getppid),
-);
+KORE_SECCOMP_FILTER("gateway", KORE_SYSCALL_ALLOW(newfstatat),
+    KORE_SYSCALL_ALLOW(getdents64), KORE_SYSCALL_ALLOW(uname),
+    KORE_SYSCALL_ALLOW(getsockopt), KORE_SYSCALL_ALLOW(getpeername),
+    KORE_SYSCALL_ALLOW(getsockname), KORE_SYSCALL_ALLOW(getppid), );
 
-struct gw_config	 gw_config;
-struct gw_sock_list	 gw_all = TAILQ_HEAD_INITIALIZER(gw_all);
-struct db		*gw_db;
+struct gw_config    gw_config;
+struct gw_sock_list gw_all = TAILQ_HEAD_INITIALIZER(gw_all);
+struct db	   *gw_db;
 
-static pid_t		 parent;	/* Kore's parent, as the worker began */
-static int		 touch_failing;
+static pid_t parent; /* Kore's parent, as the worker began */
+static int   touch_failing;
 
-static void	config_read(void);
-static void	tick(void *, u_int64_t);
-static void	ping_all(void *, u_int64_t);
-static void	touch_all(void *, u_int64_t);
-static void	orphan_check(void *, u_int64_t);
+static void config_read(void);
+static void tick(void *, u_int64_t);
+static void ping_all(void *, u_int64_t);
+static void touch_all(void *, u_int64_t);
+static void orphan_check(void *, u_int64_t);
 
 static void
 config_read(void)
 {
-	const char	*s;
+	const char *s;
 
-	gw_config.ping_ms = config_env_long("PARLEY_GATEWAY_PING", 25, 1,
-	    300) * 1000;
-	gw_config.max_frame = config_env_long("PARLEY_GATEWAY_MAX_FRAME", 4096,
-	    128, 65536);
+	gw_config.ping_ms =
+	    config_env_long("PARLEY_GATEWAY_PING", 25, 1, 300) * 1000;
+	gw_config.max_frame =
+	    config_env_long("PARLEY_GATEWAY_MAX_FRAME", 4096, 128, 65536);
 	gw_config.max_unsent = config_env_long("PARLEY_GATEWAY_MAX_UNSENT",
 	    1024 * 1024, 16 * 1024, 64L * 1024 * 1024);
-	gw_config.max_per_session = config_env_long(
-	    "PARLEY_GATEWAY_MAX_PER_SESSION", 8, 1, 1000);
-	gw_config.max_per_user = config_env_long("PARLEY_GATEWAY_MAX_PER_USER",
-	    32, 1, 100000);
-	gw_config.auth_ms = config_env_long("PARLEY_GATEWAY_AUTH_TIMEOUT", 10,
-	    1, 300) * 1000;
-	gw_config.online_window = config_env_long("PARLEY_ONLINE_WINDOW", 60,
-	    3, 3600);
+	gw_config.max_per_session =
+	    config_env_long("PARLEY_GATEWAY_MAX_PER_SESSION", 8, 1, 1000);
+	gw_config.max_per_user =
+	    config_env_long("PARLEY_GATEWAY_MAX_PER_USER", 32, 1, 100000);
+	gw_config.auth_ms =
+	    config_env_long("PARLEY_GATEWAY_AUTH_TIMEOUT", 10, 1, 300) * 1000;
+	gw_config.online_window =
+	    config_env_long("PARLEY_ONLINE_WINDOW", 60, 3, 3600);
 	s = getenv("PARLEY_ORIGINS");
 	if (s != NULL && strlen(s) >= sizeof(gw_config.origins))
 		log_fatal("PARLEY_ORIGINS is too long");
@@ -79,7 +74,7 @@ config_read(void)
 void
 kore_parent_configure(int argc, char **argv)
 {
-	long	workers, files, hard;
+	long workers, files, hard;
 
 	(void)argc;
 	(void)argv;
@@ -109,8 +104,8 @@ kore_parent_configure(int argc, char **argv)
 	kore_websocket_maxframe = (u_int64_t)gw_config.max_frame * 4;
 	gw_limits_init((int)workers);
 	gw_metrics_init((int)workers);
-	log_info("workers %ld, open files %ld, sockets per worker %u",
-	    workers, files, worker_max_connections);
+	log_info("workers %ld, open files %ld, sockets per worker %u", workers,
+	    files, worker_max_connections);
 }
 
 void
@@ -142,7 +137,7 @@ kore_worker_configure(void)
 static void
 orphan_check(void *arg, u_int64_t now)
 {
-	static int	told;
+	static int told;
 
 	(void)arg;
 	(void)now;
@@ -157,7 +152,7 @@ orphan_check(void *arg, u_int64_t now)
 void
 kore_worker_teardown(void)
 {
-	struct gw_sock	*s, *next;
+	struct gw_sock *s, *next;
 
 	gw_async_stop();
 	/* gw_close() frees a socket whose queue it could write at once. */
@@ -187,7 +182,7 @@ tick(void *arg, u_int64_t now)
 static void
 ping_all(void *arg, u_int64_t now)
 {
-	struct gw_sock	*s, *next;
+	struct gw_sock *s, *next;
 
 	(void)arg;
 	for (s = TAILQ_FIRST(&gw_all); s != NULL; s = next) {
@@ -219,7 +214,7 @@ static const struct db_stmt sql_touch = { "gw_touch",
 static int
 cmp_i64(const void *a, const void *b)
 {
-	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -230,9 +225,9 @@ cmp_i64(const void *a, const void *b)
 static void
 back_online(PGresult *res)
 {
-	PGresult	*ack;
-	int64_t		 done = -1;
-	int		 i;
+	PGresult *ack;
+	int64_t	  done = -1;
+	int	  i;
 
 	for (i = 0; i < PQntuples(res); i++) {
 		if (!db_get_bool(res, i, 2) || db_get_i64(res, i, 1) == done)
@@ -249,21 +244,22 @@ back_online(PGresult *res)
 static void
 touch_all(void *arg, u_int64_t now)
 {
-	struct gw_sock	*s, *next;
-	int64_t		*ids, *live = NULL, id;
-	size_t		 n = 0, nlive = 0, cap = 64, i;
-	char		*arr;
-	PGresult	*res;
+	struct gw_sock *s, *next;
+	int64_t	       *ids, *live = NULL, id;
+	size_t		n = 0, nlive = 0, cap = 64, i;
+	char	       *arr;
+	PGresult       *res;
 
 	(void)arg;
 	(void)now;
 	if ((ids = malloc(cap * sizeof(*ids))) == NULL)
 		log_fatal("malloc: out of memory");
-	TAILQ_FOREACH(s, &gw_all, all_link) {
+	TAILQ_FOREACH(s, &gw_all, all_link)
+	{
 		if (s->state != GW_LIVE)
 			continue;
-		if (n == cap && (ids = realloc(ids, (cap *= 2) *
-		    sizeof(*ids))) == NULL)
+		if (n == cap &&
+		    (ids = realloc(ids, (cap *= 2) * sizeof(*ids))) == NULL)
 			log_fatal("realloc: out of memory");
 		ids[n++] = s->session_id;
 	}
@@ -293,8 +289,10 @@ touch_all(void *arg, u_int64_t now)
 	for (s = TAILQ_FIRST(&gw_all); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, all_link);
 		id = s->session_id;
-		if (s->state == GW_LIVE && (nlive == 0 || bsearch(&id, live,
-		    nlive, sizeof(*live), cmp_i64) == NULL))
+		if (s->state == GW_LIVE &&
+		    (nlive == 0 ||
+			bsearch(&id, live, nlive, sizeof(*live), cmp_i64) ==
+			    NULL))
 			gw_close(s, GW_CLOSE_AUTH, "invalid_token",
 			    "The session has ended.");
 	}

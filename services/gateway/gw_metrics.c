@@ -22,24 +22,24 @@ static const int codes[] = { GW_CLOSE_GOING_AWAY, GW_CLOSE_TOO_BIG,
 	GW_CLOSE_INTERNAL, GW_CLOSE_BAD_FRAME, GW_CLOSE_AUTH,
 	GW_CLOSE_AUTH_TIMEOUT, GW_CLOSE_EXPIRED, GW_CLOSE_TOO_MANY,
 	GW_CLOSE_UNAVAILABLE };
-#define NCODES	(sizeof(codes) / sizeof(codes[0]))
+#define NCODES (sizeof(codes) / sizeof(codes[0]))
 
 struct stats {
-	atomic_llong	open;
-	atomic_llong	opened;
-	atomic_llong	frames;
-	atomic_llong	hints;
-	atomic_llong	slow;
-	atomic_llong	closed[NCODES];
+	atomic_llong open;
+	atomic_llong opened;
+	atomic_llong frames;
+	atomic_llong hints;
+	atomic_llong slow;
+	atomic_llong closed[NCODES];
 };
 
-static struct stats	*rows, *mine;
-static int		 nrows;
+static struct stats *rows, *mine;
+static int	     nrows;
 
 void
 gw_metrics_init(int workers)
 {
-	size_t	size = sizeof(struct stats) * (size_t)workers;
+	size_t size = sizeof(struct stats) * (size_t)workers;
 
 	rows = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -53,7 +53,8 @@ void
 gw_metrics_worker(int worker)
 {
 	if (worker < 1 || worker > nrows)
-		log_fatal("worker %d outside the %d metrics rows", worker, nrows);
+		log_fatal("worker %d outside the %d metrics rows", worker,
+		    nrows);
 	mine = &rows[worker - 1];
 	memset(mine, 0, sizeof(*mine));
 }
@@ -61,7 +62,7 @@ gw_metrics_worker(int worker)
 void
 gw_metrics_count(enum gw_metric what, int code)
 {
-	size_t	i;
+	size_t i;
 
 	if (mine == NULL)
 		return;
@@ -93,24 +94,44 @@ gw_metrics_count(enum gw_metric what, int code)
 static long long
 total(atomic_llong *(*col)(struct stats *))
 {
-	long long	n = 0;
-	int		i;
+	long long n = 0;
+	int	  i;
 
 	for (i = 0; i < nrows; i++)
 		n += atomic_load(col(&rows[i]));
 	return n;
 }
 
-static atomic_llong *c_open(struct stats *s) { return &s->open; }
-static atomic_llong *c_opened(struct stats *s) { return &s->opened; }
-static atomic_llong *c_frames(struct stats *s) { return &s->frames; }
-static atomic_llong *c_hints(struct stats *s) { return &s->hints; }
-static atomic_llong *c_slow(struct stats *s) { return &s->slow; }
+static atomic_llong *
+c_open(struct stats *s)
+{
+	return &s->open;
+}
+static atomic_llong *
+c_opened(struct stats *s)
+{
+	return &s->opened;
+}
+static atomic_llong *
+c_frames(struct stats *s)
+{
+	return &s->frames;
+}
+static atomic_llong *
+c_hints(struct stats *s)
+{
+	return &s->hints;
+}
+static atomic_llong *
+c_slow(struct stats *s)
+{
+	return &s->slow;
+}
 
 int
 gw_metrics(struct http_request *req)
 {
-	struct kore_buf	*b;
+	struct kore_buf *b;
 	long long	 n;
 	size_t		 i;
 	int		 w;
@@ -120,35 +141,51 @@ gw_metrics(struct http_request *req)
 		return KORE_RESULT_OK;
 	}
 	b = kore_buf_alloc(4096);
-	kore_buf_appendf(b, "# HELP parley_service_info The Parley service this "
+	kore_buf_appendf(b,
+	    "# HELP parley_service_info The Parley service this "
 	    "process runs.\n# TYPE parley_service_info gauge\n"
 	    "parley_service_info{service=\"gateway\"} 1\n");
-	kore_buf_appendf(b, "# HELP parley_gateway_sockets WebSockets open "
-	    "(authenticated), all workers.\n# TYPE parley_gateway_sockets gauge\n"
-	    "parley_gateway_sockets %lld\n", total(c_open));
-	kore_buf_appendf(b, "# HELP parley_gateway_sockets_opened_total "
-	    "WebSockets authenticated.\n# TYPE parley_gateway_sockets_opened_total "
-	    "counter\nparley_gateway_sockets_opened_total %lld\n", total(c_opened));
-	kore_buf_appendf(b, "# HELP parley_gateway_closed_total WebSockets the "
+	kore_buf_appendf(b,
+	    "# HELP parley_gateway_sockets WebSockets open "
+	    "(authenticated), all workers.\n# TYPE parley_gateway_sockets "
+	    "gauge\n"
+	    "parley_gateway_sockets %lld\n",
+	    total(c_open));
+	kore_buf_appendf(b,
+	    "# HELP parley_gateway_sockets_opened_total "
+	    "WebSockets authenticated.\n# TYPE "
+	    "parley_gateway_sockets_opened_total "
+	    "counter\nparley_gateway_sockets_opened_total %lld\n",
+	    total(c_opened));
+	kore_buf_appendf(b,
+	    "# HELP parley_gateway_closed_total WebSockets the "
 	    "gateway closed, by close code.\n"
 	    "# TYPE parley_gateway_closed_total counter\n");
 	for (i = 0; i < NCODES; i++) {
 		for (n = 0, w = 0; w < nrows; w++)
 			n += atomic_load(&rows[w].closed[i]);
-		kore_buf_appendf(b, "parley_gateway_closed_total{code=\"%d\"} "
-		    "%lld\n", codes[i], n);
+		kore_buf_appendf(b,
+		    "parley_gateway_closed_total{code=\"%d\"} "
+		    "%lld\n",
+		    codes[i], n);
 	}
-	kore_buf_appendf(b, "# HELP parley_gateway_slow_dropped_total Sockets "
+	kore_buf_appendf(b,
+	    "# HELP parley_gateway_slow_dropped_total Sockets "
 	    "dropped for too many unsent bytes (PARLEY_GATEWAY_MAX_UNSENT).\n"
 	    "# TYPE parley_gateway_slow_dropped_total counter\n"
-	    "parley_gateway_slow_dropped_total %lld\n", total(c_slow));
-	kore_buf_appendf(b, "# HELP parley_gateway_frames_sent_total Text frames "
+	    "parley_gateway_slow_dropped_total %lld\n",
+	    total(c_slow));
+	kore_buf_appendf(b,
+	    "# HELP parley_gateway_frames_sent_total Text frames "
 	    "sent (event batches, errors).\n"
 	    "# TYPE parley_gateway_frames_sent_total counter\n"
-	    "parley_gateway_frames_sent_total %lld\n", total(c_frames));
-	kore_buf_appendf(b, "# HELP parley_gateway_hints_total Wake-up hints "
+	    "parley_gateway_frames_sent_total %lld\n",
+	    total(c_frames));
+	kore_buf_appendf(b,
+	    "# HELP parley_gateway_hints_total Wake-up hints "
 	    "received (NOTIFY payloads).\n# TYPE parley_gateway_hints_total "
-	    "counter\nparley_gateway_hints_total %lld\n", total(c_hints));
+	    "counter\nparley_gateway_hints_total %lld\n",
+	    total(c_hints));
 	http_response_header(req, "content-type",
 	    "text/plain; version=0.0.4; charset=utf-8");
 	http_response(req, 200, b->data, b->offset);

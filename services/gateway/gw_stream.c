@@ -19,7 +19,7 @@
 #include "log.h"
 #include "stream.h"
 
-#define PROTOCOL	"parley"
+#define PROTOCOL "parley"
 
 /* A session token or a stream token (st_…), both stored hashed. */
 static const struct db_stmt sql_auth = { "gw_auth",
@@ -33,26 +33,26 @@ static const struct db_stmt sql_auth = { "gw_auth",
 /* The credential checked by gw_stream() for the socket gw_ws_connect()
  * makes next: Kore calls one from inside the other, in this process. */
 static struct {
-	int64_t	user_id, session_id;
+	int64_t user_id, session_id;
 } handshake;
 
-static void	http_json_error(struct http_request *, int, const char *,
-		    const char *);
-static bool	origin_allowed(struct http_request *, const char *);
-static int	lookup(const char *, int64_t *, int64_t *);
-static int	authenticated(struct gw_sock *, int64_t, int64_t);
-static bool	refused_too_big(struct connection *);
-static int	heard(struct connection *, size_t *);
-static void	subscribe(struct gw_sock *, int64_t);
-static void	on_ack(struct gw_sock *, int64_t);
+static void
+http_json_error(struct http_request *, int, const char *, const char *);
+static bool origin_allowed(struct http_request *, const char *);
+static int  lookup(const char *, int64_t *, int64_t *);
+static int  authenticated(struct gw_sock *, int64_t, int64_t);
+static bool refused_too_big(struct connection *);
+static int  heard(struct connection *, size_t *);
+static void subscribe(struct gw_sock *, int64_t);
+static void on_ack(struct gw_sock *, int64_t);
 
 static void
 http_json_error(struct http_request *req, int status, const char *code,
     const char *message)
 {
-	json_t	*o = json_pack("{s:{s:s,s:s}}", "error", "code", code,
-		    "message", message);
-	char	*s = json_dumps(o, JSON_COMPACT);
+	json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message",
+	    message);
+	char   *s = json_dumps(o, JSON_COMPACT);
 
 	http_response_header(req, "content-type",
 	    "application/json; charset=utf-8");
@@ -69,8 +69,8 @@ http_json_error(struct http_request *req, int status, const char *code,
 static bool
 origin_allowed(struct http_request *req, const char *origin)
 {
-	const char	*host;
-	char		 own[300];
+	const char *host;
+	char	    own[300];
 
 	/* A Host too long for `own` matches nothing (not its prefix). */
 	if (http_request_header(req, "host", &host) &&
@@ -89,9 +89,9 @@ origin_allowed(struct http_request *req, const char *origin)
 static int
 lookup(const char *token, int64_t *session_id, int64_t *user_id)
 {
-	char		 hash[AUTH_HASH_HEX];
-	PGresult	*res;
-	int		 found;
+	char	  hash[AUTH_HASH_HEX];
+	PGresult *res;
+	int	  found;
 
 	if (token[0] == '\0' || strlen(token) > GW_TOKEN_MAX)
 		return 0;
@@ -109,9 +109,9 @@ lookup(const char *token, int64_t *session_id, int64_t *user_id)
 int
 gw_stream(struct http_request *req)
 {
-	const char	*v, *origin;
-	char		*cookie = NULL, token[GW_TOKEN_MAX + 1];
-	int		 offered = 0, have = 0, rc;
+	const char *v, *origin;
+	char	   *cookie = NULL, token[GW_TOKEN_MAX + 1];
+	int	    offered = 0, have = 0, rc;
 
 	handshake.user_id = handshake.session_id = 0;
 	if (req->method != HTTP_METHOD_GET) {
@@ -190,7 +190,7 @@ gw_stream(struct http_request *req)
 void
 gw_ws_connect(struct connection *c)
 {
-	struct gw_sock	*s;
+	struct gw_sock *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		log_fatal("calloc: out of memory");
@@ -201,10 +201,9 @@ gw_ws_connect(struct connection *c)
 	c->read = heard;
 	TAILQ_INSERT_TAIL(&gw_all, s, all_link);
 	if (handshake.user_id != 0)
-		(void)authenticated(s, handshake.session_id,
-		    handshake.user_id);
+		(void)authenticated(s, handshake.session_id, handshake.user_id);
 	else
-		gw_schedule(s);	/* the tick enforces the auth timeout */
+		gw_schedule(s); /* the tick enforces the auth timeout */
 }
 
 /* Kore answers pings and swallows pongs by itself, and restarts its idle
@@ -215,13 +214,12 @@ gw_ws_connect(struct connection *c)
 static int
 heard(struct connection *c, size_t *bytes)
 {
-	struct gw_sock	*s;
-	int		 rc;
+	struct gw_sock *s;
+	int		rc;
 
-	*bytes = 0;	/* net_read leaves it alone on EAGAIN and EOF */
+	*bytes = 0; /* net_read leaves it alone on EAGAIN and EOF */
 	rc = net_read(c, bytes);
-	if (rc == KORE_RESULT_OK && *bytes > 0 &&
-	    (s = c->hdlr_extra) != NULL)
+	if (rc == KORE_RESULT_OK && *bytes > 0 && (s = c->hdlr_extra) != NULL)
 		s->heard_ms = kore_time_ms();
 	return rc;
 }
@@ -248,7 +246,7 @@ authenticated(struct gw_sock *s, int64_t session_id, int64_t user_id)
 void
 gw_ws_disconnect(struct connection *c)
 {
-	struct gw_sock	*s = c->hdlr_extra;
+	struct gw_sock *s = c->hdlr_extra;
 
 	if (s == NULL)
 		return;
@@ -258,7 +256,7 @@ gw_ws_disconnect(struct connection *c)
 		    "Frames are limited in size (PARLEY_GATEWAY_MAX_FRAME).");
 		gw_linger(c);
 	}
-	c->hdlr_extra = NULL;	/* Kore would kore_free() it */
+	c->hdlr_extra = NULL; /* Kore would kore_free() it */
 	if (s->ack_want > s->acked)
 		gw_ack_now(s);
 	gw_async_forget(s);
@@ -285,9 +283,9 @@ gw_ws_disconnect(struct connection *c)
 static bool
 refused_too_big(struct connection *c)
 {
-	const struct netbuf	*nb = c->rnb;
-	uint64_t		 len = 0;
-	size_t			 ext, hdr, i;
+	const struct netbuf *nb = c->rnb;
+	uint64_t	     len = 0;
+	size_t		     ext, hdr, i;
 
 	if (nb == NULL || nb->buf == NULL || nb->b_len < 2 ||
 	    nb->s_off != nb->b_len)
@@ -313,14 +311,15 @@ refused_too_big(struct connection *c)
 void
 gw_ws_message(struct connection *c, uint8_t op, const void *data, size_t len)
 {
-	static const enum gw_expect expect[] = {
-		[GW_AUTH] = GW_EXPECT_TOKEN, [GW_HELLO] = GW_EXPECT_SINCE,
-		[GW_LIVE] = GW_EXPECT_ACK, [GW_CLOSING] = GW_EXPECT_ACK };
-	struct gw_sock	*s = c->hdlr_extra;
-	struct gw_frame	 f;
-	const char	*code, *message;
-	int64_t		 sid, uid;
-	int		 rc;
+	static const enum gw_expect expect[] = { [GW_AUTH] = GW_EXPECT_TOKEN,
+		[GW_HELLO] = GW_EXPECT_SINCE,
+		[GW_LIVE] = GW_EXPECT_ACK,
+		[GW_CLOSING] = GW_EXPECT_ACK };
+	struct gw_sock		   *s = c->hdlr_extra;
+	struct gw_frame		    f;
+	const char		   *code, *message;
+	int64_t			    sid, uid;
+	int			    rc;
 
 	if (s == NULL || s->state == GW_CLOSING)
 		return;
@@ -330,7 +329,7 @@ gw_ws_message(struct connection *c, uint8_t op, const void *data, size_t len)
 		return;
 	}
 	if (gw_frame_parse(data, len, (size_t)gw_config.max_frame,
-	    expect[s->state], &f, &rc, &code, &message) == -1) {
+		expect[s->state], &f, &rc, &code, &message) == -1) {
 		gw_close(s, rc, code, message);
 		return;
 	}
@@ -369,10 +368,10 @@ gw_ws_message(struct connection *c, uint8_t op, const void *data, size_t len)
 static void
 subscribe(struct gw_sock *s, int64_t since)
 {
-	char		 sid[24], uid[24], cur[24], fresh[24];
-	long long	 head, floor, acked;
-	int		 stale;
-	PGresult	*res;
+	char	  sid[24], uid[24], cur[24], fresh[24];
+	long long head, floor, acked;
+	int	  stale;
+	PGresult *res;
 
 	res = DB_EXEC(gw_db, &stream_sql_state, db_i64(sid, s->session_id),
 	    db_i64(fresh, gw_config.online_window / 3));
@@ -393,14 +392,15 @@ subscribe(struct gw_sock *s, int64_t since)
 	stale = db_get_bool(res, 0, 3);
 	PQclear(res);
 	if (since != -1 && (since < floor || since > head)) {
-		json_t	*e = json_pack("{s:{s:s,s:s},s:I,s:I}", "error",
-			    "code", "cursor_expired", "message", since > head ?
-			    "The cursor is ahead of this stream; reload and use "
-			    "'next'." : "Events after this cursor were pruned; "
-			    "reload the history and continue from 'next'.",
-			    "oldest", (json_int_t)floor, "next",
-			    (json_int_t)head);
-		char	*txt = json_dumps(e, JSON_COMPACT);
+		json_t *e = json_pack("{s:{s:s,s:s},s:I,s:I}", "error", "code",
+		    "cursor_expired", "message",
+		    since > head ?
+			"The cursor is ahead of this stream; reload and use "
+			"'next'." :
+			"Events after this cursor were pruned; "
+			"reload the history and continue from 'next'.",
+		    "oldest", (json_int_t)floor, "next", (json_int_t)head);
+		char   *txt = json_dumps(e, JSON_COMPACT);
 
 		gw_send_text(s, txt, strlen(txt));
 		free(txt);
@@ -414,8 +414,8 @@ subscribe(struct gw_sock *s, int64_t since)
 	if (((since != -1 && since > acked) || stale) &&
 	    gw_async_ack_at(s, since == -1 ? 0 : since) == -1) {
 		res = DB_EXEC(gw_db, &stream_sql_ack, sid,
-		    db_i64(uid, s->user_id), db_i64(cur, since == -1 ? 0 :
-		    since));
+		    db_i64(uid, s->user_id),
+		    db_i64(cur, since == -1 ? 0 : since));
 		if (res == NULL) {
 			gw_close(s, GW_CLOSE_UNAVAILABLE, "unavailable",
 			    "The database is unavailable; try again shortly.");

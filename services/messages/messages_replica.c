@@ -20,16 +20,20 @@
 
 /* Like sql_history, plus whether this snapshot holds head $4 and $5
  * recalled messages of the conversation. */
-static const struct db_stmt sql_history_replica = { "history_replica",
-	"SELECT coalesce(jsonb_agg(message_json(m) ORDER BY m.seq), '[]')::text,"
+static const struct db_stmt sql_history_replica = {
+	"history_replica",
+	"SELECT coalesce(jsonb_agg(message_json(m) ORDER BY m.seq), "
+	"'[]')::text,"
 	" coalesce(min(m.seq), 0),"
 	" coalesce((SELECT c.head >= $4 FROM conversations c WHERE c.id = $1),"
-	"  false) AND (SELECT count(*) FROM messages r WHERE r.conversation_id = $1"
+	"  false) AND (SELECT count(*) FROM messages r WHERE r.conversation_id "
+	"= $1"
 	"  AND r.recalled_at IS NOT NULL) >= $5"
 	" FROM (SELECT * FROM messages"
-	" WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) m" };
+	" WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) m"
+};
 
-static struct log_limit	replica_log = LOG_LIMIT(10);
+static struct log_limit replica_log = LOG_LIMIT(10);
 
 void *
 replica_thread_init(void)
@@ -46,13 +50,13 @@ replica_thread_free(void *db)
 }
 
 PGresult *
-replica_history(struct http_req *r, const char *const params[3],
-    long long head, long long recalled)
+replica_history(struct http_req *r, const char *const params[3], long long head,
+    long long recalled)
 {
-	struct db	*rdb = r->ctx;
-	PGresult	*res;
-	char		 h[24], n[24];
-	unsigned long	 quiet;
+	struct db    *rdb = r->ctx;
+	PGresult     *res;
+	char	      h[24], n[24];
+	unsigned long quiet;
 
 	if (rdb != NULL) {
 		res = DB_EXEC(rdb, &sql_history_replica, params[0], params[1],
@@ -63,7 +67,8 @@ replica_history(struct http_req *r, const char *const params[3],
 			PQclear(res);
 		else if (log_limit_ok(&replica_log, &quiet))
 			log_warn("history from the replica failed (%lu more "
-			    "not logged); the primary answers", quiet);
+				 "not logged); the primary answers",
+			    quiet);
 	}
 	return DB_EXEC(r->db, &sql_history, params[0], params[1], params[2]);
 }

@@ -12,9 +12,10 @@
 #include "valid.h"
 
 /* Durable sends (201, not a client_id's repeat): sends/s for the metrics. */
-static struct metric	m_sent = METRIC_COUNTER("parley_messages_sent_total",
-			    "via=\"api\"", "Messages stored, by the way they came (api: "
-			    "POST /api/v1/messages, site: the server-to-server API).");
+static struct metric m_sent =
+    METRIC_COUNTER("parley_messages_sent_total", "via=\"api\"",
+	"Messages stored, by the way they came (api: "
+	"POST /api/v1/messages, site: the server-to-server API).");
 
 static const struct http_outcome recall_outcomes[] = {
 	{ "ok", 200, NULL, NULL },
@@ -30,13 +31,13 @@ static const struct http_outcome recall_outcomes[] = {
 void
 messages_send(struct http_req *r)
 {
-	char		 me[24], to_s[24], group_s[24];
-	const char	*type = NULL, *client = NULL;
-	char		*bodytext = NULL;
-	json_t		*req, *clean = NULL;
-	PGresult	*res = NULL;
-	int64_t		 to = 0, group = 0;
-	int		 status;
+	char	    me[24], to_s[24], group_s[24];
+	const char *type = NULL, *client = NULL;
+	char	   *bodytext = NULL;
+	json_t	   *req, *clean = NULL;
+	PGresult   *res = NULL;
+	int64_t	    to = 0, group = 0;
+	int	    status;
 
 	if ((req = http_body_json(r)) == NULL)
 		return;
@@ -46,17 +47,20 @@ messages_send(struct http_req *r)
 	    valid_string(r, req, "type", VALID_REQUIRED, 1, 16, &type) == -1)
 		goto out;
 	if ((to == 0) == (group == 0)) {
-		http_error(r, 400, "invalid_field", "Give exactly one of 'to' "
+		http_error(r, 400, "invalid_field",
+		    "Give exactly one of 'to' "
 		    "and 'group_id'.");
 		goto out;
 	}
 	if (!msgbody_type_ok(type)) {
-		http_error(r, 400, "invalid_field", "The field 'type' must be "
+		http_error(r, 400, "invalid_field",
+		    "The field 'type' must be "
 		    "text, image, file, audio or video.");
 		goto out;
 	}
 	if (json_object_get(req, "body") == NULL) {
-		http_error(r, 400, "missing_field", "The field 'body' is "
+		http_error(r, 400, "missing_field",
+		    "The field 'body' is "
 		    "required.");
 		goto out;
 	}
@@ -64,21 +68,21 @@ messages_send(struct http_req *r)
 	    NULL)
 		goto out;
 	if (to == r->user_id) {
-		http_error(r, 400, "invalid_field", "You cannot message "
+		http_error(r, 400, "invalid_field",
+		    "You cannot message "
 		    "yourself.");
 		goto out;
 	}
 	bodytext = json_dumps(clean, JSON_COMPACT);
 	res = DB_EXEC(r->db, &send_stmt, db_i64(me, r->user_id),
 	    to != 0 ? db_i64(to_s, to) : NULL,
-	    group != 0 ? db_i64(group_s, group) : NULL, client, type,
-	    bodytext);
+	    group != 0 ? db_i64(group_s, group) : NULL, client, type, bodytext);
 	if (res == NULL) {
 		http_db_error(r);
 		goto out;
 	}
-	if ((status = send_reply_status(r, SEND_USER,
-	    PQgetvalue(res, 0, 0))) < 0)
+	if ((status = send_reply_status(r, SEND_USER, PQgetvalue(res, 0, 0))) <
+	    0)
 		goto out;
 	notify_users(db_get_str(res, 0, 2));
 	if (status == 201)
@@ -94,10 +98,10 @@ out:
 void
 messages_recall(struct http_req *r)
 {
-	char		 me[24], id_s[24], win[24];
-	PGresult	*res;
-	int64_t		 id;
-	int		 status;
+	char	  me[24], id_s[24], win[24];
+	PGresult *res;
+	int64_t	  id;
+	int	  status;
 
 	if (http_param_id(r, 0, &id) == -1)
 		return;
@@ -107,8 +111,8 @@ messages_recall(struct http_req *r)
 		http_db_error(r);
 		return;
 	}
-	if ((status = http_outcome(r, recall_outcomes,
-	    PQgetvalue(res, 0, 0))) > 0) {
+	if ((status = http_outcome(r, recall_outcomes, PQgetvalue(res, 0, 0))) >
+	    0) {
 		notify_users(db_get_str(res, 0, 2));
 		http_reply_wrap(r, status, "message", PQgetvalue(res, 0, 1));
 	}

@@ -9,24 +9,31 @@ const struct db_stmt sql_recall = { "recall",
 /* Newest activity first; the peer for direct chats, the name for groups;
  * unread counts only other people's messages after the read mark. */
 const struct db_stmt sql_conversations = { "conversations",
-	"SELECT coalesce(jsonb_agg(x.j ORDER BY x.at DESC NULLS LAST, x.id DESC),"
+	"SELECT coalesce(jsonb_agg(x.j ORDER BY x.at DESC NULLS LAST, x.id "
+	"DESC),"
 	" '[]')::text FROM ("
 	" SELECT c.id, lm.created_at AS at, jsonb_build_object("
 	"  'id', c.id, 'kind', c.kind,"
 	"  'name', c.name,"
-	"  'peer', (SELECT jsonb_build_object('id', u.id, 'username', u.username,"
-	"    'display_name', u.display_name) FROM users u WHERE c.kind = 'direct'"
-	"    AND u.id = CASE WHEN c.user_lo = $1 THEN c.user_hi ELSE c.user_lo END),"
-	"  'last_message', CASE WHEN lm.id IS NOT NULL THEN message_json(lm) END,"
+	"  'peer', (SELECT jsonb_build_object('id', u.id, 'username', "
+	"u.username,"
+	"    'display_name', u.display_name) FROM users u WHERE c.kind = "
+	"'direct'"
+	"    AND u.id = CASE WHEN c.user_lo = $1 THEN c.user_hi ELSE c.user_lo "
+	"END),"
+	"  'last_message', CASE WHEN lm.id IS NOT NULL THEN message_json(lm) "
+	"END,"
 	"  'unread', (SELECT count(*) FROM messages m WHERE"
 	"    m.conversation_id = c.id AND m.seq > cm.read_seq"
 	"    AND m.sender_id IS DISTINCT FROM $1),"
 	"  'read_seq', cm.read_seq, 'delivered_seq', cm.delivered_seq,"
-	"  'peer_read_seq', pm.read_seq, 'peer_delivered_seq', pm.delivered_seq,"
+	"  'peer_read_seq', pm.read_seq, 'peer_delivered_seq', "
+	"pm.delivered_seq,"
 	"  'head', c.head) AS j"
 	" FROM conversation_members cm JOIN conversations c"
 	"  ON c.id = cm.conversation_id"
-	" LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.head"
+	" LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = "
+	"c.head"
 	/* A direct chat's other member: how far they received and read. */
 	" LEFT JOIN conversation_members pm ON c.kind = 'direct'"
 	"  AND pm.conversation_id = c.id AND pm.user_id <> $1"
@@ -40,10 +47,13 @@ const struct db_stmt sql_is_member = { "is_member",
 	" FROM conversation_members cm JOIN conversations c"
 	" ON c.id = cm.conversation_id"
 	" WHERE cm.conversation_id = $1 AND cm.user_id = $2" };
-const struct db_stmt sql_history = { "history",
-	"SELECT coalesce(jsonb_agg(message_json(m) ORDER BY m.seq), '[]')::text,"
+const struct db_stmt sql_history = {
+	"history",
+	"SELECT coalesce(jsonb_agg(message_json(m) ORDER BY m.seq), "
+	"'[]')::text,"
 	" coalesce(min(m.seq), 0) FROM (SELECT * FROM messages"
-	" WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) m" };
+	" WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) m"
+};
 const struct db_stmt sql_read = { "read",
 	"SELECT status, woken::text FROM mark_read($1, $2, $3)" };
 const struct db_stmt sql_group_create = { "group_create",
@@ -60,5 +70,7 @@ const struct db_stmt sql_group_remove = { "group_remove",
 	"SELECT status, NULL, woken::text FROM group_remove($1, $2, $3)" };
 const struct db_stmt sql_group_rename = { "group_rename",
 	"SELECT status, NULL, woken::text FROM group_rename($1, $2, $3)" };
-const struct db_stmt sql_group_role = { "group_role",
-	"SELECT status, NULL, woken::text FROM group_set_role($1, $2, $3, $4)" };
+const struct db_stmt sql_group_role = {
+	"group_role",
+	"SELECT status, NULL, woken::text FROM group_set_role($1, $2, $3, $4)"
+};

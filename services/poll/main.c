@@ -4,7 +4,7 @@
 
 static const struct service poll_service = {
 	.name = "poll",
-	.routes = poll_routes,	/* routes_poll.c, from docs/openapi.json */
+	.routes = poll_routes, /* routes_poll.c, from docs/openapi.json */
 	.nroutes = POLL_NROUTES,
 	.on_start = hub_start,
 	.on_stop = hub_stop,

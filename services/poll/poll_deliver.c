@@ -24,17 +24,16 @@ answer(struct waiter *w, const PGresult *res, int row, int final)
 	}
 	if (!final && strcmp(PQgetvalue(res, row, 0), "[]") == 0)
 		return true;
-	poll_reply_events(w, PQgetvalue(res, row, 0),
-	    db_get_i64(res, row, 1));
+	poll_reply_events(w, PQgetvalue(res, row, 0), db_get_i64(res, row, 1));
 	return false;
 }
 
 bool
 poll_deliver(struct db *db, struct waiter *w, int final)
 {
-	char		 u[24], s[24], l[24], sid[24];
-	PGresult	*res;
-	bool		 kept;
+	char	  u[24], s[24], l[24], sid[24];
+	PGresult *res;
+	bool	  kept;
 
 	res = DB_EXEC(db, &stream_sql_events, db_i64(u, w->user_id),
 	    db_i64(s, w->since), db_i64(l, w->limit),
@@ -51,15 +50,17 @@ poll_deliver(struct db *db, struct waiter *w, int final)
 size_t
 poll_deliver_batch(struct db *db, struct waiter **ws, size_t n, int final)
 {
-	int64_t		*users, *since, *lims, *sids;
-	char		*a[4];
-	PGresult	*res;
-	size_t		 i, kept = 0;
-	int		 k;
+	int64_t	 *users, *since, *lims, *sids;
+	char	 *a[4];
+	PGresult *res;
+	size_t	  i, kept = 0;
+	int	  k;
 
 	if (n == 1)
-		return poll_deliver(db, ws[0], final ||
-		    ws[0]->tries >= POLL_TRIES_MAX) ? 1 : 0;
+		return poll_deliver(db, ws[0],
+			   final || ws[0]->tries >= POLL_TRIES_MAX) ?
+		    1 :
+		    0;
 	if ((users = calloc(4 * n, sizeof(*users))) == NULL)
 		log_fatal("calloc: out of memory");
 	since = users + n;
@@ -88,8 +89,8 @@ poll_deliver_batch(struct db *db, struct waiter **ws, size_t n, int final)
 	for (i = 0; i < n; i++) {
 		if (res == NULL)
 			poll_reply_db_error(ws[i], db);
-		else if (answer(ws[i], res, (int)i, final ||
-		    ws[i]->tries >= POLL_TRIES_MAX))
+		else if (answer(ws[i], res, (int)i,
+			     final || ws[i]->tries >= POLL_TRIES_MAX))
 			ws[kept++] = ws[i];
 	}
 	PQclear(res);

@@ -16,28 +16,28 @@
 #include "server.h"
 #include "stream.h"
 
-#define LIMIT_DEFAULT	100
-#define LIMIT_MAX	500
-#define SEND_TIMEOUT_S	10	/* s, for writing one reply */
+#define LIMIT_DEFAULT  100
+#define LIMIT_MAX      500
+#define SEND_TIMEOUT_S 10 /* s, for writing one reply */
 
 struct poll_config poll_config;
 
 void
 poll_config_load(void)
 {
-	poll_config.max_timeout = config_env_long("PARLEY_POLL_MAX_TIMEOUT",
-	    55, 1, 60);
-	poll_config.online_window = config_env_long("PARLEY_ONLINE_WINDOW",
-	    60, 3, 3600);
+	poll_config.max_timeout =
+	    config_env_long("PARLEY_POLL_MAX_TIMEOUT", 55, 1, 60);
+	poll_config.online_window =
+	    config_env_long("PARLEY_ONLINE_WINDOW", 60, 3, 3600);
 	poll_config.retention = config_env_long("PARLEY_EVENT_RETENTION",
 	    30L * 86400, 60, 3650L * 86400);
 	/* Browsers open at most 6 connections per host over HTTP/1.1, shared
 	 * by all tabs: 8 per session never displaces a real browser's polls,
 	 * and 32 per user leaves room for several devices. */
-	poll_config.max_per_session = config_env_long(
-	    "PARLEY_POLL_MAX_PER_SESSION", 8, 1, 1000);
-	poll_config.max_per_user = config_env_long("PARLEY_POLL_MAX_PER_USER",
-	    32, 1, 100000);
+	poll_config.max_per_session =
+	    config_env_long("PARLEY_POLL_MAX_PER_SESSION", 8, 1, 1000);
+	poll_config.max_per_user =
+	    config_env_long("PARLEY_POLL_MAX_PER_USER", 32, 1, 100000);
 }
 
 /* The compact record of a poll about to wait (poll.h). */
@@ -45,8 +45,8 @@ static struct waiter *
 waiter_new(struct http_req *r, long long since, long long limit,
     long long timeout)
 {
-	struct timeval	 tv = { SEND_TIMEOUT_S, 0 };
-	struct waiter	*w;
+	struct timeval tv = { SEND_TIMEOUT_S, 0 };
+	struct waiter *w;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		log_fatal("calloc: out of memory");
@@ -71,18 +71,18 @@ waiter_new(struct http_req *r, long long since, long long limit,
 void
 poll_events(struct http_req *r)
 {
-	char		 sid[24], uid[24], since_s[24], fresh[24], lim[24];
-	long long	 since = -1, timeout = 25, limit = LIMIT_DEFAULT;
-	long long	 head, floor, acked;
-	int		 stale, rc, tries;
-	struct waiter	*w;
-	struct db	*db = r->db;
-	PGresult	*st, *res;
-	uint64_t	 g0 = 0;
+	char	       sid[24], uid[24], since_s[24], fresh[24], lim[24];
+	long long      since = -1, timeout = 25, limit = LIMIT_DEFAULT;
+	long long      head, floor, acked;
+	int	       stale, rc, tries;
+	struct waiter *w;
+	struct db     *db = r->db;
+	PGresult      *st, *res;
+	uint64_t       g0 = 0;
 
 	if ((rc = http_query_long(r, "since", 0, INT64_MAX, &since)) == -1 ||
 	    http_query_long(r, "timeout", 0, poll_config.max_timeout,
-	    &timeout) == -1 ||
+		&timeout) == -1 ||
 	    http_query_long(r, "limit", 1, LIMIT_MAX, &limit) == -1)
 		return;
 	/* A device's poll time is refreshed at least 3 times per presence
@@ -115,11 +115,13 @@ poll_events(struct http_req *r)
 	stale = db_get_bool(st, 0, 3);
 	if (rc == 1 && (since < floor || since > head)) {
 		json_t *err = json_pack("{s:{s:s,s:s},s:I,s:I}", "error",
-		    "code", "cursor_expired", "message", since > head ?
-		    "The cursor is ahead of this stream; reload and use 'next'." :
-		    "Events after this cursor were pruned; reload the history "
-		    "and continue from 'next'.", "oldest", (json_int_t)floor,
-		    "next", (json_int_t)head);
+		    "code", "cursor_expired", "message",
+		    since > head ? "The cursor is ahead of this stream; reload "
+				   "and use 'next'." :
+				   "Events after this cursor were pruned; "
+				   "reload the history "
+				   "and continue from 'next'.",
+		    "oldest", (json_int_t)floor, "next", (json_int_t)head);
 
 		PQclear(st);
 		/* JSONP answers 200: the status travels inside, as in
@@ -175,7 +177,7 @@ poll_events(struct http_req *r)
 	server_detach(r);
 	for (tries = 1;; tries++) {
 		if (hub_park(w, g0) == 0)
-			return;		/* the hub's now */
+			return; /* the hub's now */
 		/* A hint for this user came after g0: look again. */
 		g0 = hub_generation();
 		if (!poll_deliver(db, w, tries >= POLL_TRIES_MAX))

@@ -8,15 +8,15 @@
 #include "poll.h"
 #include "poll_hub.h"
 
-struct waiter	**hub_heap;
-size_t		 hub_nheap, hub_capheap;
+struct waiter **hub_heap;
+size_t		hub_nheap, hub_capheap;
 
-static void	 heap_fix(size_t);
+static void heap_fix(size_t);
 
 static void
 heap_swap(size_t a, size_t b)
 {
-	struct waiter	*t = hub_heap[a];
+	struct waiter *t = hub_heap[a];
 
 	hub_heap[a] = hub_heap[b];
 	hub_heap[b] = t;
@@ -27,9 +27,10 @@ heap_swap(size_t a, size_t b)
 static void
 heap_fix(size_t i)
 {
-	size_t	l, r, m;
+	size_t l, r, m;
 
-	while (i > 0 && hub_heap[(i - 1) / 2]->deadline > hub_heap[i]->deadline) {
+	while (
+	    i > 0 && hub_heap[(i - 1) / 2]->deadline > hub_heap[i]->deadline) {
 		heap_swap(i, (i - 1) / 2);
 		i = (i - 1) / 2;
 	}
@@ -37,9 +38,11 @@ heap_fix(size_t i)
 		l = 2 * i + 1;
 		r = l + 1;
 		m = i;
-		if (l < hub_nheap && hub_heap[l]->deadline < hub_heap[m]->deadline)
+		if (l < hub_nheap &&
+		    hub_heap[l]->deadline < hub_heap[m]->deadline)
 			m = l;
-		if (r < hub_nheap && hub_heap[r]->deadline < hub_heap[m]->deadline)
+		if (r < hub_nheap &&
+		    hub_heap[r]->deadline < hub_heap[m]->deadline)
 			m = r;
 		if (m == i)
 			return;
@@ -53,7 +56,8 @@ hub_heap_push(struct waiter *w)
 {
 	if (hub_nheap == hub_capheap) {
 		hub_capheap = hub_capheap ? hub_capheap * 2 : 1024;
-		if ((hub_heap = realloc(hub_heap, hub_capheap * sizeof(*hub_heap))) == NULL)
+		if ((hub_heap = realloc(hub_heap,
+			 hub_capheap * sizeof(*hub_heap))) == NULL)
 			log_fatal("realloc: out of memory");
 	}
 	hub_heap[hub_nheap] = w;
@@ -64,7 +68,7 @@ hub_heap_push(struct waiter *w)
 void
 hub_heap_remove(struct waiter *w)
 {
-	size_t	i = (size_t)w->heap_idx;
+	size_t i = (size_t)w->heap_idx;
 
 	if (--hub_nheap != i) {
 		hub_heap[i] = hub_heap[hub_nheap];

@@ -49,58 +49,56 @@
 #include "poll.h"
 #include "poll_hub.h"
 
-#define NBUCKETS	65536		/* user hash buckets, power of 2 */
-#define FINISHERS	2
-#define PRUNE_MS	5000
-#define EXPIRE_BATCH	256		/* expiries per hold of the lock */
+#define NBUCKETS     65536 /* user hash buckets, power of 2 */
+#define FINISHERS    2
+#define PRUNE_MS     5000
+#define EXPIRE_BATCH 256 /* expiries per hold of the lock */
 
 struct ustate {
-	int64_t		 user_id;
-	uint64_t	 gen;		/* generation of the last hint */
-	struct waiter	*waiters;
-	long		 nwaiters;
-	struct ustate	*hnext;
+	int64_t	       user_id;
+	uint64_t       gen; /* generation of the last hint */
+	struct waiter *waiters;
+	long	       nwaiters;
+	struct ustate *hnext;
 };
 
-pthread_mutex_t		 hub_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_cond_t		 hub_ready_cond = PTHREAD_COND_INITIALIZER;
-pthread_cond_t		 hub_done_cond = PTHREAD_COND_INITIALIZER;
-static struct ustate	*buckets[NBUCKETS];
-static uint64_t		 generation;
-static uint64_t		 forgotten;	/* no pruned state had a later gen */
-static struct waiter	**byfd;		/* parked waiter per socket fd */
-static size_t		 nbyfd;
-struct waiter		*hub_ready_head, *hub_ready_tail;	/* for responders */
-size_t			 hub_nready;
-struct waiter		*hub_done_head, *hub_done_tail;		/* for finishers */
-int			 hub_epfd = -1, hub_stopping, hub_closing;
-static int		 stopfd = -1;
-static pthread_t	 hub_thread, responders[RESPONDERS];
-static pthread_t	 finishers[FINISHERS];
-static struct log_limit	 epoll_log = LOG_LIMIT(10);
+pthread_mutex_t		hub_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t		hub_ready_cond = PTHREAD_COND_INITIALIZER;
+pthread_cond_t		hub_done_cond = PTHREAD_COND_INITIALIZER;
+static struct ustate   *buckets[NBUCKETS];
+static uint64_t		generation;
+static uint64_t		forgotten; /* no pruned state had a later gen */
+static struct waiter  **byfd;	   /* parked waiter per socket fd */
+static size_t		nbyfd;
+struct waiter	       *hub_ready_head, *hub_ready_tail; /* for responders */
+size_t			hub_nready;
+struct waiter	       *hub_done_head, *hub_done_tail; /* for finishers */
+int			hub_epfd = -1, hub_stopping, hub_closing;
+static int		stopfd = -1;
+static pthread_t	hub_thread, responders[RESPONDERS];
+static pthread_t	finishers[FINISHERS];
+static struct log_limit epoll_log = LOG_LIMIT(10);
 
-static long long	 parked_count(void);
-static struct metric	 m_parked = METRIC_READ("parley_poll_parked", NULL,
-			    "Long polls parked in the hub, waiting for events.",
-			    parked_count);
-static struct metric	 m_woken = METRIC_COUNTER("parley_poll_woken_total",
-			    NULL, "Parked polls woken by a hint for their user.");
+static long long     parked_count(void);
+static struct metric m_parked = METRIC_READ("parley_poll_parked", NULL,
+    "Long polls parked in the hub, waiting for events.", parked_count);
+static struct metric m_woken = METRIC_COUNTER("parley_poll_woken_total", NULL,
+    "Parked polls woken by a hint for their user.");
 
-static struct ustate	*ustate_get(int64_t, int);
-static void		 queue_push(struct waiter **, struct waiter **,
-			    struct waiter *);
-static void		 to_done(struct waiter *, int);
-static bool		 older(const struct waiter *, const struct waiter *);
-static void		 make_room(struct ustate *, int64_t);
-static void		 unpark(struct waiter *);
-static void		 expire(int64_t);
-static void		 prune_ustates(uint64_t);
-static void		*hub_main(void *);
+static struct ustate *ustate_get(int64_t, int);
+static void  queue_push(struct waiter **, struct waiter **, struct waiter *);
+static void  to_done(struct waiter *, int);
+static bool  older(const struct waiter *, const struct waiter *);
+static void  make_room(struct ustate *, int64_t);
+static void  unpark(struct waiter *);
+static void  expire(int64_t);
+static void  prune_ustates(uint64_t);
+static void *hub_main(void *);
 
 int64_t
 hub_now_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -109,7 +107,7 @@ hub_now_ms(void)
 uint64_t
 hub_generation(void)
 {
-	uint64_t	g;
+	uint64_t g;
 
 	pthread_mutex_lock(&hub_lock);
 	g = generation;
@@ -120,9 +118,10 @@ hub_generation(void)
 static struct ustate *
 ustate_get(int64_t user, int create)
 {
-	struct ustate	**b = &buckets[(uint64_t)user * 0x9e3779b97f4a7c15ULL
-			    >> 48 & (NBUCKETS - 1)];
-	struct ustate	*u;
+	struct ustate **b =
+	    &buckets[(uint64_t)user * 0x9e3779b97f4a7c15ULL >> 48 &
+		(NBUCKETS - 1)];
+	struct ustate *u;
 
 	for (u = *b; u != NULL; u = u->hnext)
 		if (u->user_id == user)
@@ -154,8 +153,8 @@ older(const struct waiter *a, const struct waiter *b)
 static void
 make_room(struct ustate *u, int64_t session)
 {
-	struct waiter	*w, *old;
-	long		 n;
+	struct waiter *w, *old;
+	long	       n;
 
 	for (;;) {
 		n = 0;
@@ -184,10 +183,10 @@ make_room(struct ustate *u, int64_t session)
 int
 hub_park(struct waiter *w, uint64_t g0)
 {
-	struct epoll_event	 ev;
-	struct ustate		*u;
-	unsigned long		 quiet;
-	int			 fd = w->fd, err;
+	struct epoll_event ev;
+	struct ustate	  *u;
+	unsigned long	   quiet;
+	int		   fd = w->fd, err;
 
 	pthread_mutex_lock(&hub_lock);
 	u = ustate_get(w->user_id, 1);
@@ -227,8 +226,8 @@ hub_park(struct waiter *w, uint64_t g0)
 		to_done(w, WAITER_EMPTY);
 		if (log_limit_ok(&epoll_log, &quiet))
 			log_warn("epoll_ctl add %d: %s; the poll is answered "
-			    "at once (%lu more since the last report)", fd,
-			    strerror(err), quiet);
+				 "at once (%lu more since the last report)",
+			    fd, strerror(err), quiet);
 	}
 	pthread_mutex_unlock(&hub_lock);
 	return 0;
@@ -238,7 +237,7 @@ hub_park(struct waiter *w, uint64_t g0)
 static long long
 parked_count(void)
 {
-	long long	n;
+	long long n;
 
 	pthread_mutex_lock(&hub_lock);
 	n = (long long)hub_nheap;
@@ -251,8 +250,8 @@ parked_count(void)
 char *
 hub_parked_sessions(void)
 {
-	char	*s = NULL;
-	size_t	 i, len = 0, cap;
+	char  *s = NULL;
+	size_t i, len = 0, cap;
 
 	pthread_mutex_lock(&hub_lock);
 	if (hub_nheap > 0) {
@@ -262,7 +261,8 @@ hub_parked_sessions(void)
 		s[len++] = '{';
 		for (i = 0; i < hub_nheap; i++)
 			len += (size_t)snprintf(s + len, cap - len, "%s%lld",
-			    i > 0 ? "," : "", (long long)hub_heap[i]->session_id);
+			    i > 0 ? "," : "",
+			    (long long)hub_heap[i]->session_id);
 		s[len++] = '}';
 		s[len] = '\0';
 	}
@@ -274,7 +274,7 @@ hub_parked_sessions(void)
 static void
 unpark(struct waiter *w)
 {
-	int	fd = w->fd;
+	int fd = w->fd;
 
 	(void)epoll_ctl(hub_epfd, EPOLL_CTL_DEL, fd, NULL);
 	byfd[fd] = NULL;
@@ -303,7 +303,7 @@ queue_push(struct waiter **head, struct waiter **tail, struct waiter *w)
 struct waiter *
 hub_queue_pop(struct waiter **head, struct waiter **tail)
 {
-	struct waiter	*w = *head;
+	struct waiter *w = *head;
 
 	if (w != NULL && (*head = w->next) == NULL)
 		*tail = NULL;
@@ -333,8 +333,8 @@ to_done(struct waiter *w, int fate)
 void
 hub_wake_user(int64_t user)
 {
-	struct ustate	*u = ustate_get(user, 1);
-	struct waiter	*w;
+	struct ustate *u = ustate_get(user, 1);
+	struct waiter *w;
 
 	u->gen = ++generation;
 	while ((w = u->waiters) != NULL) {
@@ -349,10 +349,10 @@ hub_wake_user(int64_t user)
 void
 hub_wake_all(void)
 {
-	size_t	i;
+	size_t i;
 
 	generation++;
-	forgotten = generation;		/* users without a state, too */
+	forgotten = generation; /* users without a state, too */
 	for (i = 0; i < NBUCKETS; i++) {
 		struct ustate *u;
 
@@ -375,8 +375,8 @@ hub_wake_all(void)
 static void
 prune_ustates(uint64_t horizon)
 {
-	size_t		 i;
-	struct ustate	**pp, *u;
+	size_t		i;
+	struct ustate **pp, *u;
 
 	for (i = 0; i < NBUCKETS; i++)
 		for (pp = &buckets[i]; (u = *pp) != NULL;) {
@@ -395,13 +395,14 @@ prune_ustates(uint64_t horizon)
 static void
 expire(int64_t now)
 {
-	struct waiter	*w;
-	int		 k;
+	struct waiter *w;
+	int	       k;
 
 	do {
 		pthread_mutex_lock(&hub_lock);
 		for (k = 0; k < EXPIRE_BATCH && hub_nheap > 0 &&
-		    hub_heap[0]->deadline <= now; k++) {
+		     hub_heap[0]->deadline <= now;
+		     k++) {
 			w = hub_heap[0];
 			unpark(w);
 			to_done(w, WAITER_EMPTY);
@@ -413,12 +414,12 @@ expire(int64_t now)
 static void *
 hub_main(void *arg)
 {
-	struct epoll_event	 evs[256];
-	struct waiter		*w;
-	int64_t			 now, next_listen = 0, next_prune;
-	uint64_t		 horizon = 0;
-	int			 i, n, timeout;
-	char			 c;
+	struct epoll_event evs[256];
+	struct waiter	  *w;
+	int64_t		   now, next_listen = 0, next_prune;
+	uint64_t	   horizon = 0;
+	int		   i, n, timeout;
+	char		   c;
 
 	(void)arg;
 	next_prune = hub_now_ms() + PRUNE_MS;
@@ -443,15 +444,17 @@ hub_main(void *arg)
 
 			if (fd == stopfd)
 				goto stop;
-			if (hub_listen_conn != NULL && fd == PQsocket(hub_listen_conn)) {
+			if (hub_listen_conn != NULL &&
+			    fd == PQsocket(hub_listen_conn)) {
 				hub_listen_drain();
 				continue;
 			}
 			pthread_mutex_lock(&hub_lock);
 			w = (size_t)fd < nbyfd ? byfd[fd] : NULL;
 			/* A stale event for a reused fd: make sure it hung up. */
-			if (w != NULL && recv(fd, &c, 1, MSG_PEEK |
-			    MSG_DONTWAIT) == -1 && errno == EAGAIN)
+			if (w != NULL &&
+			    recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
+			    errno == EAGAIN)
 				w = NULL;
 			if (w != NULL) {
 				unpark(w);
@@ -484,8 +487,8 @@ stop:
 void
 hub_start(void)
 {
-	struct epoll_event	ev;
-	int			i;
+	struct epoll_event ev;
+	int		   i;
 
 	poll_config_load();
 	/* All linked now: a first metric_add() under the hub's lock would
@@ -508,11 +511,11 @@ hub_start(void)
 		log_fatal("pthread_create failed");
 	for (i = 0; i < RESPONDERS; i++)
 		if (pthread_create(&responders[i], NULL, hub_responder_main,
-		    NULL) != 0)
+			NULL) != 0)
 			log_fatal("pthread_create failed");
 	for (i = 0; i < FINISHERS; i++)
 		if (pthread_create(&finishers[i], NULL, hub_finisher_main,
-		    NULL) != 0)
+			NULL) != 0)
 			log_fatal("pthread_create failed");
 	janitor_start();
 }
@@ -520,9 +523,9 @@ hub_start(void)
 void
 hub_stop(void)
 {
-	uint64_t	one = 1;
-	size_t		i;
-	int		k;
+	uint64_t one = 1;
+	size_t	 i;
+	int	 k;
 
 	janitor_stop();
 	pthread_mutex_lock(&hub_lock);

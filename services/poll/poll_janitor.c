@@ -10,15 +10,15 @@
 #include "poll.h"
 #include "ticker.h"
 
-#define TICK_MS		2000
-#define PRUNE_TICKS	30		/* once a minute */
+#define TICK_MS	    2000
+#define PRUNE_TICKS 30 /* once a minute */
 
 static void
 janitor_job(struct db *db, unsigned long tick)
 {
-	char		 win[24], keep[24], batch[24], *parked;
-	PGresult	*res;
-	unsigned long	 refresh;
+	char	      win[24], keep[24], batch[24], *parked;
+	PGresult     *res;
+	unsigned long refresh;
 
 	/* Refresh a held poll's time a few times per presence window. */
 	refresh = (unsigned long)poll_config.online_window * 1000 / 3 / TICK_MS;
@@ -27,14 +27,14 @@ janitor_job(struct db *db, unsigned long tick)
 		PQclear(DB_EXEC(db, &sql_touch_parked, parked));
 		free(parked);
 	}
-	res = DB_EXEC(db, &sql_presence_sweep, db_i64(win,
-	    poll_config.online_window));
+	res = DB_EXEC(db, &sql_presence_sweep,
+	    db_i64(win, poll_config.online_window));
 	if (res != NULL)
 		notify_users(db_get_str(res, 0, 0));
 	PQclear(res);
 	if (tick % PRUNE_TICKS == 0) {
-		res = DB_EXEC(db, &sql_prune, db_i64(keep,
-		    poll_config.retention), db_i64(batch, 50000));
+		res = DB_EXEC(db, &sql_prune,
+		    db_i64(keep, poll_config.retention), db_i64(batch, 50000));
 		if (res != NULL && db_get_i64(res, 0, 0) > 0)
 			log_info("pruned %s events older than %ld s",
 			    PQgetvalue(res, 0, 0), poll_config.retention);

@@ -18,16 +18,16 @@
 #include "poll.h"
 #include "poll_hub.h"
 
-PGconn		*hub_listen_conn;
-struct metric	 hub_m_hints = METRIC_COUNTER("parley_poll_hints_total",
-		    NULL, "Wake-up hints received (NOTIFY payloads).");
+PGconn	     *hub_listen_conn;
+struct metric hub_m_hints = METRIC_COUNTER("parley_poll_hints_total", NULL,
+    "Wake-up hints received (NOTIFY payloads).");
 
 void
 hub_listen_connect(void)
 {
-	const char		*keys[4], *vals[4];
-	struct epoll_event	 ev;
-	PGresult		*res;
+	const char	  *keys[4], *vals[4];
+	struct epoll_event ev;
+	PGresult	  *res;
 
 	db_conn_params(config.database_url, "poll-listen", keys, vals);
 	hub_listen_conn = PQconnectdbParams(keys, vals, 1);
@@ -59,15 +59,16 @@ fail:
 void
 hub_listen_drain(void)
 {
-	PGnotify	*n;
-	char		*p, *end;
-	long long	 id;
+	PGnotify *n;
+	char	 *p, *end;
+	long long id;
 
 	if (!PQconsumeInput(hub_listen_conn) ||
 	    PQstatus(hub_listen_conn) != CONNECTION_OK) {
 		log_warn("LISTEN connection lost: %s",
 		    PQerrorMessage(hub_listen_conn));
-		(void)epoll_ctl(hub_epfd, EPOLL_CTL_DEL, PQsocket(hub_listen_conn), NULL);
+		(void)epoll_ctl(hub_epfd, EPOLL_CTL_DEL,
+		    PQsocket(hub_listen_conn), NULL);
 		PQfinish(hub_listen_conn);
 		hub_listen_conn = NULL;
 		return;

@@ -32,13 +32,13 @@
 #define BATCH		 "5000" /* pending rows per flush transaction */
 #define BATCH_N		 5000
 
-static pthread_t	 thread;
-static int		 kickfd = -1;	/* eventfd: kicks, and the stop */
-static atomic_int	 kicked;	/* a kick is on its way to the thread */
-static atomic_int	 stopping;
-static PGconn		*conn;
-static long		 interval_ms;
-static int		 warned;	/* the connection failure was logged */
+static pthread_t  thread;
+static int	  kickfd = -1; /* eventfd: kicks, and the stop */
+static atomic_int kicked;      /* a kick is on its way to the thread */
+static atomic_int stopping;
+static PGconn	 *conn;
+static long	  interval_ms;
+static int	  warned; /* the connection failure was logged */
 
 static int64_t
 now_ms(void)
@@ -53,8 +53,8 @@ now_ms(void)
 static int
 receipts_connect(void)
 {
-	const char	*keys[4], *vals[4];
-	PGresult	*res;
+	const char *keys[4], *vals[4];
+	PGresult   *res;
 
 	db_conn_params(config.database_url, "poll-receipts", keys, vals);
 	conn = PQconnectdbParams(keys, vals, 1);
@@ -72,7 +72,8 @@ receipts_connect(void)
 	/* Once per outage, not every retry. */
 	if (!warned)
 		log_warn("receipts: connection failed: %s; retrying every "
-		    "%d ms", PQerrorMessage(conn), RETRY_MS);
+			 "%d ms",
+		    PQerrorMessage(conn), RETRY_MS);
 	warned = 1;
 	PQfinish(conn);
 	conn = NULL;
@@ -93,9 +94,9 @@ receipts_lost(void)
 static int
 flush_once(void)
 {
-	const char	*v[1] = { BATCH };
-	PGresult	*res;
-	int		 rc = 0;
+	const char *v[1] = { BATCH };
+	PGresult   *res;
+	int	    rc = 0;
 
 	res = PQexecParams(conn,
 	    "SELECT woken::text, taken, busy FROM receipts_flush($1)", 1, NULL,
@@ -133,8 +134,8 @@ flush_all(void)
 static int
 drain_notifies(void)
 {
-	PGnotify	*n;
-	int		 got = 0;
+	PGnotify *n;
+	int	  got = 0;
 
 	if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
 		receipts_lost();
@@ -150,22 +151,22 @@ drain_notifies(void)
 static void *
 receipts_main(void *arg)
 {
-	int64_t		 now, due = 0, sweep_at = 0, retry_at = 0, wait;
-	struct pollfd	 pfd[2];
-	uint64_t	 v;
-	int		 nfd;
+	int64_t	      now, due = 0, sweep_at = 0, retry_at = 0, wait;
+	struct pollfd pfd[2];
+	uint64_t      v;
+	int	      nfd;
 
 	(void)arg;
 	while (!atomic_load(&stopping)) {
 		now = now_ms();
 		if (conn == NULL && now >= retry_at) {
 			if (receipts_connect() == 0)
-				due = now;	/* what came while away */
+				due = now; /* what came while away */
 			else
 				retry_at = now + RETRY_MS;
 		}
-		if (conn != NULL && ((due != 0 && now >= due) ||
-		    now >= sweep_at)) {
+		if (conn != NULL &&
+		    ((due != 0 && now >= due) || now >= sweep_at)) {
 			due = flush_all() == 0 ? 0 : now + interval_ms;
 			sweep_at = now + SWEEP_MS;
 		}
@@ -193,13 +194,15 @@ receipts_main(void *arg)
 			 * writes again, and any before it is covered by the
 			 * flush due below. */
 			atomic_store(&kicked, 0);
-			if (read(kickfd, &v, sizeof(v)) == -1 && errno != EAGAIN)
+			if (read(kickfd, &v, sizeof(v)) == -1 &&
+			    errno != EAGAIN)
 				log_warn("receipts: eventfd: %s",
 				    strerror(errno));
 			if (due == 0)
 				due = now + interval_ms;
 		}
-		if (nfd == 2 && (pfd[1].revents & (POLLIN | POLLERR | POLLHUP))) {
+		if (nfd == 2 &&
+		    (pfd[1].revents & (POLLIN | POLLERR | POLLHUP))) {
 			int got = drain_notifies();
 
 			if (got > 0 && due == 0)

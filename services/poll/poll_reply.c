@@ -25,23 +25,23 @@
 /* One per thread that answers waiters: 4.3 KiB for the request and the
  * output buffer, instead of the same per parked poll. */
 struct scratch {
-	struct http_req	 r;
-	struct fcgi_out	 out;
+	struct http_req r;
+	struct fcgi_out out;
 };
 
-static pthread_key_t	 scratch_key;
-static pthread_once_t	 scratch_once = PTHREAD_ONCE_INIT;
-static struct log_limit	 write_log = LOG_LIMIT(10);
+static pthread_key_t	scratch_key;
+static pthread_once_t	scratch_once = PTHREAD_ONCE_INIT;
+static struct log_limit write_log = LOG_LIMIT(10);
 
-static void		 scratch_free(void *);
-static void		 scratch_key_make(void);
-static struct http_req	*begin(struct waiter *, struct db *);
-static void		 finish(struct waiter *, int);
+static void		scratch_free(void *);
+static void		scratch_key_make(void);
+static struct http_req *begin(struct waiter *, struct db *);
+static void		finish(struct waiter *, int);
 
 static void
 scratch_free(void *p)
 {
-	struct scratch	*s = p;
+	struct scratch *s = p;
 
 	fcgi_out_free(&s->out);
 	free(s);
@@ -59,7 +59,7 @@ static struct http_req *
 begin(struct waiter *w, struct db *db)
 {
 	struct scratch	*s;
-	struct http_req	*r;
+	struct http_req *r;
 
 	pthread_once(&scratch_once, scratch_key_make);
 	if ((s = pthread_getspecific(scratch_key)) == NULL) {
@@ -91,7 +91,7 @@ static void
 finish(struct waiter *w, int send)
 {
 	struct scratch	*s = pthread_getspecific(scratch_key);
-	struct http_req	*r = &s->r;
+	struct http_req *r = &s->r;
 	struct timespec	 t1;
 	unsigned long	 quiet;
 	const char	*bytes;
@@ -112,12 +112,13 @@ finish(struct waiter *w, int send)
 		err = errno;
 		if (log_limit_ok(&write_log, &quiet))
 			log_info("poll reply to user %lld not sent: %s (%lu "
-			    "more since the last report)",
+				 "more since the last report)",
 			    (long long)w->user_id, strerror(err), quiet);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	server_access_log(r, (double)(t1.tv_sec - w->t0.tv_sec) * 1e3 +
-	    (double)(t1.tv_nsec - w->t0.tv_nsec) / 1e6);
+	server_access_log(r,
+	    (double)(t1.tv_sec - w->t0.tv_sec) * 1e3 +
+		(double)(t1.tv_nsec - w->t0.tv_nsec) / 1e6);
 	close(w->fd);
 	r->db = NULL;
 	free(w);
@@ -126,8 +127,8 @@ finish(struct waiter *w, int send)
 void
 poll_reply_json(struct http_req *r, const char *events, long long next)
 {
-	char	*s;
-	size_t	 len = strlen(events) + 48;
+	char  *s;
+	size_t len = strlen(events) + 48;
 
 	if ((s = malloc(len)) == NULL)
 		log_fatal("malloc: out of memory");
@@ -177,8 +178,8 @@ poll_reply_db_error(struct waiter *w, struct db *db)
 void
 poll_finish_gone(struct waiter *w)
 {
-	struct http_req	*r = begin(w, NULL);
+	struct http_req *r = begin(w, NULL);
 
-	r->status = 499;	/* nginx's "client closed request" */
-	finish(w, 0);		/* nothing to write to: just close */
+	r->status = 499; /* nginx's "client closed request" */
+	finish(w, 0);	 /* nothing to write to: just close */
 }

@@ -19,7 +19,8 @@ const struct db_stmt sql_touch_parked = { "touch_parked",
  * the session is revoked (as stream_state). */
 const struct db_stmt sql_state_events = { "poll_state_events",
 	"SELECT st.head, st.floor, s.acked_seq,"
-	" s.last_poll_at IS NULL OR s.last_poll_at < now() - make_interval(secs => $2),"
+	" s.last_poll_at IS NULL OR s.last_poll_at < now() - "
+	"make_interval(secs => $2),"
 	" coalesce(b.events, '[]')::text, coalesce(b.next, $3),"
 	" s.expires_at > now()"
 	" FROM sessions s JOIN streams st ON st.user_id = s.user_id"

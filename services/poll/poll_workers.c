@@ -14,10 +14,10 @@
 void *
 hub_responder_main(void *arg)
 {
-	struct db	*db = db_new();
-	struct waiter	*w, *batch[BATCH_MAX], *retry;
-	size_t		 n, kept, i, want;
-	uint64_t	 g0;
+	struct db     *db = db_new();
+	struct waiter *w, *batch[BATCH_MAX], *retry;
+	size_t	       n, kept, i, want;
+	uint64_t       g0;
 
 	(void)arg;
 	for (;;) {
@@ -33,13 +33,15 @@ hub_responder_main(void *arg)
 		if (want > BATCH_MAX)
 			want = BATCH_MAX;
 		for (n = 0; n < want &&
-		    (w = hub_queue_pop(&hub_ready_head, &hub_ready_tail)) != NULL; n++) {
+		     (w = hub_queue_pop(&hub_ready_head, &hub_ready_tail)) !=
+			 NULL;
+		     n++) {
 			hub_nready--;
 			batch[n] = w;
 		}
 		pthread_mutex_unlock(&hub_lock);
 		if (n == 0)
-			break;		/* stopping, nothing queued */
+			break; /* stopping, nothing queued */
 		/* Read before the query: a hint after it refuses the park. */
 		g0 = hub_generation();
 		kept = poll_deliver_batch(db, batch, n, hub_stopping);
@@ -72,7 +74,7 @@ hub_responder_main(void *arg)
 void *
 hub_finisher_main(void *arg)
 {
-	struct waiter	*w;
+	struct waiter *w;
 
 	(void)arg;
 	for (;;) {

@@ -6,7 +6,7 @@
 #include "notify.h"
 #include "sites.h"
 
-static int	read_pair(struct http_req *, json_t *, int64_t *, int64_t *);
+static int read_pair(struct http_req *, json_t *, int64_t *, int64_t *);
 
 static const struct http_outcome add_outcomes[] = {
 	{ "created", 201, NULL, NULL },
@@ -41,12 +41,12 @@ static void
 pair_call(struct http_req *r, const struct db_stmt *st,
     const struct http_outcome *outcomes, const char *key, const char *yes)
 {
-	char		 a_s[24], b_s[24];
-	const char	*status;
-	json_t		*body;
-	PGresult	*res = NULL;
-	int64_t		 a, b;
-	int		 code;
+	char	    a_s[24], b_s[24];
+	const char *status;
+	json_t	   *body;
+	PGresult   *res = NULL;
+	int64_t	    a, b;
+	int	    code;
 
 	if ((body = http_body_json(r)) == NULL)
 		return;
@@ -61,8 +61,7 @@ pair_call(struct http_req *r, const struct db_stmt *st,
 	if ((code = http_outcome(r, outcomes, status)) < 0)
 		goto out;
 	notify_users(db_get_str(res, 0, 1));
-	http_reply(r, code, json_pack("{s:b}", key,
-	    strcmp(status, yes) == 0));
+	http_reply(r, code, json_pack("{s:b}", key, strcmp(status, yes) == 0));
 out:
 	PQclear(res);
 	json_decref(body);
@@ -77,6 +76,5 @@ sites_friend_add(struct http_req *r)
 void
 sites_friend_remove(struct http_req *r)
 {
-	pair_call(r, &sql_friend_remove, remove_outcomes, "removed",
-	    "removed");
+	pair_call(r, &sql_friend_remove, remove_outcomes, "removed", "removed");
 }

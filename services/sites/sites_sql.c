@@ -24,8 +24,8 @@ const struct db_stmt sql_system_message = { "system_message",
 	"$1, $2, $3, $4::jsonb)" };
 /* External ids and event types arrive as JSON arrays ($2 below, $3 in
  * webhook_put), validated in C; NULL stays NULL. */
-#define TEXT_ARRAY(p)							\
-	"(SELECT array_agg(e ORDER BY n) FROM"				\
+#define TEXT_ARRAY(p)                                                          \
+	"(SELECT array_agg(e ORDER BY n) FROM"                                 \
 	" jsonb_array_elements_text(" p "::jsonb) WITH ORDINALITY x (e, n))"
 const struct db_stmt sql_push = { "push",
 	"SELECT status, recipients, to_json(unknown)::text, woken::text"
@@ -36,10 +36,12 @@ const struct db_stmt sql_webhook_get = { "webhook_get",
 	" FROM sites WHERE id = $1" };
 const struct db_stmt sql_webhook_put = { "webhook_put",
 	"UPDATE sites SET webhook_url = $2, webhook_events ="
-	" coalesce(" TEXT_ARRAY("$3") ","
-	"  '{message.offline,call.missed,friend.request}')"
-	" WHERE id = $1 RETURNING jsonb_build_object('url', webhook_url,"
-	" 'events', to_jsonb(webhook_events))::text" };
+	" coalesce(" TEXT_ARRAY(
+	    "$3") ","
+		  "  '{message.offline,call.missed,friend.request}')"
+		  " WHERE id = $1 RETURNING jsonb_build_object('url', "
+		  "webhook_url,"
+		  " 'events', to_jsonb(webhook_events))::text" };
 const struct db_stmt sql_webhook_delete = { "webhook_delete",
 	"UPDATE sites SET webhook_url = NULL WHERE id = $1" };
 /* Newest first; $2 a state or NULL for all, $3 a limit. */

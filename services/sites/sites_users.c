@@ -12,9 +12,9 @@
 #include "user.h"
 #include "valid.h"
 
-long	sites_ticket_ttl = 60;
+long sites_ticket_ttl = 60;
 
-static int	ext_check(struct http_req *, const char *, const char *);
+static int ext_check(struct http_req *, const char *, const char *);
 
 static const struct http_outcome put_outcomes[] = {
 	{ "created", 201, NULL, NULL },
@@ -29,8 +29,9 @@ static const struct http_outcome put_outcomes[] = {
 bool
 sites_ext_ok(const char *s)
 {
-	size_t	n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:+=-");
+	size_t n = strspn(s,
+	    "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:+=-");
 
 	return s[n] == '\0' && n >= 1 && n <= SITES_EXT_MAX;
 }
@@ -42,16 +43,18 @@ ext_check(struct http_req *r, const char *ext, const char *field)
 {
 	if (sites_ext_ok(ext))
 		return 0;
-	http_error(r, 400, strcmp(field, "path") == 0 ? "invalid_path" :
-	    "invalid_field", "The external id in '%s' must be 1 to 128 "
-	    "characters of A-Z, a-z, 0-9 and . _ @ : + = -.", field);
+	http_error(r, 400,
+	    strcmp(field, "path") == 0 ? "invalid_path" : "invalid_field",
+	    "The external id in '%s' must be 1 to 128 "
+	    "characters of A-Z, a-z, 0-9 and . _ @ : + = -.",
+	    field);
 	return -1;
 }
 
 bool
 sites_has(json_t *body, const char *field)
 {
-	json_t	*v = json_object_get(body, field);
+	json_t *v = json_object_get(body, field);
 
 	return v != NULL && !json_is_null(v);
 }
@@ -60,19 +63,21 @@ int
 sites_lookup(struct http_req *r, const char *ext, const char *field,
     int64_t *uid)
 {
-	char		 site[24];
-	PGresult	*res;
-	int		 rc = -1;
+	char	  site[24];
+	PGresult *res;
+	int	  rc = -1;
 
 	if (ext_check(r, ext, field) == -1)
 		return -1;
 	if ((res = DB_EXEC(r->db, &sql_user_lookup, db_i64(site, r->site_id),
-	    ext)) == NULL)
+		 ext)) == NULL)
 		http_db_error(r);
 	else if (PQntuples(res) == 0)
-		http_error(r, 404, "unknown_user", "The site has no user with "
+		http_error(r, 404, "unknown_user",
+		    "The site has no user with "
 		    "the external id in '%s'; create it with PUT "
-		    "/api/v1/server/users/{external_id}.", field);
+		    "/api/v1/server/users/{external_id}.",
+		    field);
 	else {
 		*uid = db_get_i64(res, 0, 0);
 		rc = 0;
@@ -85,10 +90,10 @@ int
 sites_lookup_field(struct http_req *r, json_t *body, const char *field,
     int64_t *uid)
 {
-	const char	*ext;
+	const char *ext;
 
 	if (valid_string(r, body, field, VALID_REQUIRED, 1, SITES_EXT_MAX,
-	    &ext) == -1)
+		&ext) == -1)
 		return -1;
 	return sites_lookup(r, ext, field, uid);
 }
@@ -96,12 +101,12 @@ sites_lookup_field(struct http_req *r, json_t *body, const char *field,
 void
 sites_user_put(struct http_req *r)
 {
-	char		 site[24], name[40];
-	const char	*ext = r->params[0], *uname = NULL, *display = NULL;
-	json_t		*body;
-	PGresult	*res = NULL;
-	size_t		 len;
-	int		 status;
+	char	    site[24], name[40];
+	const char *ext = r->params[0], *uname = NULL, *display = NULL;
+	json_t	   *body;
+	PGresult   *res = NULL;
+	size_t	    len;
+	int	    status;
 
 	if (ext_check(r, ext, "path") == -1)
 		return;
@@ -109,13 +114,14 @@ sites_user_put(struct http_req *r)
 		return;
 	if (valid_string(r, body, "username", 0, 1, 64, &uname) == -1 ||
 	    valid_string(r, body, "display_name", VALID_NAME, 1, 64,
-	    &display) == -1)
+		&display) == -1)
 		goto out;
 	if (uname != NULL) {
 		len = strlen(uname);
 		snprintf(name, sizeof(name), "%s", uname);
 		if (len >= sizeof(name) || user_name_fold(name, len) == -1) {
-			http_error(r, 400, "invalid_field", "The field "
+			http_error(r, 400, "invalid_field",
+			    "The field "
 			    "'username' must be 3 to 32 characters of a-z, "
 			    "0-9, '_', '.' and '-'.");
 			goto out;
@@ -128,8 +134,7 @@ sites_user_put(struct http_req *r)
 		http_db_error(r);
 		goto out;
 	}
-	if ((status = http_outcome(r, put_outcomes, PQgetvalue(res, 0, 0))) >
-	    0)
+	if ((status = http_outcome(r, put_outcomes, PQgetvalue(res, 0, 0))) > 0)
 		http_reply_wrap(r, status, "user", PQgetvalue(res, 0, 1));
 out:
 	PQclear(res);
@@ -139,18 +144,19 @@ out:
 void
 sites_user_get(struct http_req *r)
 {
-	char		 site[24];
-	PGresult	*res;
+	char	  site[24];
+	PGresult *res;
 
 	if (ext_check(r, r->params[0], "path") == -1)
 		return;
 	if ((res = DB_EXEC(r->db, &sql_user_get, db_i64(site, r->site_id),
-	    r->params[0])) == NULL) {
+		 r->params[0])) == NULL) {
 		http_db_error(r);
 		return;
 	}
 	if (PQntuples(res) == 0)
-		http_error(r, 404, "unknown_user", "The site has no user with "
+		http_error(r, 404, "unknown_user",
+		    "The site has no user with "
 		    "this external id.");
 	else
 		http_reply_wrap(r, 200, "user", PQgetvalue(res, 0, 0));
@@ -162,17 +168,17 @@ sites_user_get(struct http_req *r)
 void
 sites_ticket_new(struct http_req *r)
 {
-	char		 site[24], uid_s[24], ttl[24];
-	char		 ticket[AUTH_TOKEN_LEN + 1], hash[AUTH_HASH_HEX];
-	json_t		*reply, *user;
-	PGresult	*res;
-	int64_t		 uid;
+	char	  site[24], uid_s[24], ttl[24];
+	char	  ticket[AUTH_TOKEN_LEN + 1], hash[AUTH_HASH_HEX];
+	json_t	 *reply, *user;
+	PGresult *res;
+	int64_t	  uid;
 
 	if (sites_lookup(r, r->params[0], "path", &uid) == -1)
 		return;
 	auth_token_new(ticket, hash);
-	res = DB_EXEC(r->db, &sql_ticket_insert, db_i64(site, r->site_id),
-	    hash, db_i64(uid_s, uid), db_i64(ttl, sites_ticket_ttl));
+	res = DB_EXEC(r->db, &sql_ticket_insert, db_i64(site, r->site_id), hash,
+	    db_i64(uid_s, uid), db_i64(ttl, sites_ticket_ttl));
 	if (res == NULL) {
 		http_db_error(r);
 		goto out;

@@ -8,20 +8,20 @@
 
 #include "media_probe.h"
 
-#define MAX_ELEMENTS	1000000		/* a bound on any walk */
+#define MAX_ELEMENTS 1000000 /* a bound on any walk */
 
 static double	mp4(const uint8_t *, size_t);
 static double	webm(const uint8_t *, size_t);
 static double	ogg(const uint8_t *, size_t);
-static uint64_t	be(const uint8_t *, size_t);
-static uint64_t	le(const uint8_t *, size_t);
+static uint64_t be(const uint8_t *, size_t);
+static uint64_t le(const uint8_t *, size_t);
 static int	vint(const uint8_t *, size_t, int, uint64_t *, size_t *, int *);
 
 static uint64_t
 be(const uint8_t *p, size_t n)
 {
-	uint64_t	v = 0;
-	size_t		i;
+	uint64_t v = 0;
+	size_t	 i;
 
 	for (i = 0; i < n; i++)
 		v = v << 8 | p[i];
@@ -31,8 +31,8 @@ be(const uint8_t *p, size_t n)
 static uint64_t
 le(const uint8_t *p, size_t n)
 {
-	uint64_t	v = 0;
-	size_t		i;
+	uint64_t v = 0;
+	size_t	 i;
 
 	for (i = n; i > 0; i--)
 		v = v << 8 | p[i - 1];
@@ -43,9 +43,9 @@ le(const uint8_t *p, size_t n)
 static double
 mp4(const uint8_t *b, size_t len)
 {
-	size_t		off = 0, end = len, n = 0;
-	uint64_t	size, ts, dur;
-	size_t		hdr;
+	size_t	 off = 0, end = len, n = 0;
+	uint64_t size, ts, dur;
+	size_t	 hdr;
 
 	while (off + 8 <= end && n++ < MAX_ELEMENTS) {
 		size = be(b + off, 4);
@@ -60,13 +60,13 @@ mp4(const uint8_t *b, size_t len)
 		if (size < hdr || size > end - off)
 			return -1;
 		if (memcmp(b + off + 4, "moov", 4) == 0) {
-			end = off + (size_t)size;	/* only inside moov now */
+			end = off + (size_t)size; /* only inside moov now */
 			off += hdr;
 			continue;
 		}
 		if (memcmp(b + off + 4, "mvhd", 4) == 0) {
-			const uint8_t	*m = b + off + hdr;
-			size_t		 ml = (size_t)size - hdr;
+			const uint8_t *m = b + off + hdr;
+			size_t	       ml = (size_t)size - hdr;
 
 			if (ml >= 20 && m[0] == 0) {
 				ts = be(m + 12, 4);
@@ -91,7 +91,7 @@ static int
 vint(const uint8_t *b, size_t len, int strip, uint64_t *v, size_t *n,
     int *unknown)
 {
-	size_t	l, i;
+	size_t	 l, i;
 	uint64_t x;
 
 	if (len == 0 || b[0] == 0)
@@ -110,15 +110,15 @@ vint(const uint8_t *b, size_t len, int strip, uint64_t *v, size_t *n,
 	return 0;
 }
 
-#define EBML_SEGMENT	0x18538067
-#define EBML_INFO	0x1549A966
-#define EBML_SCALE	0x2AD7B1
-#define EBML_DURATION	0x4489
-#define EBML_CLUSTER	0x1F43B675
-#define EBML_TIMECODE	0xE7
+#define EBML_SEGMENT	 0x18538067
+#define EBML_INFO	 0x1549A966
+#define EBML_SCALE	 0x2AD7B1
+#define EBML_DURATION	 0x4489
+#define EBML_CLUSTER	 0x1F43B675
+#define EBML_TIMECODE	 0xE7
 #define EBML_SIMPLEBLOCK 0xA3
-#define EBML_BLOCKGROUP	0xA0
-#define EBML_BLOCK	0xA1
+#define EBML_BLOCKGROUP	 0xA0
+#define EBML_BLOCK	 0xA1
 
 /* WebM: elements in order; the masters that matter are entered whatever
  * their size says (a recorder writes Segment and Cluster with an unknown
@@ -126,12 +126,18 @@ vint(const uint8_t *b, size_t len, int strip, uint64_t *v, size_t *n,
 static double
 webm(const uint8_t *b, size_t len)
 {
-	size_t		 off = 0, n, count = 0;
-	uint64_t	 id, size, scale = 1000000, cluster = 0, last = 0;
-	double		 duration = -1;
-	int		 unknown, blocks = 0, in_info = 0, in_cluster = 0;
-	union { uint64_t u; double d; } u8;
-	union { uint32_t u; float f; } u4;
+	size_t	 off = 0, n, count = 0;
+	uint64_t id, size, scale = 1000000, cluster = 0, last = 0;
+	double	 duration = -1;
+	int	 unknown, blocks = 0, in_info = 0, in_cluster = 0;
+	union {
+		uint64_t u;
+		double	 d;
+	} u8;
+	union {
+		uint32_t u;
+		float	 f;
+	} u4;
 
 	while (off < len && count++ < MAX_ELEMENTS) {
 		if (vint(b + off, len - off, 0, &id, &n, NULL) == -1)
@@ -167,18 +173,21 @@ webm(const uint8_t *b, size_t len)
 		} else if (in_cluster && id == EBML_TIMECODE && size >= 1 &&
 		    size <= 8)
 			cluster = be(b + off, (size_t)size);
-		else if (in_cluster && (id == EBML_SIMPLEBLOCK ||
-		    id == EBML_BLOCK) && size >= 4) {
-			uint64_t	track;
-			size_t		tn;
-			int16_t		rel;
+		else if (in_cluster &&
+		    (id == EBML_SIMPLEBLOCK || id == EBML_BLOCK) && size >= 4) {
+			uint64_t track;
+			size_t	 tn;
+			int16_t	 rel;
 
 			if (vint(b + off, (size_t)size, 1, &track, &tn, NULL) ==
-			    0 && tn + 2 <= size) {
+				0 &&
+			    tn + 2 <= size) {
 				rel = (int16_t)be(b + off + tn, 2);
 				if (rel >= 0 || cluster >= (uint64_t)-rel) {
-					if (cluster + (uint64_t)(int64_t)rel > last)
-						last = cluster + (uint64_t)(int64_t)rel;
+					if (cluster + (uint64_t)(int64_t)rel >
+					    last)
+						last = cluster +
+						    (uint64_t)(int64_t)rel;
 					blocks = 1;
 				}
 			}
@@ -197,10 +206,10 @@ webm(const uint8_t *b, size_t len)
 static double
 ogg(const uint8_t *b, size_t len)
 {
-	const uint8_t	*p;
-	size_t		 segs, i;
-	uint64_t	 granule = 0, rate = 0, skip = 0;
-	int		 found = 0;
+	const uint8_t *p;
+	size_t	       segs, i;
+	uint64_t       granule = 0, rate = 0, skip = 0;
+	int	       found = 0;
 
 	if (len < 27 + 1 || memcmp(b, "OggS", 4) != 0)
 		return -1;
@@ -224,7 +233,7 @@ ogg(const uint8_t *b, size_t len)
 			break;
 		}
 		if (len - i > (1 << 17))
-			break;		/* pages are at most 64 KiB */
+			break; /* pages are at most 64 KiB */
 	}
 	if (!found || granule == UINT64_MAX || granule < skip)
 		return -1;
@@ -234,7 +243,7 @@ ogg(const uint8_t *b, size_t len)
 double
 media_duration(const char *mime, const uint8_t *buf, size_t len)
 {
-	double	d = -1;
+	double d = -1;
 
 	if (strcmp(mime, "audio/mp4") == 0 || strcmp(mime, "video/mp4") == 0)
 		d = mp4(buf, len);

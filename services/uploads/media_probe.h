@@ -8,6 +8,6 @@
 
 /* Seconds of the file buf[0..len) stored as `mime`, or -1 when unknown
  * (MP3, a container it cannot read, a value beyond 100 days). Pure. */
-double	media_duration(const char *mime, const uint8_t *buf, size_t len);
+double media_duration(const char *mime, const uint8_t *buf, size_t len);
 
 #endif

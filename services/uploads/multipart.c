@@ -10,25 +10,31 @@
 
 enum { S_PREAMBLE, S_AFTER, S_HEADERS, S_BODY, S_DONE };
 
-static const char	*skip_ws(const char *, const char *);
-static const char	*param(const char *, const char *, char *, size_t,
-			    char *, size_t, int *);
-static enum mp_error	 parse_headers(struct mp_parser *);
-static enum mp_error	 scan(struct mp_parser *, const char *, size_t,
-			    size_t *, int, const struct mp_callbacks *, void *);
+static const char *skip_ws(const char *, const char *);
+static const char *
+param(const char *, const char *, char *, size_t, char *, size_t, int *);
+static enum mp_error parse_headers(struct mp_parser *);
+static enum mp_error scan(struct mp_parser *, const char *, size_t, size_t *,
+    int, const struct mp_callbacks *, void *);
 
 const char *
 mp_strerror(enum mp_error e)
 {
 	switch (e) {
-	case MP_OK: return "no error";
-	case MP_BAD_TYPE: return "the Content-Type is not multipart/form-data "
-	    "with a boundary";
-	case MP_BAD_SYNTAX: return "the multipart body is malformed";
-	case MP_TOO_BIG: return "a part's headers are too long, or there are "
-	    "too many parts";
-	case MP_TRUNCATED: return "the multipart body ended early";
-	case MP_STOPPED: return "stopped";
+	case MP_OK:
+		return "no error";
+	case MP_BAD_TYPE:
+		return "the Content-Type is not multipart/form-data "
+		       "with a boundary";
+	case MP_BAD_SYNTAX:
+		return "the multipart body is malformed";
+	case MP_TOO_BIG:
+		return "a part's headers are too long, or there are "
+		       "too many parts";
+	case MP_TRUNCATED:
+		return "the multipart body ended early";
+	case MP_STOPPED:
+		return "stopped";
 	}
 	return "unknown error";
 }
@@ -50,8 +56,8 @@ static const char *
 param(const char *s, const char *end, char *key, size_t klen, char *val,
     size_t vlen, int *trunc)
 {
-	const char	*k, *v;
-	size_t		 n;
+	const char *k, *v;
+	size_t	    n;
 
 	s = skip_ws(s, end);
 	if (s >= end || *s != ';')
@@ -75,7 +81,7 @@ param(const char *s, const char *end, char *key, size_t klen, char *val,
 		s++;
 	} else {
 		for (v = s; s < end && *s != ';' && *s != ' ' && *s != '\t';
-		    s++)
+		     s++)
 			;
 		n = (size_t)(s - v);
 	}
@@ -90,10 +96,10 @@ param(const char *s, const char *end, char *key, size_t klen, char *val,
 enum mp_error
 mp_init(struct mp_parser *p, const char *ct)
 {
-	const char	*end, *s;
-	char		 key[32], val[MP_BOUNDARY_MAX + 2];
-	size_t		 i, k;
-	int		 trunc, found = 0;
+	const char *end, *s;
+	char	    key[32], val[MP_BOUNDARY_MAX + 2];
+	size_t	    i, k;
+	int	    trunc, found = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->error = MP_BAD_TYPE;
@@ -131,7 +137,7 @@ mp_init(struct mp_parser *p, const char *ct)
 		p->fail[i] = (unsigned char)k;
 	}
 	p->state = S_PREAMBLE;
-	p->match = 2;		/* the CRLF before the opening delimiter */
+	p->match = 2; /* the CRLF before the opening delimiter */
 	p->error = MP_OK;
 	return MP_OK;
 }
@@ -140,16 +146,16 @@ mp_init(struct mp_parser *p, const char *ct)
 static enum mp_error
 parse_headers(struct mp_parser *p)
 {
-	const char	*s = p->hdr, *end = p->hdr + p->hlen - 2, *eol, *c, *v;
-	char		 key[16], val[MP_FILENAME_MAX];
-	size_t		 n;
-	int		 trunc, disposition = 0;
+	const char *s = p->hdr, *end = p->hdr + p->hlen - 2, *eol, *c, *v;
+	char	    key[16], val[MP_FILENAME_MAX];
+	size_t	    n;
+	int	    trunc, disposition = 0;
 
 	memset(&p->part, 0, sizeof(p->part));
 	for (; s < end; s = eol + 2) {
 		eol = memmem(s, (size_t)(end - s), "\r\n", 2);
 		if (eol == NULL || eol == s || *s == ' ' || *s == '\t')
-			return MP_BAD_SYNTAX;	/* no folding, no empty line */
+			return MP_BAD_SYNTAX; /* no folding, no empty line */
 		if ((c = memchr(s, ':', (size_t)(eol - s))) == NULL)
 			return MP_BAD_SYNTAX;
 		v = skip_ws(c + 1, eol);
@@ -193,14 +199,15 @@ static enum mp_error
 scan(struct mp_parser *p, const char *buf, size_t len, size_t *used,
     int discard, const struct mp_callbacks *cb, void *arg)
 {
-	size_t		 i, n, k;
-	const char	*cr;
-	char		 c;
+	size_t	    i, n, k;
+	const char *cr;
+	char	    c;
 
-#define EMIT(b, l) do {							\
-	if (!discard && (l) > 0 && cb->data(arg, (b), (l)) != 0)	\
-		return MP_STOPPED;					\
-} while (0)
+#define EMIT(b, l)                                                             \
+	do {                                                                   \
+		if (!discard && (l) > 0 && cb->data(arg, (b), (l)) != 0)       \
+			return MP_STOPPED;                                     \
+	} while (0)
 	for (i = 0; i < len; i++) {
 		if (p->match == 0) {
 			cr = memchr(buf + i, '\r', len - i);
@@ -236,16 +243,16 @@ enum mp_error
 mp_feed(struct mp_parser *p, const char *buf, size_t len,
     const struct mp_callbacks *cb, void *arg)
 {
-	size_t		used;
-	enum mp_error	e = MP_OK;
+	size_t	      used;
+	enum mp_error e = MP_OK;
 
 	while (p->error == MP_OK && len > 0) {
 		used = 1;
 		switch (p->state) {
 		case S_PREAMBLE:
 		case S_BODY:
-			e = scan(p, buf, len, &used, p->state == S_PREAMBLE,
-			    cb, arg);
+			e = scan(p, buf, len, &used, p->state == S_PREAMBLE, cb,
+			    arg);
 			if (e == MP_OK && p->state == S_AFTER &&
 			    p->nparts > 0 && cb->end(arg) != 0)
 				e = MP_STOPPED;
@@ -269,12 +276,15 @@ mp_feed(struct mp_parser *p, const char *buf, size_t len,
 				break;
 			}
 			p->hdr[p->hlen++] = *buf;
-			if (!(p->hlen >= 2 && memcmp(p->hdr + p->hlen - 2,
-			    "\r\n", 2) == 0 && (p->hlen == 2 || (p->hlen >= 4 &&
-			    memcmp(p->hdr + p->hlen - 4, "\r\n\r\n", 4) == 0))))
+			if (!(p->hlen >= 2 &&
+				memcmp(p->hdr + p->hlen - 2, "\r\n", 2) == 0 &&
+				(p->hlen == 2 ||
+				    (p->hlen >= 4 &&
+					memcmp(p->hdr + p->hlen - 4, "\r\n\r\n",
+					    4) == 0))))
 				break;
 			if (p->hlen == 2) {
-				e = MP_BAD_SYNTAX;	/* no Content-Disposition */
+				e = MP_BAD_SYNTAX; /* no Content-Disposition */
 				break;
 			}
 			if (++p->nparts > MP_PARTS_MAX) {
@@ -291,7 +301,7 @@ mp_feed(struct mp_parser *p, const char *buf, size_t len,
 			p->match = 0;
 			break;
 		case S_DONE:
-			used = len;	/* the epilogue is ignored */
+			used = len; /* the epilogue is ignored */
 			break;
 		}
 		buf += used;

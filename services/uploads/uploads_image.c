@@ -17,10 +17,10 @@
 
 enum fmt { F_JPEG, F_PNG, F_GIF, F_WEBP };
 
-static int	load(enum fmt, VipsSource *, VipsAccess, VipsImage **);
-static int	save(enum fmt, VipsImage *, int);
-static int	thumbnail(struct upload_file *, struct upload_file *);
-static void	vips_failed(const char *);
+static int  load(enum fmt, VipsSource *, VipsAccess, VipsImage **);
+static int  save(enum fmt, VipsImage *, int);
+static int  thumbnail(struct upload_file *, struct upload_file *);
+static void vips_failed(const char *);
 
 void
 upload_image_init(void)
@@ -79,8 +79,8 @@ load(enum fmt f, VipsSource *src, VipsAccess access, VipsImage **out)
 static int
 save(enum fmt f, VipsImage *img, int fd)
 {
-	VipsTarget	*t;
-	int		 rc = -1;
+	VipsTarget *t;
+	int	    rc = -1;
 
 	if ((t = vips_target_new_to_descriptor(fd)) == NULL)
 		return -1;
@@ -90,15 +90,14 @@ save(enum fmt f, VipsImage *img, int fd)
 		    "optimize_coding", TRUE, NULL);
 		break;
 	case F_PNG:
-		rc = vips_pngsave_target(img, t, "strip", TRUE,
-		    "compression", 6, NULL);
+		rc = vips_pngsave_target(img, t, "strip", TRUE, "compression",
+		    6, NULL);
 		break;
 	case F_GIF:
 		rc = vips_gifsave_target(img, t, "strip", TRUE, NULL);
 		break;
 	case F_WEBP:
-		rc = vips_webpsave_target(img, t, "Q", 85, "strip", TRUE,
-		    NULL);
+		rc = vips_webpsave_target(img, t, "Q", 85, "strip", TRUE, NULL);
 		break;
 	}
 	g_object_unref(t);
@@ -112,7 +111,7 @@ thumbnail(struct upload_file *out, struct upload_file *thumb)
 {
 	VipsSource	*src;
 	VipsImage	*t = NULL, *x = NULL;
-	VipsArrayDouble	*white = NULL;
+	VipsArrayDouble *white = NULL;
 	VipsTarget	*tg = NULL;
 	int		 rc = -1;
 
@@ -120,7 +119,7 @@ thumbnail(struct upload_file *out, struct upload_file *thumb)
 	    (src = vips_source_new_from_descriptor(out->fd)) == NULL)
 		return -1;
 	if (vips_thumbnail_source(src, &t, uploads_config.thumb_px, "height",
-	    uploads_config.thumb_px, "size", VIPS_SIZE_DOWN, NULL) != 0)
+		uploads_config.thumb_px, "size", VIPS_SIZE_DOWN, NULL) != 0)
 		goto out;
 	if (vips_image_hasalpha(t)) {
 		white = vips_array_double_newv(1, 255.0);
@@ -155,11 +154,11 @@ enum image_result
 upload_image(const char *mime, struct upload_file *in, struct upload_file *out,
     struct upload_file *thumb, struct image_out *info)
 {
-	VipsSource		*src = NULL;
-	VipsImage		*img = NULL, *rot = NULL;
-	enum image_result	 res = IMAGE_BAD;
-	enum fmt		 f;
-	long			 pixels;
+	VipsSource	 *src = NULL;
+	VipsImage	 *img = NULL, *rot = NULL;
+	enum image_result res = IMAGE_BAD;
+	enum fmt	  f;
+	long		  pixels;
 
 	if (strcmp(mime, "image/jpeg") == 0)
 		f = F_JPEG;
@@ -180,8 +179,8 @@ upload_image(const char *mime, struct upload_file *in, struct upload_file *out,
 		vips_failed("header");
 		goto out;
 	}
-	pixels = (long)vips_image_get_width(img) *
-	    (long)vips_image_get_height(img);
+	pixels =
+	    (long)vips_image_get_width(img) * (long)vips_image_get_height(img);
 	if (pixels > uploads_config.max_pixels) {
 		info->pixels = pixels;
 		res = IMAGE_TOO_BIG;

@@ -18,26 +18,26 @@
 #include "ticker.h"
 #include "uploads.h"
 
-#define BATCH		100
-#define BATCHES		20	/* per tick: at most 2,000 uploads */
-#define ORPHANS_MAX	1000	/* names per orphan query */
+#define BATCH	    100
+#define BATCHES	    20	 /* per tick: at most 2,000 uploads */
+#define ORPHANS_MAX 1000 /* names per orphan query */
 
-static void	janitor_job(struct db *, unsigned long);
-static void	collect(struct db *, int);
-static void	orphans(struct db *);
-static void	orphans_batch(struct db *, char *, size_t);
-static bool	is_hex64(const char *, size_t);
+static void janitor_job(struct db *, unsigned long);
+static void collect(struct db *, int);
+static void orphans(struct db *);
+static void orphans_batch(struct db *, char *, size_t);
+static bool is_hex64(const char *, size_t);
 
 static bool
 is_hex64(const char *s, size_t n)
 {
-	size_t	i;
+	size_t i;
 
 	if (n != 64)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <=
-		    'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
 }
@@ -46,7 +46,7 @@ is_hex64(const char *s, size_t n)
 static void
 unlink_array(const char *arr)
 {
-	const char	*s = arr, *e;
+	const char *s = arr, *e;
 
 	if (*s++ != '{')
 		return;
@@ -54,7 +54,7 @@ unlink_array(const char *arr)
 		for (e = s; *e != ',' && *e != '}' && *e != '\0'; e++)
 			;
 		if (is_hex64(s, (size_t)(e - s))) {
-			char	hex[65];
+			char hex[65];
 
 			memcpy(hex, s, 64);
 			hex[64] = '\0';
@@ -68,17 +68,18 @@ unlink_array(const char *arr)
 static void
 collect(struct db *db, int sent)
 {
-	char		 grace[24], batch[24];
-	PGresult	*res;
-	long long	 n;
-	int		 i;
+	char	  grace[24], batch[24];
+	PGresult *res;
+	long long n;
+	int	  i;
 
 	for (i = 0; i < BATCHES; i++) {
 		if (db_begin(db) == -1)
 			return;
-		if ((res = DB_EXEC(db, &sql_collect, db_i64(grace,
-		    uploads_config.grace), db_i64(batch, BATCH),
-		    sent ? "true" : "false")) == NULL) {
+		if ((res = DB_EXEC(db, &sql_collect,
+			 db_i64(grace, uploads_config.grace),
+			 db_i64(batch, BATCH), sent ? "true" : "false")) ==
+		    NULL) {
 			db_rollback(db);
 			return;
 		}
@@ -89,8 +90,8 @@ collect(struct db *db, int sent)
 		if (db_commit(db) == -1)
 			return;
 		if (n > 0)
-			log_info("collected %lld %s uploads", n, sent ?
-			    "unreferenced" : "unsent");
+			log_info("collected %lld %s uploads", n,
+			    sent ? "unreferenced" : "unsent");
 		if (n < BATCH)
 			return;
 	}
@@ -100,10 +101,10 @@ collect(struct db *db, int sent)
 static void
 orphans_batch(struct db *db, char *arr, size_t len)
 {
-	PGresult	*res, *again;
-	const char	*hex;
-	char		 one[70];
-	int		 row;
+	PGresult   *res, *again;
+	const char *hex;
+	char	    one[70];
+	int	    row;
 
 	arr[len] = '}';
 	arr[len + 1] = '\0';
@@ -129,12 +130,12 @@ orphans_batch(struct db *db, char *arr, size_t len)
 static void
 orphans(struct db *db)
 {
-	char		 path[PATH_MAX], sub[PATH_MAX + 8], *arr;
-	DIR		*top, *d;
-	struct dirent	*te, *e;
-	struct stat	 st;
-	size_t		 len = 1, n = 0, cap = 2 + ORPHANS_MAX * 65 + 2;
-	time_t		 old = time(NULL) - uploads_config.grace;
+	char	       path[PATH_MAX], sub[PATH_MAX + 8], *arr;
+	DIR	      *top, *d;
+	struct dirent *te, *e;
+	struct stat    st;
+	size_t	       len = 1, n = 0, cap = 2 + ORPHANS_MAX * 65 + 2;
+	time_t	       old = time(NULL) - uploads_config.grace;
 
 	snprintf(path, sizeof(path), "%s/blobs", uploads_config.dir);
 	if ((top = opendir(path)) == NULL)
@@ -174,7 +175,8 @@ orphans(struct db *db)
 static void
 janitor_job(struct db *db, unsigned long tick)
 {
-	unsigned long	every = (unsigned long)(3600 / uploads_config.gc_interval);
+	unsigned long every =
+	    (unsigned long)(3600 / uploads_config.gc_interval);
 
 	collect(db, 0);
 	if (tick % (every > 0 ? every : 1) == 0) {

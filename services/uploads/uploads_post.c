@@ -21,47 +21,50 @@
 #include "multipart.h"
 #include "uploads.h"
 
-#define CHUNK		65536
-#define SNIFF_BYTES	(256 * 1024)	/* what libmagic looks at */
-#define MP_SLACK	8192		/* a form's bytes besides the file */
-#define FIELD_MAX	1024		/* a form field other than the file */
+#define CHUNK	    65536
+#define SNIFF_BYTES (256 * 1024) /* what libmagic looks at */
+#define MP_SLACK    8192	 /* a form's bytes besides the file */
+#define FIELD_MAX   1024	 /* a form field other than the file */
 
 struct post {
-	struct http_req		*r;
-	struct upload_file	 file;
-	int			 in_file, got_file, in_csrf;
-	char			 csrf[AUTH_TOKEN_LEN + 8];
-	size_t			 csrf_len, field_len;
-	char			 name[MP_FILENAME_MAX];
-	char			 hint[MP_CTYPE_MAX];
+	struct http_req	  *r;
+	struct upload_file file;
+	int		   in_file, got_file, in_csrf;
+	char		   csrf[AUTH_TOKEN_LEN + 8];
+	size_t		   csrf_len, field_len;
+	char		   name[MP_FILENAME_MAX];
+	char		   hint[MP_CTYPE_MAX];
 };
 
-static int	mp_part(void *, const struct mp_part *);
-static int	mp_data(void *, const char *, size_t);
-static int	mp_end(void *);
-static int	add_bytes(struct post *, const char *, size_t);
-static int	read_raw(struct post *, unsigned long long);
-static int	read_form(struct post *, const char *, unsigned long long);
-static void	store(struct post *);
-static int	quota_check(struct http_req *, unsigned long long);
-static double	duration(struct upload_file *, const char *);
+static int    mp_part(void *, const struct mp_part *);
+static int    mp_data(void *, const char *, size_t);
+static int    mp_end(void *);
+static int    add_bytes(struct post *, const char *, size_t);
+static int    read_raw(struct post *, unsigned long long);
+static int    read_form(struct post *, const char *, unsigned long long);
+static void   store(struct post *);
+static int    quota_check(struct http_req *, unsigned long long);
+static double duration(struct upload_file *, const char *);
 
 static const struct mp_callbacks form_cb = { mp_part, mp_data, mp_end };
 
 static void
 too_large(struct http_req *r)
 {
-	http_error(r, 413, "too_large", "The file is larger than the largest "
-	    "upload allowed (%ld bytes).", uploads_config.max_body);
+	http_error(r, 413, "too_large",
+	    "The file is larger than the largest "
+	    "upload allowed (%ld bytes).",
+	    uploads_config.max_body);
 }
 
 static void
 quota_error(struct http_req *r)
 {
-	http_error(r, 413, "quota_exceeded", "This upload would take you "
+	http_error(r, 413, "quota_exceeded",
+	    "This upload would take you "
 	    "over your storage quota of %ld bytes; files you never sent are "
-	    "removed after %ld s.", uploads_config.quota,
-	    uploads_config.grace);
+	    "removed after %ld s.",
+	    uploads_config.quota, uploads_config.grace);
 }
 
 /* The file's bytes so far: to the temporary file, within the limit. */
@@ -73,7 +76,8 @@ add_bytes(struct post *p, const char *buf, size_t len)
 		return -1;
 	}
 	if (upload_file_write(&p->file, buf, len) == -1) {
-		http_error(p->r, 500, "internal_error", "The file could not be "
+		http_error(p->r, 500, "internal_error",
+		    "The file could not be "
 		    "stored; it has been logged.");
 		return -1;
 	}
@@ -83,7 +87,7 @@ add_bytes(struct post *p, const char *buf, size_t len)
 static int
 mp_part(void *arg, const struct mp_part *part)
 {
-	struct post	*p = arg;
+	struct post *p = arg;
 
 	p->field_len = 0;
 	if (strcmp(part->name, "csrf_token") == 0) {
@@ -92,9 +96,10 @@ mp_part(void *arg, const struct mp_part *part)
 		return 0;
 	}
 	if (strcmp(part->name, "file") != 0 || !part->has_filename)
-		return 0;	/* another field: read and ignored */
+		return 0; /* another field: read and ignored */
 	if (p->got_file) {
-		http_error(p->r, 400, "invalid_field", "One file per upload: "
+		http_error(p->r, 400, "invalid_field",
+		    "One file per upload: "
 		    "the form has a second 'file'.");
 		return -1;
 	}
@@ -102,7 +107,8 @@ mp_part(void *arg, const struct mp_part *part)
 	if (auth_csrf_check(p->r, NULL) == -1)
 		return -1;
 	if (upload_file_open(&p->file) == -1) {
-		http_error(p->r, 500, "internal_error", "The file could not be "
+		http_error(p->r, 500, "internal_error",
+		    "The file could not be "
 		    "stored; it has been logged.");
 		return -1;
 	}
@@ -115,13 +121,15 @@ mp_part(void *arg, const struct mp_part *part)
 static int
 mp_data(void *arg, const char *buf, size_t len)
 {
-	struct post	*p = arg;
+	struct post *p = arg;
 
 	if (p->in_file)
 		return add_bytes(p, buf, len);
 	if (p->field_len + len > FIELD_MAX) {
-		http_error(p->r, 400, "invalid_field", "A form field other "
-		    "than 'file' is longer than %d bytes.", FIELD_MAX);
+		http_error(p->r, 400, "invalid_field",
+		    "A form field other "
+		    "than 'file' is longer than %d bytes.",
+		    FIELD_MAX);
 		return -1;
 	}
 	p->field_len += len;
@@ -136,12 +144,12 @@ mp_data(void *arg, const char *buf, size_t len)
 static int
 mp_end(void *arg)
 {
-	struct post	*p = arg;
+	struct post *p = arg;
 
 	if (p->in_csrf) {
 		p->in_csrf = 0;
 		if (p->csrf_len >= sizeof(p->csrf))
-			p->csrf_len = 0;	/* too long: never valid */
+			p->csrf_len = 0; /* too long: never valid */
 		p->csrf[p->csrf_len] = '\0';
 		return auth_csrf_check(p->r, p->csrf);
 	}
@@ -157,9 +165,9 @@ mp_end(void *arg)
 static int
 read_body(struct post *p, unsigned long long n, struct mp_parser *mp)
 {
-	char			*buf;
-	unsigned long long	 off;
-	int			 got, rc = 0;
+	char		  *buf;
+	unsigned long long off;
+	int		   got, rc = 0;
 
 	if ((buf = malloc(CHUNK)) == NULL)
 		log_fatal("malloc: out of memory");
@@ -179,31 +187,36 @@ read_body(struct post *p, unsigned long long n, struct mp_parser *mp)
 		rc = -1;
 	}
 	if (rc == -1 && p->r->status == 0 && mp != NULL)
-		http_error(p->r, 400, "invalid_multipart", "The form could not "
-		    "be read: %s.", mp_strerror(mp->error));
+		http_error(p->r, 400, "invalid_multipart",
+		    "The form could not "
+		    "be read: %s.",
+		    mp_strerror(mp->error));
 	return rc;
 }
 
 static int
 read_raw(struct post *p, unsigned long long n)
 {
-	char		 q[MP_FILENAME_MAX];
-	const char	*ct = http_env(p->r, "CONTENT_TYPE");
-	int		 rc;
+	char	    q[MP_FILENAME_MAX];
+	const char *ct = http_env(p->r, "CONTENT_TYPE");
+	int	    rc;
 
 	/* A raw body has nowhere else for the token. */
 	if (auth_csrf_check(p->r, NULL) == -1)
 		return -1;
 	if ((rc = http_query_find(p->r->query, "name", q, sizeof(q))) == -1) {
-		http_error(p->r, 400, "invalid_parameter", "Query parameter "
+		http_error(p->r, 400, "invalid_parameter",
+		    "Query parameter "
 		    "'name' must be percent-encoded UTF-8 of at most %zu "
-		    "bytes.", sizeof(q) - 1);
+		    "bytes.",
+		    sizeof(q) - 1);
 		return -1;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", rc == 1 ? q : "");
 	snprintf(p->hint, sizeof(p->hint), "%s", ct != NULL ? ct : "");
 	if (upload_file_open(&p->file) == -1) {
-		http_error(p->r, 500, "internal_error", "The file could not be "
+		http_error(p->r, 500, "internal_error",
+		    "The file could not be "
 		    "stored; it has been logged.");
 		return -1;
 	}
@@ -213,25 +226,30 @@ read_raw(struct post *p, unsigned long long n)
 static int
 read_form(struct post *p, const char *ct, unsigned long long n)
 {
-	struct mp_parser	 mp;
+	struct mp_parser mp;
 
 	if (mp_init(&mp, ct) != MP_OK) {
-		http_error(p->r, 400, "invalid_multipart", "The form could not "
-		    "be read: %s.", mp_strerror(MP_BAD_TYPE));
+		http_error(p->r, 400, "invalid_multipart",
+		    "The form could not "
+		    "be read: %s.",
+		    mp_strerror(MP_BAD_TYPE));
 		return -1;
 	}
 	if (read_body(p, n, &mp) == -1)
 		return -1;
 	if (mp_finish(&mp) != MP_OK) {
-		http_error(p->r, 400, "invalid_multipart", "The form could not "
-		    "be read: %s.", mp_strerror(mp_finish(&mp)));
+		http_error(p->r, 400, "invalid_multipart",
+		    "The form could not "
+		    "be read: %s.",
+		    mp_strerror(mp_finish(&mp)));
 		return -1;
 	}
 	/* No file part: a missing token is still the first thing wrong. */
 	if (auth_csrf_check(p->r, NULL) == -1)
 		return -1;
 	if (!p->got_file) {
-		http_error(p->r, 400, "missing_field", "The form has no 'file' "
+		http_error(p->r, 400, "missing_field",
+		    "The form has no 'file' "
 		    "field with a file in it.");
 		return -1;
 	}
@@ -243,9 +261,9 @@ read_form(struct post *p, const char *ct, unsigned long long n)
 static int
 quota_check(struct http_req *r, unsigned long long n)
 {
-	char		 me[24];
-	PGresult	*res;
-	long long	 used;
+	char	  me[24];
+	PGresult *res;
+	long long used;
 
 	if (uploads_config.quota == 0)
 		return 0;
@@ -256,8 +274,8 @@ quota_check(struct http_req *r, unsigned long long n)
 	}
 	used = db_get_i64(res, 0, 0);
 	PQclear(res);
-	if ((unsigned long long)used + n > (unsigned long long)
-	    uploads_config.quota) {
+	if ((unsigned long long)used + n >
+	    (unsigned long long)uploads_config.quota) {
 		quota_error(r);
 		return -1;
 	}
@@ -267,12 +285,12 @@ quota_check(struct http_req *r, unsigned long long n)
 void
 uploads_create(struct http_req *r)
 {
-	struct post		 p;
-	const char		*cl = http_env(r, "CONTENT_LENGTH");
-	const char		*ct = http_env(r, "CONTENT_TYPE");
-	char			*end;
-	unsigned long long	 n;
-	int			 form;
+	struct post	   p;
+	const char	  *cl = http_env(r, "CONTENT_LENGTH");
+	const char	  *ct = http_env(r, "CONTENT_TYPE");
+	char		  *end;
+	unsigned long long n;
+	int		   form;
 
 	memset(&p, 0, sizeof(p));
 	p.r = r;
@@ -286,12 +304,14 @@ uploads_create(struct http_req *r)
 	}
 	if (n == 0) {
 		if (auth_csrf_check(r, NULL) == 0)
-			http_error(r, 400, "body_required", "The body must be "
-			    "the file (or a multipart/form-data form with it).");
+			http_error(r, 400, "body_required",
+			    "The body must be "
+			    "the file (or a multipart/form-data form with "
+			    "it).");
 		return;
 	}
 	if (n > (unsigned long long)uploads_config.max_body +
-	    (form ? MP_SLACK : 0)) {
+		(form ? MP_SLACK : 0)) {
 		if (auth_csrf_check(r, NULL) == 0)
 			too_large(r);
 		return;
@@ -308,8 +328,8 @@ uploads_create(struct http_req *r)
 static double
 duration(struct upload_file *f, const char *mime)
 {
-	void	*map;
-	double	 d;
+	void  *map;
+	double d;
 
 	map = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, f->fd, 0);
 	if (map == MAP_FAILED) {
@@ -325,17 +345,17 @@ duration(struct upload_file *f, const char *mime)
 static void
 store(struct post *p)
 {
-	struct http_req		*r = p->r;
-	struct upload_file	 out = { .fd = -1 }, thumb = { .fd = -1 };
-	struct upload_file	*stored = &p->file;
-	struct upload_type	 t;
-	struct image_out	 img;
-	char			*head, sniffed[128], name[256], me[24], sz[24];
-	char			 tsz[24], w[16], h[16], quota[24], dur[32];
-	double			 secs = -1;
-	ssize_t			 got;
-	PGresult		*res = NULL;
-	const char		*status;
+	struct http_req	   *r = p->r;
+	struct upload_file  out = { .fd = -1 }, thumb = { .fd = -1 };
+	struct upload_file *stored = &p->file;
+	struct upload_type  t;
+	struct image_out    img;
+	char		   *head, sniffed[128], name[256], me[24], sz[24];
+	char		    tsz[24], w[16], h[16], quota[24], dur[32];
+	double		    secs = -1;
+	ssize_t		    got;
+	PGresult	   *res = NULL;
+	const char	   *status;
 
 	if (p->file.size == 0) {
 		http_error(r, 400, "empty_file", "The file is empty.");
@@ -349,23 +369,27 @@ store(struct post *p)
 	    sizeof(sniffed));
 	free(head);
 	if (upload_classify(sniffed, p->hint, &t) == -1) {
-		http_error(r, 415, "unsupported_type", "Files of type %s are "
+		http_error(r, 415, "unsupported_type",
+		    "Files of type %s are "
 		    "not accepted (images: JPEG, PNG, GIF, WebP; audio: Ogg, "
 		    "WebM, MP4, MP3; video: MP4, WebM; documents, archives and "
-		    "plain text).", sniffed);
+		    "plain text).",
+		    sniffed);
 		return;
 	}
 	if (p->file.size > uploads_config.max_size[t.kind]) {
-		http_error(r, 413, "too_large", "%s files may be at most %ld "
-		    "bytes.", upload_kind_name(t.kind),
-		    uploads_config.max_size[t.kind]);
+		http_error(r, 413, "too_large",
+		    "%s files may be at most %ld "
+		    "bytes.",
+		    upload_kind_name(t.kind), uploads_config.max_size[t.kind]);
 		return;
 	}
 	memset(&img, 0, sizeof(img));
 	if (t.kind == KIND_IMAGE) {
 		if (upload_file_open(&out) == -1 ||
 		    upload_file_open(&thumb) == -1) {
-			http_error(r, 500, "internal_error", "The file could "
+			http_error(r, 500, "internal_error",
+			    "The file could "
 			    "not be stored; it has been logged.");
 			goto done;
 		}
@@ -373,17 +397,21 @@ store(struct post *p)
 		case IMAGE_OK:
 			break;
 		case IMAGE_TOO_BIG:
-			http_error(r, 413, "image_too_large", "The image has "
-			    "%ld pixels; at most %ld are allowed.", img.pixels,
-			    uploads_config.max_pixels);
+			http_error(r, 413, "image_too_large",
+			    "The image has "
+			    "%ld pixels; at most %ld are allowed.",
+			    img.pixels, uploads_config.max_pixels);
 			goto done;
 		case IMAGE_BAD:
-			http_error(r, 400, "invalid_image", "The image could "
+			http_error(r, 400, "invalid_image",
+			    "The image could "
 			    "not be decoded: it is damaged, truncated or not "
-			    "really a %s.", t.mime);
+			    "really a %s.",
+			    t.mime);
 			goto done;
 		case IMAGE_FAIL:
-			http_error(r, 500, "internal_error", "The image could "
+			http_error(r, 500, "internal_error",
+			    "The image could "
 			    "not be stored; it has been logged.");
 			goto done;
 		}
@@ -396,13 +424,14 @@ store(struct post *p)
 	    sizeof(name));
 	snprintf(w, sizeof(w), "%d", img.width);
 	snprintf(h, sizeof(h), "%d", img.height);
-	if (db_begin(r->db) == -1 || (res = DB_EXEC(r->db, &sql_create,
-	    db_i64(me, r->user_id), stored->hex,
-	    thumb.fd >= 0 ? thumb.hex : NULL, name,
-	    db_i64(sz, stored->size), db_i64(tsz, thumb.fd >= 0 ? thumb.size :
-	    0), t.mime, upload_kind_name(t.kind), img.width > 0 ? w : NULL,
-	    img.height > 0 ? h : NULL, secs >= 0 ? dur : NULL,
-	    db_i64(quota, uploads_config.quota))) == NULL)
+	if (db_begin(r->db) == -1 ||
+	    (res = DB_EXEC(r->db, &sql_create, db_i64(me, r->user_id),
+		 stored->hex, thumb.fd >= 0 ? thumb.hex : NULL, name,
+		 db_i64(sz, stored->size),
+		 db_i64(tsz, thumb.fd >= 0 ? thumb.size : 0), t.mime,
+		 upload_kind_name(t.kind), img.width > 0 ? w : NULL,
+		 img.height > 0 ? h : NULL, secs >= 0 ? dur : NULL,
+		 db_i64(quota, uploads_config.quota))) == NULL)
 		goto dberr;
 	status = PQgetvalue(res, 0, 0);
 	if (strcmp(status, "over_quota") == 0) {
@@ -416,7 +445,8 @@ store(struct post *p)
 	if (upload_file_link(stored) == -1 ||
 	    (thumb.fd >= 0 && upload_file_link(&thumb) == -1)) {
 		db_rollback(r->db);
-		http_error(r, 500, "internal_error", "The file could not be "
+		http_error(r, 500, "internal_error",
+		    "The file could not be "
 		    "stored; it has been logged.");
 		goto done;
 	}

@@ -19,8 +19,8 @@
 static const struct allowed {
 	const char	*sniffed;
 	enum upload_kind kind;
-	const char	*mime;		/* NULL: the sniffed type */
-	const char	*audio;		/* with an audio/ hint: this instead */
+	const char	*mime;	/* NULL: the sniffed type */
+	const char	*audio; /* with an audio/ hint: this instead */
 } allowed[] = {
 	{ "image/jpeg", KIND_IMAGE, NULL, NULL },
 	{ "image/png", KIND_IMAGE, NULL, NULL },
@@ -52,11 +52,13 @@ static const struct allowed {
 	{ "application/vnd.ms-excel", KIND_FILE, NULL, NULL },
 	{ "application/vnd.ms-powerpoint", KIND_FILE, NULL, NULL },
 	{ "application/vnd.openxmlformats-officedocument.wordprocessingml."
-	    "document", KIND_FILE, NULL, NULL },
+	  "document",
+	    KIND_FILE, NULL, NULL },
 	{ "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 	    KIND_FILE, NULL, NULL },
 	{ "application/vnd.openxmlformats-officedocument.presentationml."
-	    "presentation", KIND_FILE, NULL, NULL },
+	  "presentation",
+	    KIND_FILE, NULL, NULL },
 	{ "application/vnd.oasis.opendocument.text", KIND_FILE, NULL, NULL },
 	{ "application/vnd.oasis.opendocument.spreadsheet", KIND_FILE, NULL,
 	    NULL },
@@ -68,12 +70,12 @@ static const struct allowed {
 void *
 upload_sniff_new(void)
 {
-	magic_t	m;
+	magic_t m;
 
 	/* No decompression (a gzip bomb), no ELF section walk: only the
 	 * type of the outer bytes. */
 	if ((m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
-	    MAGIC_NO_CHECK_ELF)) == NULL)
+		 MAGIC_NO_CHECK_ELF)) == NULL)
 		log_fatal("magic_open failed");
 	if (magic_load(m, NULL) == -1)
 		log_fatal("magic_load: %s", magic_error(m));
@@ -90,7 +92,7 @@ upload_sniff_free(void *m)
 void
 upload_sniff(void *m, const void *buf, size_t len, char *out, size_t outlen)
 {
-	const char	*t = magic_buffer(m, buf, len);
+	const char *t = magic_buffer(m, buf, len);
 
 	if (t == NULL) {
 		log_warn("magic_buffer: %s", magic_error(m));
@@ -102,8 +104,8 @@ upload_sniff(void *m, const void *buf, size_t len, char *out, size_t outlen)
 int
 upload_classify(const char *sniffed, const char *hint, struct upload_type *t)
 {
-	const struct allowed	*a;
-	const char		*mime;
+	const struct allowed *a;
+	const char	     *mime;
 
 	for (a = allowed; a->sniffed != NULL; a++)
 		if (strcmp(a->sniffed, sniffed) == 0)
@@ -131,19 +133,19 @@ void
 upload_clean_name(const char *in, const char *fallback, char *out,
     size_t outlen)
 {
-	const char	*base = in, *p;
-	size_t		 o = 0, i, n;
+	const char *base = in, *p;
+	size_t	    o = 0, i, n;
 
 	/* The last component of a path (IE sends C:\Users\...\photo.jpg). */
 	for (p = in; *p != '\0'; p++)
 		if (*p == '/' || *p == '\\')
 			base = p + 1;
 	for (i = 0; base[i] != '\0' && o + 1 < outlen && o < 255;) {
-		unsigned char	c = (unsigned char)base[i];
+		unsigned char c = (unsigned char)base[i];
 
 		n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
 		if (strnlen(base + i, n) < n || !text_utf8_valid(base + i, n)) {
-			i++;		/* a byte that is not UTF-8: dropped */
+			i++; /* a byte that is not UTF-8: dropped */
 			continue;
 		}
 		if (o + n >= outlen || o + n > 255)

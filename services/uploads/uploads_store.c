@@ -13,14 +13,14 @@
 #include "log.h"
 #include "uploads.h"
 
-static void	hexify(const unsigned char *, char *);
-static void	mkdir_or_die(const char *);
+static void hexify(const unsigned char *, char *);
+static void mkdir_or_die(const char *);
 
 /* Modes are set explicitly: the services run with umask 077 (systemd's
  * UMask=, scripts/parley), and nginx reads the files as a member of the
  * group (production) or as the same user (scripts/parley as root). */
-#define DIR_MODE	0750
-#define FILE_MODE	0640
+#define DIR_MODE  0750
+#define FILE_MODE 0640
 
 static void
 mkdir_or_die(const char *path)
@@ -34,8 +34,8 @@ mkdir_or_die(const char *path)
 void
 upload_store_init(void)
 {
-	char	path[PATH_MAX];
-	int	fd;
+	char path[PATH_MAX];
+	int  fd;
 
 	mkdir_or_die(uploads_config.dir);
 	snprintf(path, sizeof(path), "%s/tmp", uploads_config.dir);
@@ -45,16 +45,17 @@ upload_store_init(void)
 	snprintf(path, sizeof(path), "%s/tmp", uploads_config.dir);
 	if ((fd = open(path, O_TMPFILE | O_RDWR, FILE_MODE)) == -1)
 		log_fatal("%s: cannot make an unnamed temporary file there "
-		    "(O_TMPFILE: %s); PARLEY_UPLOAD_DIR must be on a local "
-		    "file system such as ext4, xfs, btrfs or tmpfs", path,
-		    strerror(errno));
+			  "(O_TMPFILE: %s); PARLEY_UPLOAD_DIR must be on a "
+			  "local "
+			  "file system such as ext4, xfs, btrfs or tmpfs",
+		    path, strerror(errno));
 	close(fd);
 }
 
 int
 upload_file_open(struct upload_file *f)
 {
-	char	path[PATH_MAX];
+	char path[PATH_MAX];
 
 	memset(f, 0, sizeof(*f));
 	snprintf(path, sizeof(path), "%s/tmp", uploads_config.dir);
@@ -75,8 +76,8 @@ upload_file_open(struct upload_file *f)
 int
 upload_file_write(struct upload_file *f, const void *buf, size_t len)
 {
-	const char	*p = buf;
-	ssize_t		 n;
+	const char *p = buf;
+	ssize_t	    n;
 
 	crypto_hash_sha256_update(&f->sha, buf, len);
 	while (len > 0) {
@@ -96,8 +97,8 @@ upload_file_write(struct upload_file *f, const void *buf, size_t len)
 static void
 hexify(const unsigned char *h, char *hex)
 {
-	static const char	digits[] = "0123456789abcdef";
-	int			i;
+	static const char digits[] = "0123456789abcdef";
+	int		  i;
 
 	for (i = 0; i < 32; i++) {
 		hex[2 * i] = digits[h[i] >> 4];
@@ -109,7 +110,7 @@ hexify(const unsigned char *h, char *hex)
 void
 upload_file_finish(struct upload_file *f)
 {
-	unsigned char	h[crypto_hash_sha256_BYTES];
+	unsigned char h[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256_final(&f->sha, h);
 	hexify(h, f->hex);
@@ -118,9 +119,9 @@ upload_file_finish(struct upload_file *f)
 int
 upload_file_rehash(struct upload_file *f)
 {
-	char		buf[65536];
-	ssize_t		n;
-	off_t		off = 0;
+	char	buf[65536];
+	ssize_t n;
+	off_t	off = 0;
 
 	crypto_hash_sha256_init(&f->sha);
 	f->size = 0;
@@ -149,8 +150,8 @@ upload_blob_path(const char *hex, char *buf, size_t len)
 int
 upload_file_link(struct upload_file *f)
 {
-	char	dir[PATH_MAX], path[PATH_MAX], proc[64];
-	int	dfd;
+	char dir[PATH_MAX], path[PATH_MAX], proc[64];
+	int  dfd;
 
 	snprintf(dir, sizeof(dir), "%s/blobs/%.2s", uploads_config.dir, f->hex);
 	if (mkdir(dir, DIR_MODE) == -1) {
@@ -176,7 +177,8 @@ upload_file_link(struct upload_file *f)
 		return -1;
 	}
 	/* The name, too, must survive a power cut before the row commits. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 || fsync(dfd) == -1) {
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 ||
+	    fsync(dfd) == -1) {
 		log_warn("fsync %s: %s", dir, strerror(errno));
 		if (dfd >= 0)
 			close(dfd);
@@ -197,7 +199,7 @@ upload_file_close(struct upload_file *f)
 int
 upload_blob_unlink(const char *hex)
 {
-	char	path[PATH_MAX];
+	char path[PATH_MAX];
 
 	upload_blob_path(hex, path, sizeof(path));
 	if (unlink(path) == -1 && errno != ENOENT) {

@@ -24,20 +24,21 @@ struct webhooks_config webhooks_config;
 static void
 config_webhooks(void)
 {
-	const char	*s;
+	const char *s;
 
-	webhooks_config.timeout = config_env_long("PARLEY_WEBHOOK_TIMEOUT",
-	    10, 1, 120);
-	webhooks_config.give_up = config_env_long("PARLEY_WEBHOOK_GIVE_UP",
-	    86400, 1, 30L * 86400);
-	webhooks_config.backoff_ms = config_env_long(
-	    "PARLEY_WEBHOOK_BACKOFF_MS", 5000, 10, 3600L * 1000);
-	webhooks_config.poll_ms = config_env_long("PARLEY_WEBHOOK_POLL_MS",
-	    1000, 10, 60000);
-	webhooks_config.batch = config_env_long("PARLEY_WEBHOOK_BATCH", 32, 1,
-	    256);
-	webhooks_config.per_site = config_env_long("PARLEY_WEBHOOK_PER_SITE",
-	    4, 1, 256);
+	webhooks_config.timeout =
+	    config_env_long("PARLEY_WEBHOOK_TIMEOUT", 10, 1, 120);
+	webhooks_config.give_up =
+	    config_env_long("PARLEY_WEBHOOK_GIVE_UP", 86400, 1, 30L * 86400);
+	webhooks_config.backoff_ms =
+	    config_env_long("PARLEY_WEBHOOK_BACKOFF_MS", 5000, 10,
+		3600L * 1000);
+	webhooks_config.poll_ms =
+	    config_env_long("PARLEY_WEBHOOK_POLL_MS", 1000, 10, 60000);
+	webhooks_config.batch =
+	    config_env_long("PARLEY_WEBHOOK_BATCH", 32, 1, 256);
+	webhooks_config.per_site =
+	    config_env_long("PARLEY_WEBHOOK_PER_SITE", 4, 1, 256);
 	/* Internal addresses are refused unless explicitly allowed: a site
 	 * must not reach into Parley's own network by default. */
 	s = getenv("PARLEY_WEBHOOK_PRIVATE");
@@ -46,7 +47,8 @@ config_webhooks(void)
 	else if (strcmp(s, "allow") == 0)
 		webhooks_config.deny_private = 0;
 	else
-		log_fatal("PARLEY_WEBHOOK_PRIVATE=%s: expected deny or allow", s);
+		log_fatal("PARLEY_WEBHOOK_PRIVATE=%s: expected deny or allow",
+		    s);
 	s = getenv("PARLEY_WEBHOOK_PROXY");
 	webhooks_config.proxy = s != NULL && *s != '\0' ? s : NULL;
 }
@@ -54,9 +56,9 @@ config_webhooks(void)
 int
 main(void)
 {
-	struct db	*db;
-	sigset_t	 set;
-	int		 sigfd, sig;
+	struct db *db;
+	sigset_t   set;
+	int	   sigfd, sig;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	config_load("webhooks");
@@ -77,7 +79,8 @@ main(void)
 		log_fatal("signalfd: %s", strerror(errno));
 	db = db_new();
 	log_info("delivering webhooks (poll %ld ms, timeout %ld s, give up "
-	    "after %ld s, %ld in flight, %ld per site, internal addresses %s%s%s)",
+		 "after %ld s, %ld in flight, %ld per site, internal addresses "
+		 "%s%s%s)",
 	    webhooks_config.poll_ms, webhooks_config.timeout,
 	    webhooks_config.give_up, webhooks_config.batch,
 	    webhooks_config.per_site,

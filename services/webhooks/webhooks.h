@@ -15,30 +15,30 @@
 #include "db.h"
 
 struct webhooks_config {
-	long		 timeout;	/* PARLEY_WEBHOOK_TIMEOUT, s per attempt */
-	long		 give_up;	/* PARLEY_WEBHOOK_GIVE_UP, s after the event */
-	long		 backoff_ms;	/* PARLEY_WEBHOOK_BACKOFF_MS, first retry */
-	long		 poll_ms;	/* PARLEY_WEBHOOK_POLL_MS, idle outbox check */
-	long		 batch;		/* PARLEY_WEBHOOK_BATCH, in flight at once */
-	long		 per_site;	/* PARLEY_WEBHOOK_PER_SITE, in flight per site */
-	int		 deny_private;	/* PARLEY_WEBHOOK_PRIVATE (default deny) */
-	const char	*proxy;		/* PARLEY_WEBHOOK_PROXY, NULL for none */
+	long	    timeout;	/* PARLEY_WEBHOOK_TIMEOUT, s per attempt */
+	long	    give_up;	/* PARLEY_WEBHOOK_GIVE_UP, s after the event */
+	long	    backoff_ms; /* PARLEY_WEBHOOK_BACKOFF_MS, first retry */
+	long	    poll_ms;	/* PARLEY_WEBHOOK_POLL_MS, idle outbox check */
+	long	    batch;	/* PARLEY_WEBHOOK_BATCH, in flight at once */
+	long	    per_site; /* PARLEY_WEBHOOK_PER_SITE, in flight per site */
+	int	    deny_private; /* PARLEY_WEBHOOK_PRIVATE (default deny) */
+	const char *proxy;	  /* PARLEY_WEBHOOK_PROXY, NULL for none */
 };
 extern struct webhooks_config webhooks_config;
 
 /* One claimed delivery and its request. */
 struct webhooks_delivery {
-	int64_t			 id;
-	int			 attempts;
-	double			 age;		/* s since the event */
-	char			*type, *site, *secret, *url, *body; /* in strings */
-	char			*strings;
-	CURL			*easy;
-	CURLU			*curlu;
-	struct curl_slist	*headers;
-	char			 error[CURL_ERROR_SIZE]; /* libcurl's, for the log */
-	int			 refused;	/* an internal address was refused */
-	const char		*why;		/* set when it could not start */
+	int64_t		   id;
+	int		   attempts;
+	double		   age; /* s since the event */
+	char		  *type, *site, *secret, *url, *body; /* in strings */
+	char		  *strings;
+	CURL		  *easy;
+	CURLU		  *curlu;
+	struct curl_slist *headers;
+	char		   error[CURL_ERROR_SIZE]; /* libcurl's, for the log */
+	int		   refused; /* an internal address was refused */
+	const char	  *why;	    /* set when it could not start */
 };
 
 /* webhooks_loop.c */
@@ -46,25 +46,25 @@ struct webhooks_delivery {
  * keeps up to `batch` deliveries in flight, claiming more as slots free,
  * and hands back the ones in flight when told to stop. Returns that
  * signal. */
-int	webhooks_run(struct db *, int sigfd);
+int webhooks_run(struct db *, int sigfd);
 
 /* webhooks_deliver.c */
 /* A delivery from row `row` of a webhook_claim() result, with copies of
  * its strings. Pair with webhooks_delivery_free. */
 struct webhooks_delivery *webhooks_delivery_new(const PGresult *, int row);
-void	webhooks_delivery_free(struct webhooks_delivery *);
+void			  webhooks_delivery_free(struct webhooks_delivery *);
 /* Sets up the signed request in d->easy: 0, or -1 when there is nothing
  * to send (no URL, a URL libcurl cannot parse, an internal target seen
  * through the proxy); then d->why says why and it is to be finished. */
-int	webhooks_delivery_start(struct webhooks_delivery *);
+int webhooks_delivery_start(struct webhooks_delivery *);
 /* Records the attempt (`rc` is libcurl's result; ignored when the
  * request never started): delivered on 2xx; otherwise retried later, or
  * failed once the event is older than PARLEY_WEBHOOK_GIVE_UP. */
-void	webhooks_delivery_finish(struct db *, struct webhooks_delivery *,
-	    CURLcode rc);
+void
+webhooks_delivery_finish(struct db *, struct webhooks_delivery *, CURLcode rc);
 /* Milliseconds to wait before attempt `attempts` + 1 (doubling from
  * backoff_ms, at most an hour, with +-20% jitter). */
-long	webhooks_backoff_ms(int attempts);
+long webhooks_backoff_ms(int attempts);
 
 /* webhooks_error.c */
 /* The last_error a site sees for an attempt that got no HTTP answer:
@@ -78,18 +78,18 @@ struct sockaddr;
 /* True for loopback, private, link-local, CGNAT, multicast, reserved and
  * unspecified addresses, IPv4 or IPv6, including IPv4 embedded in IPv6
  * (mapped, NAT64 64:ff9b::/96, 6to4 2002::/16). */
-bool	webhooks_addr_internal(const struct sockaddr *);
+bool webhooks_addr_internal(const struct sockaddr *);
 /* Resolves `host` (a name or an address, IPv6 in brackets or not): 1 when
  * any of its addresses is internal, 0 when none is, -1 when it does not
  * resolve. Blocks for DNS. */
-int	webhooks_host_internal(const char *host);
+int webhooks_host_internal(const char *host);
 /* libcurl's open-socket callback; `arg` points to an int set to 1 when an
  * address was refused. */
 curl_socket_t webhooks_open_socket(void *arg, curlsocktype purpose,
-	    struct curl_sockaddr *addr);
+    struct curl_sockaddr *addr);
 
 /* webhooks_sql.c */
 extern const struct db_stmt sql_claim, sql_finish, sql_reclaim, sql_release,
-	    sql_purge;
+    sql_purge;
 
 #endif

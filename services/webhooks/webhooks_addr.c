@@ -20,23 +20,23 @@
 
 #include "webhooks.h"
 
-static bool	 v4_internal(uint32_t);
-static uint32_t	 v4_at(const unsigned char *);
+static bool	v4_internal(uint32_t);
+static uint32_t v4_at(const unsigned char *);
 
 /* a.b.c.d (host order) in one of the ranges no webhook should reach. */
 static bool
 v4_internal(uint32_t a)
 {
-	return (a >> 24) == 0 ||			/* 0/8, "this network" */
-	    (a >> 24) == 10 ||				/* 10/8 */
-	    (a >> 24) == 127 ||				/* 127/8 loopback */
-	    (a >> 22) == (0x64400000u >> 22) ||		/* 100.64/10 CGNAT */
-	    (a >> 16) == 0xa9fe ||			/* 169.254/16 link-local */
-	    (a >> 20) == (0xac100000u >> 20) ||		/* 172.16/12 */
-	    (a >> 8) == (0xc0000000u >> 8) ||		/* 192.0.0/24 */
-	    (a >> 16) == 0xc0a8 ||			/* 192.168/16 */
-	    (a >> 17) == (0xc6120000u >> 17) ||		/* 198.18/15 */
-	    (a >> 28) >= 0xe;		/* 224/4 multicast, 240/4 reserved */
+	return (a >> 24) == 0 ||		/* 0/8, "this network" */
+	    (a >> 24) == 10 ||			/* 10/8 */
+	    (a >> 24) == 127 ||			/* 127/8 loopback */
+	    (a >> 22) == (0x64400000u >> 22) || /* 100.64/10 CGNAT */
+	    (a >> 16) == 0xa9fe ||		/* 169.254/16 link-local */
+	    (a >> 20) == (0xac100000u >> 20) || /* 172.16/12 */
+	    (a >> 8) == (0xc0000000u >> 8) ||	/* 192.0.0/24 */
+	    (a >> 16) == 0xc0a8 ||		/* 192.168/16 */
+	    (a >> 17) == (0xc6120000u >> 17) || /* 198.18/15 */
+	    (a >> 28) >= 0xe; /* 224/4 multicast, 240/4 reserved */
 }
 
 /* The IPv4 address in the 4 bytes at b (network order), in host order. */
@@ -50,46 +50,49 @@ v4_at(const unsigned char *b)
 bool
 webhooks_addr_internal(const struct sockaddr *sa)
 {
-	const unsigned char		*b;
-	static const unsigned char	 zero[12];
-	static const unsigned char	 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-					    0, 0, 0xff, 0xff };
-	static const unsigned char	 nat64[12] = { 0, 0x64, 0xff, 0x9b };
+	const unsigned char	  *b;
+	static const unsigned char zero[12];
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0xff, 0xff };
+	static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b };
 
 	if (sa->sa_family == AF_INET)
-		return v4_internal(ntohl(((const struct sockaddr_in *)(
-		    const void *)sa)->sin_addr.s_addr));
+		return v4_internal(
+		    ntohl(((const struct sockaddr_in *)(const void *)sa)
+			      ->sin_addr.s_addr));
 	if (sa->sa_family != AF_INET6)
 		return 1;
 	b = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
 	/* IPv4 inside IPv6: the IPv4 address decides. */
-	if (memcmp(b, v4mapped, 12) == 0 ||		/* ::ffff:0:0/96 */
-	    memcmp(b, nat64, 12) == 0)			/* 64:ff9b::/96 */
+	if (memcmp(b, v4mapped, 12) == 0 || /* ::ffff:0:0/96 */
+	    memcmp(b, nat64, 12) == 0)	    /* 64:ff9b::/96 */
 		return v4_internal(v4_at(b + 12));
-	if (b[0] == 0x20 && b[1] == 0x02)		/* 2002::/16 6to4 */
+	if (b[0] == 0x20 && b[1] == 0x02) /* 2002::/16 6to4 */
 		return v4_internal(v4_at(b + 2));
-	return memcmp(b, zero, 12) == 0 ||	/* ::, ::1, ::a.b.c.d */
+	return memcmp(b, zero, 12) == 0 || /* ::, ::1, ::a.b.c.d */
 	    (b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] == 0 && b[4] == 0 &&
-	    b[5] == 0 && b[6] == 0 && b[7] == 0 && b[8] == 0xff &&
-	    b[9] == 0xff && b[10] == 0 && b[11] == 0) || /* ::ffff:0:0:0/96 */
+		b[5] == 0 && b[6] == 0 && b[7] == 0 && b[8] == 0xff &&
+		b[9] == 0xff && b[10] == 0 &&
+		b[11] == 0) || /* ::ffff:0:0:0/96 */
 	    (b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b &&
-	    b[4] == 0 && b[5] == 1) ||			/* 64:ff9b:1::/48 */
-	    (b[0] == 0x01 && b[1] == 0 && b[2] == 0 && b[3] == 0 &&
-	    b[4] == 0 && b[5] == 0 && b[6] == 0 && b[7] == 0) || /* 100::/64 */
+		b[4] == 0 && b[5] == 1) || /* 64:ff9b:1::/48 */
+	    (b[0] == 0x01 && b[1] == 0 && b[2] == 0 && b[3] == 0 && b[4] == 0 &&
+		b[5] == 0 && b[6] == 0 && b[7] == 0) || /* 100::/64 */
 	    (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) ||
-							/* 2001::/32 Teredo */
-	    (b[0] & 0xfe) == 0xfc ||			/* fc00::/7 */
-	    (b[0] == 0xfe && (b[1] & 0x80) == 0x80) ||	/* fe80::/10, fec0::/10 */
-	    b[0] == 0xff;				/* ff00::/8 multicast */
+	    /* 2001::/32 Teredo */
+	    (b[0] & 0xfe) == 0xfc || /* fc00::/7 */
+	    (b[0] == 0xfe &&
+		(b[1] & 0x80) == 0x80) || /* fe80::/10, fec0::/10 */
+	    b[0] == 0xff;		  /* ff00::/8 multicast */
 }
 
 int
 webhooks_host_internal(const char *host)
 {
-	struct addrinfo		 hints, *res, *ai;
-	char			 name[256];
-	size_t			 n;
-	int			 internal = 0;
+	struct addrinfo hints, *res, *ai;
+	char		name[256];
+	size_t		n;
+	int		internal = 0;
 
 	/* "[::1]" as libcurl gives an IPv6 host; a zone id goes too. */
 	if (host[0] == '[') {
@@ -120,7 +123,7 @@ curl_socket_t
 webhooks_open_socket(void *arg, curlsocktype purpose,
     struct curl_sockaddr *addr)
 {
-	int	*refused = arg;
+	int *refused = arg;
 
 	(void)purpose;
 	if (webhooks_config.deny_private && webhooks_config.proxy == NULL &&

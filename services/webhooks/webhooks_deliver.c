@@ -13,8 +13,8 @@
 #include "sign.h"
 #include "webhooks.h"
 
-static int	target_check(struct webhooks_delivery *);
-static size_t	discard(char *, size_t, size_t, void *);
+static int    target_check(struct webhooks_delivery *);
+static size_t discard(char *, size_t, size_t, void *);
 
 static size_t
 discard(char *p, size_t size, size_t n, void *arg)
@@ -27,10 +27,10 @@ discard(char *p, size_t size, size_t n, void *arg)
 struct webhooks_delivery *
 webhooks_delivery_new(const PGresult *res, int row)
 {
-	struct webhooks_delivery	*d;
-	char				*p;
-	size_t				 len[5], total = 0;
-	int				 i;
+	struct webhooks_delivery *d;
+	char			 *p;
+	size_t			  len[5], total = 0;
+	int			  i;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		log_fatal("calloc: out of memory");
@@ -43,8 +43,8 @@ webhooks_delivery_new(const PGresult *res, int row)
 	if ((d->strings = p = malloc(total)) == NULL)
 		log_fatal("malloc: out of memory");
 	for (i = 0; i < 5; i++) {
-		char	**f[] = { &d->type, &d->site, &d->secret, &d->url,
-			    &d->body };
+		char **f[] = { &d->type, &d->site, &d->secret, &d->url,
+			&d->body };
 
 		if (PQgetisnull(res, row, 3 + i))
 			*f[i] = NULL;
@@ -72,8 +72,8 @@ webhooks_delivery_free(struct webhooks_delivery *d)
 long
 webhooks_backoff_ms(int attempts)
 {
-	double	ms = (double)webhooks_config.backoff_ms;
-	int	i;
+	double ms = (double)webhooks_config.backoff_ms;
+	int    i;
 
 	for (i = 1; i < attempts && ms < 3600e3; i++)
 		ms *= 2;
@@ -91,8 +91,8 @@ webhooks_backoff_ms(int attempts)
 static int
 target_check(struct webhooks_delivery *d)
 {
-	char	*host = NULL;
-	int	 r;
+	char *host = NULL;
+	int   r;
 
 	if (webhooks_config.proxy == NULL || !webhooks_config.deny_private)
 		return 0;
@@ -102,8 +102,9 @@ target_check(struct webhooks_delivery *d)
 	}
 	r = webhooks_host_internal(host);
 	if (r != 0)
-		snprintf(d->error, sizeof(d->error), "%s %s", host, r == 1 ?
-		    "resolves to an internal address" : "does not resolve");
+		snprintf(d->error, sizeof(d->error), "%s %s", host,
+		    r == 1 ? "resolves to an internal address" :
+			     "does not resolve");
 	curl_free(host);
 	if (r == 1) {
 		d->refused = 1;
@@ -118,8 +119,8 @@ target_check(struct webhooks_delivery *d)
 int
 webhooks_delivery_start(struct webhooks_delivery *d)
 {
-	char	*path = NULL, *query = NULL, uri[4096], ts[24], line[160];
-	char	 nonce[SIGN_NONCE_MAX + 1], bodyhash[SIGN_HEX], sig[SIGN_HEX];
+	char *path = NULL, *query = NULL, uri[4096], ts[24], line[160];
+	char  nonce[SIGN_NONCE_MAX + 1], bodyhash[SIGN_HEX], sig[SIGN_HEX];
 
 	if (d->url == NULL) {
 		d->why = "no webhook URL";
@@ -139,8 +140,9 @@ webhooks_delivery_start(struct webhooks_delivery *d)
 		path = NULL;
 	if (curl_url_get(d->curlu, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
 		query = NULL;
-	snprintf(uri, sizeof(uri), "%s%s%s", path != NULL && *path != '\0' ?
-	    path : "/", query != NULL ? "?" : "", query != NULL ? query : "");
+	snprintf(uri, sizeof(uri), "%s%s%s",
+	    path != NULL && *path != '\0' ? path : "/",
+	    query != NULL ? "?" : "", query != NULL ? query : "");
 	curl_free(path);
 	curl_free(query);
 
@@ -149,8 +151,8 @@ webhooks_delivery_start(struct webhooks_delivery *d)
 	sign_body_hash(d->body, strlen(d->body), bodyhash);
 	sign_compute(d->secret, ts, nonce, "POST", uri, bodyhash, sig);
 
-	d->headers = curl_slist_append(d->headers,
-	    "Content-Type: application/json");
+	d->headers =
+	    curl_slist_append(d->headers, "Content-Type: application/json");
 	d->headers = curl_slist_append(d->headers, "Expect:");
 	snprintf(line, sizeof(line), "X-Parley-Site: %s", d->site);
 	d->headers = curl_slist_append(d->headers, line);
@@ -175,8 +177,8 @@ webhooks_delivery_start(struct webhooks_delivery *d)
 	/* http_proxy, https_proxy, all_proxy and no_proxy in the environment
 	 * are ignored: "" turns the proxy off, and PARLEY_WEBHOOK_PROXY takes
 	 * every delivery, whatever no_proxy says. */
-	curl_easy_setopt(d->easy, CURLOPT_PROXY, webhooks_config.proxy != NULL ?
-	    webhooks_config.proxy : "");
+	curl_easy_setopt(d->easy, CURLOPT_PROXY,
+	    webhooks_config.proxy != NULL ? webhooks_config.proxy : "");
 	curl_easy_setopt(d->easy, CURLOPT_NOPROXY, "");
 	curl_easy_setopt(d->easy, CURLOPT_TIMEOUT, webhooks_config.timeout);
 	curl_easy_setopt(d->easy, CURLOPT_CONNECTTIMEOUT,
@@ -184,8 +186,7 @@ webhooks_delivery_start(struct webhooks_delivery *d)
 	curl_easy_setopt(d->easy, CURLOPT_USERAGENT, "Parley-Webhooks/1");
 	curl_easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
 	curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, d->body);
-	curl_easy_setopt(d->easy, CURLOPT_POSTFIELDSIZE,
-	    (long)strlen(d->body));
+	curl_easy_setopt(d->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(d->body));
 	curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(d->easy, CURLOPT_ERRORBUFFER, d->error);
 	curl_easy_setopt(d->easy, CURLOPT_PRIVATE, d);
@@ -200,11 +201,11 @@ void
 webhooks_delivery_finish(struct db *db, struct webhooks_delivery *d,
     CURLcode rc)
 {
-	char		 id[24], status_s[24], wait_s[24], backoff_s[24], err[32];
-	const char	*state, *status = NULL, *detail = "";
-	long		 code = 0, wait = 0;
-	int		 strike = 1;
-	PGresult	*res;
+	char	    id[24], status_s[24], wait_s[24], backoff_s[24], err[32];
+	const char *state, *status = NULL, *detail = "";
+	long	    code = 0, wait = 0;
+	int	    strike = 1;
+	PGresult   *res;
 
 	if (d->why == NULL && rc == CURLE_OK)
 		curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -226,7 +227,8 @@ webhooks_delivery_finish(struct db *db, struct webhooks_delivery *d,
 			    webhooks_error_text(rc, d->refused));
 		if (code == 0)
 			detail = d->error[0] != '\0' ? d->error :
-			    d->why == NULL ? curl_easy_strerror(rc) : "";
+			    d->why == NULL	     ? curl_easy_strerror(rc) :
+						       "";
 		if (d->url == NULL)
 			state = "failed";
 		else if (d->age >= (double)webhooks_config.give_up)
@@ -237,8 +239,9 @@ webhooks_delivery_finish(struct db *db, struct webhooks_delivery *d,
 		}
 		log_info("delivery %lld (%s to site %s) attempt %d: %s%s%s%s%s",
 		    (long long)d->id, d->type, d->site, d->attempts, err,
-		    *detail != '\0' ? " (" : "", detail, *detail != '\0' ? ")" :
-		    "", strcmp(state, "failed") == 0 ? "; giving up" : "");
+		    *detail != '\0' ? " (" : "", detail,
+		    *detail != '\0' ? ")" : "",
+		    strcmp(state, "failed") == 0 ? "; giving up" : "");
 	}
 	if (code != 0)
 		status = db_i64(status_s, code);
@@ -248,6 +251,7 @@ webhooks_delivery_finish(struct db *db, struct webhooks_delivery *d,
 	    db_i64(backoff_s, webhooks_config.backoff_ms));
 	if (res == NULL)
 		log_warn("delivery %lld: recording the attempt failed; it will "
-		    "be retried when its lease ends", (long long)d->id);
+			 "be retried when its lease ends",
+		    (long long)d->id);
 	PQclear(res);
 }

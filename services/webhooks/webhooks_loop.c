@@ -19,27 +19,27 @@
 #include "log.h"
 #include "webhooks.h"
 
-#define PURGE_EVERY	60	/* s */
+#define PURGE_EVERY 60 /* s */
 
 struct loop {
-	struct db			 *db;
-	CURLM				 *multi;
-	struct webhooks_delivery	**slot;	/* batch of them, NULL: free */
-	long				  used;
+	struct db		  *db;
+	CURLM			  *multi;
+	struct webhooks_delivery **slot; /* batch of them, NULL: free */
+	long			   used;
 };
 
-static long long	now_ms(void);
-static int		claim(struct loop *, long);
-static int		collect(struct loop *);
-static void		drop(struct loop *, struct webhooks_delivery *);
-static void		release(struct loop *);
-static int		reclaim(struct db *);
-static void		purge(struct db *);
+static long long now_ms(void);
+static int	 claim(struct loop *, long);
+static int	 collect(struct loop *);
+static void	 drop(struct loop *, struct webhooks_delivery *);
+static void	 release(struct loop *);
+static int	 reclaim(struct db *);
+static void	 purge(struct db *);
 
 static long long
 now_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -51,11 +51,11 @@ now_ms(void)
 static int
 claim(struct loop *l, long room)
 {
-	char				 lim[24], per[24], lease[24];
-	struct webhooks_delivery	*d;
-	PGresult			*res;
-	long				 k = 0;
-	int				 i, n;
+	char			  lim[24], per[24], lease[24];
+	struct webhooks_delivery *d;
+	PGresult		 *res;
+	long			  k = 0;
+	int			  i, n;
 
 	res = DB_EXEC(l->db, &sql_claim, db_i64(lim, room),
 	    db_i64(per, webhooks_config.per_site),
@@ -88,7 +88,7 @@ claim(struct loop *l, long room)
 static void
 drop(struct loop *l, struct webhooks_delivery *d)
 {
-	long	i;
+	long i;
 
 	curl_multi_remove_handle(l->multi, d->easy);
 	for (i = 0; i < webhooks_config.batch; i++)
@@ -103,10 +103,10 @@ drop(struct loop *l, struct webhooks_delivery *d)
 static int
 collect(struct loop *l)
 {
-	struct webhooks_delivery	*d;
-	CURLMsg				*msg;
-	CURLcode			 rc;
-	int				 left, n = 0;
+	struct webhooks_delivery *d;
+	CURLMsg			 *msg;
+	CURLcode		  rc;
+	int			  left, n = 0;
 
 	while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
@@ -115,7 +115,7 @@ collect(struct loop *l)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 		    (char **)&d);
 		webhooks_delivery_finish(l->db, d, rc);
-		drop(l, d);	/* msg is gone from here on */
+		drop(l, d); /* msg is gone from here on */
 		n++;
 	}
 	return n;
@@ -127,11 +127,11 @@ collect(struct loop *l)
 static void
 release(struct loop *l)
 {
-	int64_t		*ids;
-	char		*arr;
-	PGresult	*res;
-	long		 i;
-	size_t		 n = 0;
+	int64_t	 *ids;
+	char	 *arr;
+	PGresult *res;
+	long	  i;
+	size_t	  n = 0;
 
 	if (l->used == 0)
 		return;
@@ -148,7 +148,8 @@ release(struct loop *l)
 		log_info("handed back %zu deliveries in flight", n);
 	else
 		log_warn("handing back %zu deliveries in flight failed; they "
-		    "are due again when their leases end", n);
+			 "are due again when their leases end",
+		    n);
 	PQclear(res);
 	free(arr);
 	free(ids);
@@ -159,13 +160,14 @@ release(struct loop *l)
 static int
 reclaim(struct db *db)
 {
-	PGresult	*res;
+	PGresult *res;
 
 	if ((res = db_exec(db, &sql_reclaim, 0, NULL)) == NULL)
 		return -1;
 	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
 		log_info("took back %s deliveries a stopped dispatcher had in "
-		    "flight", PQgetvalue(res, 0, 0));
+			 "flight",
+		    PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return 0;
 }
@@ -174,7 +176,7 @@ reclaim(struct db *db)
 static void
 purge(struct db *db)
 {
-	PGresult	*res;
+	PGresult *res;
 
 	if ((res = db_exec(db, &sql_purge, 0, NULL)) == NULL)
 		return;
@@ -189,21 +191,21 @@ purge(struct db *db)
 int
 webhooks_run(struct db *db, int sigfd)
 {
-	struct loop		 l;
-	struct curl_waitfd	 wfd;
-	struct signalfd_siginfo	 si;
-	long long		 t, next_claim = 0, wait;
-	time_t			 purged = 0;
-	long			 room;
-	int			 n, running, want = 1, down = 0, sig = 0;
-	int			 reclaimed = 0;
+	struct loop		l;
+	struct curl_waitfd	wfd;
+	struct signalfd_siginfo si;
+	long long		t, next_claim = 0, wait;
+	time_t			purged = 0;
+	long			room;
+	int			n, running, want = 1, down = 0, sig = 0;
+	int			reclaimed = 0;
 
 	memset(&l, 0, sizeof(l));
 	l.db = db;
 	if ((l.multi = curl_multi_init()) == NULL)
 		log_fatal("curl_multi_init failed");
-	if ((l.slot = calloc((size_t)webhooks_config.batch,
-	    sizeof(*l.slot))) == NULL)
+	if ((l.slot = calloc((size_t)webhooks_config.batch, sizeof(*l.slot))) ==
+	    NULL)
 		log_fatal("calloc: out of memory");
 	while (sig == 0) {
 		t = now_ms();

@@ -11,8 +11,7 @@ const struct db_stmt sql_finish = { "finish",
 	"SELECT webhook_finish($1::bigint, $2, $3::int, $4, $5::float8,"
 	" $6::boolean, $7::float8)" };
 /* Rows dead dispatchers had in flight: due again at once. */
-const struct db_stmt sql_reclaim = { "reclaim",
-	"SELECT webhook_reclaim()" };
+const struct db_stmt sql_reclaim = { "reclaim", "SELECT webhook_reclaim()" };
 /* $1 the ids still in flight when the dispatcher stops. */
 const struct db_stmt sql_release = { "release",
 	"SELECT webhook_release($1::bigint[])" };

@@ -11,11 +11,11 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char		 in[96], out[ADDR_BUCKET_MAX], again[ADDR_BUCKET_MAX];
-	char		 text[INET6_ADDRSTRLEN], *slash;
-	struct in6_addr	 v6;
-	size_t		 len, i;
-	int		 rc;
+	char		in[96], out[ADDR_BUCKET_MAX], again[ADDR_BUCKET_MAX];
+	char		text[INET6_ADDRSTRLEN], *slash;
+	struct in6_addr v6;
+	size_t		len, i;
+	int		rc;
 
 	len = size < sizeof(in) - 1 ? size : sizeof(in) - 1;
 	memcpy(in, data, len);
@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*slash = '\0';
 	}
 	{
-		char	twice[ADDR_BUCKET_MAX];
+		char twice[ADDR_BUCKET_MAX];
 
 		FUZZ_ASSERT(addr_bucket(again, twice) == 0);
 		FUZZ_ASSERT(strcmp(twice, out) == 0);

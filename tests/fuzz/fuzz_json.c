@@ -15,12 +15,12 @@
 #include "text.h"
 #include "valid.h"
 
-static void	after(int);
-static void	check_string(json_t *, const char *, int, size_t, size_t);
-static void	check_numbers(json_t *);
+static void after(int);
+static void check_string(json_t *, const char *, int, size_t, size_t);
+static void check_numbers(json_t *);
 
-static struct http_req	 req;
-static struct fcgi_mem	 mem;
+static struct http_req req;
+static struct fcgi_mem mem;
 
 /* A getter returned rc: -1 must come with a 400 error reply, 0 with none.
  * Clears the reply for the next getter. */
@@ -36,11 +36,10 @@ after(int rc)
 }
 
 static void
-check_string(json_t *o, const char *field, int flags, size_t minc,
-    size_t maxc)
+check_string(json_t *o, const char *field, int flags, size_t minc, size_t maxc)
 {
-	const char	*s = NULL;
-	size_t		 chars;
+	const char *s = NULL;
+	size_t	    chars;
 
 	after(valid_string(&req, o, field, flags, minc, maxc, &s));
 	if (s == NULL)
@@ -56,9 +55,9 @@ check_string(json_t *o, const char *field, int flags, size_t minc,
 static void
 check_numbers(json_t *o)
 {
-	int64_t		 id = 0, *ids = NULL;
-	long long	 v = 0;
-	size_t		 n = 0, i, j;
+	int64_t	  id = 0, *ids = NULL;
+	long long v = 0;
+	size_t	  n = 0, i, j;
 
 	after(valid_id(&req, o, "user_id", 0, &id));
 	FUZZ_ASSERT(id == 0 || (id >= 1 && id <= 9007199254740991LL));
@@ -80,15 +79,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	log_init("fuzz_json");
-	config.body_limit = 64 * 1024;	/* the default of config_load */
+	config.body_limit = 64 * 1024; /* the default of config_load */
 	return 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	 len[32];
-	json_t	*o;
+	char	len[32];
+	json_t *o;
 
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";

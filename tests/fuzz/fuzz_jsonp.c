@@ -15,23 +15,24 @@
 #include "fuzz.h"
 #include "http.h"
 
-static int	is_ident_path(const char *);
-static size_t	count_seps(const char *, size_t);
-static void	check_wrap(const char *, const char *, size_t);
-static void	check_reply(const char *, const char *, size_t);
+static int    is_ident_path(const char *);
+static size_t count_seps(const char *, size_t);
+static void   check_wrap(const char *, const char *, size_t);
+static void   check_reply(const char *, const char *, size_t);
 
 /* identifier ("." identifier)*, identifiers of [A-Za-z0-9_$] not starting
  * with a digit. */
 static int
 is_ident_path(const char *s)
 {
-	int	start = 1;
+	int start = 1;
 
 	for (; *s != '\0'; s++) {
 		if (*s == '.' && !start)
 			start = 1;
 		else if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    *s == '_' || *s == '$' || (!start && *s >= '0' && *s <= '9'))
+		    *s == '_' || *s == '$' ||
+		    (!start && *s >= '0' && *s <= '9'))
 			start = 0;
 		else
 			return 0;
@@ -42,12 +43,13 @@ is_ident_path(const char *s)
 static size_t
 count_seps(const char *s, size_t len)
 {
-	size_t	i, n = 0;
+	size_t i, n = 0;
 
 	for (i = 0; i + 2 < len; i++)
-		if ((unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] ==
-		    0x80 && ((unsigned char)s[i + 2] == 0xa8 ||
-		    (unsigned char)s[i + 2] == 0xa9))
+		if ((unsigned char)s[i] == 0xe2 &&
+		    (unsigned char)s[i + 1] == 0x80 &&
+		    ((unsigned char)s[i + 2] == 0xa8 ||
+			(unsigned char)s[i + 2] == 0xa9))
 			n++;
 	return n;
 }
@@ -56,9 +58,9 @@ count_seps(const char *s, size_t len)
 static void
 check_wrap(const char *cb, const char *body, size_t len)
 {
-	size_t	 cl = strlen(cb), n, seps = count_seps(body, len);
-	char	*w = http_jsonp_wrap(cb, body, len, &n);
-	json_t	*in, *out;
+	size_t	cl = strlen(cb), n, seps = count_seps(body, len);
+	char   *w = http_jsonp_wrap(cb, body, len, &n);
+	json_t *in, *out;
 
 	FUZZ_ASSERT(n == len + 3 * seps + cl + 7 && w[n] == '\0');
 	FUZZ_ASSERT(memcmp(w, "/**/", 4) == 0 && memcmp(w + 4, cb, cl) == 0 &&
@@ -68,8 +70,8 @@ check_wrap(const char *cb, const char *body, size_t len)
 	 * with the same value, between the parentheses. */
 	in = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	if (in != NULL) {
-		out = json_loadb(w + cl + 5, n - cl - 7, JSON_DECODE_ANY |
-		    JSON_ALLOW_NUL, NULL);
+		out = json_loadb(w + cl + 5, n - cl - 7,
+		    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 		FUZZ_ASSERT(out != NULL && json_equal(in, out));
 		json_decref(out);
 	}
@@ -81,11 +83,11 @@ check_wrap(const char *cb, const char *body, size_t len)
 static void
 check_reply(const char *qs, const char *body, size_t len)
 {
-	static struct http_req	 r;
-	struct fcgi_mem		 m;
-	const char		*out, *got;
-	char			*want;
-	size_t			 olen, wlen;
+	static struct http_req r;
+	struct fcgi_mem	       m;
+	const char	      *out, *got;
+	char		      *want;
+	size_t		       olen, wlen;
 
 	memset(&r, 0, sizeof(r));
 	r.method = "GET";
@@ -112,8 +114,8 @@ check_reply(const char *qs, const char *body, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	*qs, *body;
-	size_t	 cl;
+	char  *qs, *body;
+	size_t cl;
 
 	if (size < 1)
 		return 0;

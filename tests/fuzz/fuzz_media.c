@@ -17,11 +17,11 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const mimes[] = { "audio/mp4", "video/mp4",
-	    "audio/webm", "video/webm", "audio/ogg", "video/ogg",
-	    "audio/mpeg" };
-	const char	*mime;
-	uint8_t		*buf;
-	double		 d, again;
+		"audio/webm", "video/webm", "audio/ogg", "video/ogg",
+		"audio/mpeg" };
+	const char		*mime;
+	uint8_t			*buf;
+	double			 d, again;
 
 	if (size < 1)
 		return 0;

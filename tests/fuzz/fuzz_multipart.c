@@ -15,18 +15,18 @@
 #include "uploads/multipart.h"
 
 struct log {
-	char	*buf;
-	size_t	 len, cap;
-	int	 parts, ends;
+	char  *buf;
+	size_t len, cap;
+	int    parts, ends;
 };
 
-static void	 put(struct log *, const char *, size_t);
-static int	 on_part(void *, const struct mp_part *);
-static int	 on_data(void *, const char *, size_t);
-static int	 on_end(void *);
-static enum mp_error run(const char *, const char *, size_t, unsigned,
-		    struct log *);
-static void	 roundtrip(const uint8_t *, size_t);
+static void put(struct log *, const char *, size_t);
+static int  on_part(void *, const struct mp_part *);
+static int  on_data(void *, const char *, size_t);
+static int  on_end(void *);
+static enum mp_error
+	    run(const char *, const char *, size_t, unsigned, struct log *);
+static void roundtrip(const uint8_t *, size_t);
 
 static const struct mp_callbacks cb = { on_part, on_data, on_end };
 
@@ -45,7 +45,7 @@ put(struct log *l, const char *b, size_t n)
 static int
 on_part(void *arg, const struct mp_part *p)
 {
-	struct log	*l = arg;
+	struct log *l = arg;
 
 	FUZZ_ASSERT(strlen(p->name) > 0 && strlen(p->name) < MP_NAME_MAX);
 	FUZZ_ASSERT(strlen(p->filename) < MP_FILENAME_MAX);
@@ -69,7 +69,7 @@ on_data(void *arg, const char *b, size_t n)
 static int
 on_end(void *arg)
 {
-	struct log	*l = arg;
+	struct log *l = arg;
 
 	l->ends++;
 	put(l, "\0E", 2);
@@ -78,19 +78,18 @@ on_end(void *arg)
 
 /* Parses body in pieces whose sizes come from `seed` (0: one piece). */
 static enum mp_error
-run(const char *ct, const char *body, size_t len, unsigned seed,
-    struct log *l)
+run(const char *ct, const char *body, size_t len, unsigned seed, struct log *l)
 {
-	struct mp_parser	p;
-	size_t			off = 0, n;
-	enum mp_error		e;
+	struct mp_parser p;
+	size_t		 off = 0, n;
+	enum mp_error	 e;
 
 	memset(l, 0, sizeof(*l));
 	if ((e = mp_init(&p, ct)) != MP_OK)
 		return e;
 	while (off < len) {
-		n = seed == 0 ? len - off : 1 + (seed = seed * 1103515245u +
-		    12345u) % 7;
+		n = seed == 0 ? len - off :
+				1 + (seed = seed * 1103515245u + 12345u) % 7;
 		if (n > len - off)
 			n = len - off;
 		if ((e = mp_feed(&p, body + off, n, &cb, l)) != MP_OK)
@@ -105,11 +104,11 @@ run(const char *ct, const char *body, size_t len, unsigned seed,
 static void
 roundtrip(const uint8_t *data, size_t size)
 {
-	static const char	 boundary[] = "zZ9-fuzz-boundary-Zz";
-	char			*body, name[16];
-	struct log		 l;
-	size_t			 len = 0, i, start = 0, nparts = 0;
-	struct log		 want;
+	static const char boundary[] = "zZ9-fuzz-boundary-Zz";
+	char		 *body, name[16];
+	struct log	  l;
+	size_t		  len = 0, i, start = 0, nparts = 0;
+	struct log	  want;
 
 	if (memmem(data, size, boundary, sizeof(boundary) - 1) != NULL)
 		return;
@@ -120,7 +119,8 @@ roundtrip(const uint8_t *data, size_t size)
 		if (i < size && data[i] != 0xff)
 			continue;
 		snprintf(name, sizeof(name), "f%zu", nparts++);
-		len += (size_t)sprintf(body + len, "--%s\r\nContent-Disposition:"
+		len += (size_t)sprintf(body + len,
+		    "--%s\r\nContent-Disposition:"
 		    " form-data; name=\"%s\"; filename=\"x.bin\"\r\n"
 		    "Content-Type: application/octet-stream\r\n\r\n",
 		    boundary, name);
@@ -137,8 +137,9 @@ roundtrip(const uint8_t *data, size_t size)
 		start = i + 1;
 	}
 	len += (size_t)sprintf(body + len, "--%s--\r\n", boundary);
-	FUZZ_ASSERT(run("multipart/form-data; boundary=" "zZ9-fuzz-boundary-Zz",
-	    body, len, size, &l) == MP_OK);
+	FUZZ_ASSERT(run("multipart/form-data; boundary="
+			"zZ9-fuzz-boundary-Zz",
+			body, len, size, &l) == MP_OK);
 	FUZZ_ASSERT(l.len == want.len && memcmp(l.buf, want.buf, l.len) == 0);
 	free(l.buf);
 	free(want.buf);
@@ -148,11 +149,11 @@ roundtrip(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char			 ct[200];
-	const char		*nl, *body;
-	struct log		 whole, cut;
-	enum mp_error		 e1, e2;
-	size_t			 blen;
+	char	      ct[200];
+	const char   *nl, *body;
+	struct log    whole, cut;
+	enum mp_error e1, e2;
+	size_t	      blen;
 
 	if (size < 2)
 		return 0;

@@ -13,24 +13,23 @@
 #include "http.h"
 #include "text.h"
 
-static const char *const query_keys[] = { "q", "limit", "access_token",
-    "a", "qq" };
-static const char *const cookie_names[] = { "parley_session",
-    "parley_csrf", "a" };
+static const char *const query_keys[] = { "q", "limit", "access_token", "a",
+	"qq" };
+static const char *const cookie_names[] = { "parley_session", "parley_csrf",
+	"a" };
 
-static int	hex(int);
-static long	ref_decode(const char *, size_t, int, char *, size_t);
-static int	ref_find(const char *, const char *, char, int, char *,
-		    size_t);
-static void	check_find(const char *, const char *, char, int, size_t);
-static void	check_decode(const uint8_t *, size_t, int, size_t);
-static int	is_ident_path(const char *);
-static void	check_jsonp(const char *);
+static int  hex(int);
+static long ref_decode(const char *, size_t, int, char *, size_t);
+static int  ref_find(const char *, const char *, char, int, char *, size_t);
+static void check_find(const char *, const char *, char, int, size_t);
+static void check_decode(const uint8_t *, size_t, int, size_t);
+static int  is_ident_path(const char *);
+static void check_jsonp(const char *);
 
 static int
 hex(int c)
 {
-	const char	*digits = "0123456789abcdef", *p;
+	const char *digits = "0123456789abcdef", *p;
 
 	if (c >= 'A' && c <= 'F')
 		c += 'a' - 'A';
@@ -44,9 +43,9 @@ hex(int c)
 static long
 ref_decode(const char *src, size_t len, int plus, char *out, size_t outlen)
 {
-	char	*tmp;
-	size_t	 i, o = 0;
-	long	 rc = -1;
+	char  *tmp;
+	size_t i, o = 0;
+	long   rc = -1;
 
 	if ((tmp = malloc(len + 1)) == NULL)
 		abort();
@@ -80,8 +79,8 @@ static int
 ref_find(const char *s, const char *key, char sep, int plus, char *out,
     size_t outlen)
 {
-	const char	*piece = s, *end, *eq;
-	size_t		 plen;
+	const char *piece = s, *end, *eq;
+	size_t	    plen;
 
 	for (;;) {
 		end = strchr(piece, sep);
@@ -91,16 +90,20 @@ ref_find(const char *s, const char *key, char sep, int plus, char *out,
 			plen--;
 		}
 		eq = memchr(piece, '=', plen);
-		if (plen > 0 && (eq != NULL ? (size_t)(eq - piece) : plen) ==
-		    strlen(key) && strncmp(piece, key, strlen(key)) == 0) {
+		if (plen > 0 &&
+		    (eq != NULL ? (size_t)(eq - piece) : plen) == strlen(key) &&
+		    strncmp(piece, key, strlen(key)) == 0) {
 			if (eq == NULL) {
 				if (outlen == 0)
 					return -1;
 				out[0] = '\0';
 				return 1;
 			}
-			return ref_decode(eq + 1, plen - (size_t)(eq + 1 - piece),
-			    plus, out, outlen) < 0 ? -1 : 1;
+			return ref_decode(eq + 1,
+				   plen - (size_t)(eq + 1 - piece), plus, out,
+				   outlen) < 0 ?
+			    -1 :
+			    1;
 		}
 		if (end == NULL)
 			return 0;
@@ -112,13 +115,13 @@ ref_find(const char *s, const char *key, char sep, int plus, char *out,
 static void
 check_find(const char *s, const char *key, char sep, int plus, size_t outlen)
 {
-	char	*got = malloc(outlen), *want = malloc(outlen);
-	int	 rc, ref;
+	char *got = malloc(outlen), *want = malloc(outlen);
+	int   rc, ref;
 
 	if ((got == NULL || want == NULL) && outlen > 0)
 		abort();
 	rc = sep == '&' ? http_query_find(s, key, got, outlen) :
-	    http_cookie_find(s, key, got, outlen);
+			  http_cookie_find(s, key, got, outlen);
 	ref = ref_find(s, key, sep, plus, want, outlen);
 	FUZZ_ASSERT(rc == ref);
 	if (rc == 1) {
@@ -134,9 +137,9 @@ check_find(const char *s, const char *key, char sep, int plus, size_t outlen)
 static void
 check_decode(const uint8_t *data, size_t len, int plus, size_t outlen)
 {
-	char	*src = malloc(len > 0 ? len : 1), *got = malloc(outlen);
-	char	*want = malloc(outlen);
-	long	 rc, ref;
+	char *src = malloc(len > 0 ? len : 1), *got = malloc(outlen);
+	char *want = malloc(outlen);
+	long  rc, ref;
 
 	if (src == NULL || ((got == NULL || want == NULL) && outlen > 0))
 		abort();
@@ -158,17 +161,18 @@ check_decode(const uint8_t *data, size_t len, int plus, size_t outlen)
 static int
 is_ident_path(const char *s)
 {
-	static const char	 first[] = "abcdefghijklmnopqrstuvwxyz"
+	static const char first[] = "abcdefghijklmnopqrstuvwxyz"
 				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ_$";
-	static const char	 digits[] = "0123456789";
-	size_t			 n;
+	static const char digits[] = "0123456789";
+	size_t		  n;
 
 	for (;;) {
 		if (*s == '\0' || strchr(first, *s) == NULL)
 			return 0;
 		n = 1;
-		while (s[n] != '\0' && (strchr(first, s[n]) != NULL ||
-		    strchr(digits, s[n]) != NULL))
+		while (s[n] != '\0' &&
+		    (strchr(first, s[n]) != NULL ||
+			strchr(digits, s[n]) != NULL))
 			n++;
 		s += n;
 		if (*s == '\0')
@@ -184,13 +188,13 @@ is_ident_path(const char *s)
 static void
 check_jsonp(const char *qs)
 {
-	static struct http_req	 r;
-	struct fcgi_mem		 m;
-	json_t			*o;
-	const char		*out, *body;
-	char			 cb[HTTP_PARAM_MAX], prefix[128];
-	size_t			 len, plen;
-	int			 rc;
+	static struct http_req r;
+	struct fcgi_mem	       m;
+	json_t		      *o;
+	const char	      *out, *body;
+	char		       cb[HTTP_PARAM_MAX], prefix[128];
+	size_t		       len, plen;
+	int		       rc;
 
 	memset(&r, 0, sizeof(r));
 	r.method = "GET";
@@ -203,15 +207,16 @@ check_jsonp(const char *qs)
 		FUZZ_OK(fcgi_mem_check(&m, 400));
 	} else if (r.jsonp[0] == '\0') {
 		FUZZ_ASSERT(r.status == 0);
-		FUZZ_ASSERT(http_query_find(qs, "callback", cb, sizeof(cb)) ==
-		    0);
+		FUZZ_ASSERT(
+		    http_query_find(qs, "callback", cb, sizeof(cb)) == 0);
 	} else {
 		FUZZ_ASSERT(r.status == 0 && is_ident_path(r.jsonp));
 		http_error(&r, 404, "not_found", "Nothing at %s.", qs);
 		out = fcgi_mem_output(&m, &len);
 		FUZZ_ASSERT(strncmp(out, "Status: 200 OK\r\n", 16) == 0);
-		FUZZ_ASSERT(strstr(out, "\r\nContent-Type: application/"
-		    "javascript; charset=utf-8\r\n") != NULL);
+		FUZZ_ASSERT(strstr(out,
+				"\r\nContent-Type: application/"
+				"javascript; charset=utf-8\r\n") != NULL);
 		FUZZ_ASSERT((body = strstr(out, "\r\n\r\n")) != NULL);
 		body += 4;
 		plen = (size_t)snprintf(prefix, sizeof(prefix), "/**/%s(",
@@ -222,10 +227,10 @@ check_jsonp(const char *qs)
 		FUZZ_ASSERT(memcmp(body + len - 2, ");", 2) == 0);
 		o = json_loadb(body + plen, len - plen - 2, 0, NULL);
 		FUZZ_ASSERT(o != NULL);
-		FUZZ_ASSERT(json_integer_value(json_object_get(o, "status")) ==
-		    404);
-		FUZZ_ASSERT(json_is_string(json_object_get(json_object_get(o,
-		    "error"), "code")));
+		FUZZ_ASSERT(
+		    json_integer_value(json_object_get(o, "status")) == 404);
+		FUZZ_ASSERT(json_is_string(
+		    json_object_get(json_object_get(o, "error"), "code")));
 		json_decref(o);
 	}
 	fcgi_mem_cleanup(&m);
@@ -234,8 +239,8 @@ check_jsonp(const char *qs)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	*s;
-	size_t	 i, outlen;
+	char  *s;
+	size_t i, outlen;
 
 	if (size < 1)
 		return 0;

@@ -14,43 +14,43 @@
 #include "server.h"
 #include "text.h"
 
-static void	h_ok(struct http_req *);
-static void	split(const char *, char ***, size_t *);
-static int	ref_match(const char *, const char *, char [][256], int *);
-static enum router_result ref_route(const char *, const char *, char [][256],
-		    int *, const struct route **);
-static void	check_match(const char *, const char *);
-static int	want_status(const char *, const char *);
-static void	check_dispatch(const char *, const char *);
+static void h_ok(struct http_req *);
+static void split(const char *, char ***, size_t *);
+static int  ref_match(const char *, const char *, char[][256], int *);
+static enum router_result ref_route(const char *, const char *, char[][256],
+    int *, const struct route **);
+static void		  check_match(const char *, const char *);
+static int		  want_status(const char *, const char *);
+static void		  check_dispatch(const char *, const char *);
 
 /* The services' shapes: literals, one or two {params}, shared prefixes,
  * several methods on one path. All public: dispatch must not need a
  * database. */
 static const struct route routes[] = {
-	{ "GET",    "/api/v1/health",			h_ok, ROUTE_PUBLIC },
-	{ "GET",    "/api/v1/friends",			h_ok, ROUTE_PUBLIC },
-	{ "DELETE", "/api/v1/friends/{id}",		h_ok, ROUTE_PUBLIC },
-	{ "POST",   "/api/v1/friends/requests",		h_ok, ROUTE_PUBLIC },
-	{ "GET",    "/api/v1/friends/requests",		h_ok, ROUTE_PUBLIC },
-	{ "POST",   "/api/v1/friends/requests/{id}/accept", h_ok, ROUTE_PUBLIC },
-	{ "DELETE", "/api/v1/friends/requests/{id}",	h_ok, ROUTE_PUBLIC },
-	{ "GET",    "/api/v1/pairs/{a}/{b}",		h_ok, ROUTE_PUBLIC },
-	{ "GET",    "/{any}",				h_ok, ROUTE_PUBLIC },
+	{ "GET", "/api/v1/health", h_ok, ROUTE_PUBLIC },
+	{ "GET", "/api/v1/friends", h_ok, ROUTE_PUBLIC },
+	{ "DELETE", "/api/v1/friends/{id}", h_ok, ROUTE_PUBLIC },
+	{ "POST", "/api/v1/friends/requests", h_ok, ROUTE_PUBLIC },
+	{ "GET", "/api/v1/friends/requests", h_ok, ROUTE_PUBLIC },
+	{ "POST", "/api/v1/friends/requests/{id}/accept", h_ok, ROUTE_PUBLIC },
+	{ "DELETE", "/api/v1/friends/requests/{id}", h_ok, ROUTE_PUBLIC },
+	{ "GET", "/api/v1/pairs/{a}/{b}", h_ok, ROUTE_PUBLIC },
+	{ "GET", "/{any}", h_ok, ROUTE_PUBLIC },
 };
-#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-static const struct service svc = {
-	.name = "fuzz", .routes = routes, .nroutes = NROUTES
-};
-static struct db	*db;
+static const struct service svc = { .name = "fuzz",
+	.routes = routes,
+	.nroutes = NROUTES };
+static struct db	   *db;
 
 /* Echoes the params: json_string refuses what is not UTF-8, and the router
  * promised UTF-8. */
 static void
 h_ok(struct http_req *r)
 {
-	json_t	*list = json_array(), *s;
-	int	 i;
+	json_t *list = json_array(), *s;
+	int	i;
 
 	for (i = 0; i < r->nparams; i++) {
 		FUZZ_ASSERT((s = json_string(r->params[i])) != NULL);
@@ -64,9 +64,9 @@ h_ok(struct http_req *r)
 static void
 split(const char *s, char ***segs, size_t *nseg)
 {
-	const char	*q;
-	char		*copy, *p;
-	size_t		 n = 1, i;
+	const char *q;
+	char	   *copy, *p;
+	size_t	    n = 1, i;
 
 	for (q = s + 1; *q != '\0'; q++)
 		n += *q == '/';
@@ -84,9 +84,9 @@ split(const char *s, char ***segs, size_t *nseg)
 static int
 ref_match(const char *pat, const char *path, char params[][256], int *np)
 {
-	char	**ps, **ss;
-	size_t	  npat, npath, i;
-	int	  rc = -2;
+	char **ps, **ss;
+	size_t npat, npath, i;
+	int    rc = -2;
 
 	*np = 0;
 	if (path[0] != '/')
@@ -100,7 +100,8 @@ ref_match(const char *pat, const char *path, char params[][256], int *np)
 		} else if (ss[i][0] == '\0' || *np >= HTTP_MAX_PARAMS)
 			rc = 0;
 		else if (http_decode(ss[i], strlen(ss[i]), 0, params[*np],
-		    256) < 0 || strchr(params[*np], '/') != NULL)
+			     256) < 0 ||
+		    strchr(params[*np], '/') != NULL)
 			rc = -1;
 		else
 			(*np)++;
@@ -119,9 +120,9 @@ static enum router_result
 ref_route(const char *method, const char *path, char params[][256], int *np,
     const struct route **found)
 {
-	enum router_result	 res = ROUTER_NOT_FOUND;
-	size_t			 i;
-	int			 m;
+	enum router_result res = ROUTER_NOT_FOUND;
+	size_t		   i;
+	int		   m;
 
 	*found = NULL;
 	for (i = 0; i < NROUTES; i++) {
@@ -141,11 +142,11 @@ ref_route(const char *method, const char *path, char params[][256], int *np,
 static void
 check_match(const char *method, const char *path)
 {
-	static char		 params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
-	static char		 want[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
-	const struct route	*found, *wfound;
-	enum router_result	 res, wres;
-	int			 np, wnp, i;
+	static char	    params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
+	static char	    want[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
+	const struct route *found, *wfound;
+	enum router_result  res, wres;
+	int		    np, wnp, i;
 
 	res = router_match(routes, NROUTES, method, path, params,
 	    HTTP_MAX_PARAMS, &np, &found);
@@ -167,11 +168,11 @@ check_match(const char *method, const char *path)
 static int
 want_status(const char *method, const char *uri)
 {
-	static char		 params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
-	const struct route	*found;
-	char			*path;
-	size_t			 len = strcspn(uri, "?");
-	int			 np, st = 0;
+	static char	    params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
+	const struct route *found;
+	char		   *path;
+	size_t		    len = strcspn(uri, "?");
+	int		    np, st = 0;
 
 	if (uri[0] != '/' || len >= sizeof(((struct http_req *)0)->path))
 		return 400;
@@ -179,10 +180,18 @@ want_status(const char *method, const char *uri)
 		abort();
 	switch (router_match(routes, NROUTES, method, path, params,
 	    HTTP_MAX_PARAMS, &np, &found)) {
-	case ROUTER_FOUND:	st = 200; break;
-	case ROUTER_NOT_FOUND:	st = 404; break;
-	case ROUTER_BAD_METHOD:	st = 405; break;
-	case ROUTER_BAD_PARAM:	st = 400; break;
+	case ROUTER_FOUND:
+		st = 200;
+		break;
+	case ROUTER_NOT_FOUND:
+		st = 404;
+		break;
+	case ROUTER_BAD_METHOD:
+		st = 405;
+		break;
+	case ROUTER_BAD_PARAM:
+		st = 400;
+		break;
 	}
 	free(path);
 	return st;
@@ -191,8 +200,8 @@ want_status(const char *method, const char *uri)
 static void
 check_dispatch(const char *method, const char *uri)
 {
-	static struct http_req	 r;
-	struct fcgi_mem		 m;
+	static struct http_req r;
+	struct fcgi_mem	       m;
 
 	memset(&r, 0, sizeof(r));
 	fcgi_mem_init(&m, &r, NULL, 0);
@@ -211,15 +220,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	log_init("fuzz_router");
-	db = db_new();	/* never connects: no route needs it */
+	db = db_new(); /* never connects: no route needs it */
 	return 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char		*buf, *uri, *nl;
-	const char	*method;
+	char	   *buf, *uri, *nl;
+	const char *method;
 
 	if ((buf = malloc(size + 1)) == NULL)
 		abort();

@@ -15,10 +15,10 @@
 #include "fuzz.h"
 #include "sign.h"
 
-#define NOW	1700000000LL
+#define NOW 1700000000LL
 
-static int	ref_ts(const char *);
-static int	ref_charset(const char *, const char *, size_t, size_t);
+static int ref_ts(const char *);
+static int ref_charset(const char *, const char *, size_t, size_t);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -32,8 +32,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static int
 ref_ts(const char *s)
 {
-	long long	v;
-	size_t		n = strlen(s), i;
+	long long v;
+	size_t	  n = strlen(s), i;
 
 	if (n == 0 || n > 12)
 		return -1;
@@ -47,7 +47,7 @@ ref_ts(const char *s)
 static int
 ref_charset(const char *s, const char *set, size_t min, size_t max)
 {
-	size_t	i, n = strlen(s);
+	size_t i, n = strlen(s);
 
 	if (n < min || n > max)
 		return 0;
@@ -60,14 +60,14 @@ ref_charset(const char *s, const char *set, size_t min, size_t max)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char		*buf, *f[8], *p, *end;
-	char		 out[SIGN_HEX], again[SIGN_HEX], hdr[SIGN_HEX + 3];
-	char		 bodyhash[SIGN_HEX], sig[SIGN_HEX], ref[SIGN_HEX];
-	char		*text;
-	unsigned char	 mac[EVP_MAX_MD_SIZE];
-	unsigned int	 maclen = 0, k;
-	size_t		 i, bodylen, tlen;
-	int		 n;
+	char	     *buf, *f[8], *p, *end;
+	char	      out[SIGN_HEX], again[SIGN_HEX], hdr[SIGN_HEX + 3];
+	char	      bodyhash[SIGN_HEX], sig[SIGN_HEX], ref[SIGN_HEX];
+	char	     *text;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int  maclen = 0, k;
+	size_t	      i, bodylen, tlen;
+	int	      n;
 
 	if ((buf = malloc(size + 1)) == NULL)
 		return 0;
@@ -104,22 +104,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strspn(f[0] + 3, "0123456789abcdefABCDEF") != SIGN_HEX - 1);
 
 	FUZZ_ASSERT(sign_timestamp_check(f[1], NOW) == ref_ts(f[1]));
-	FUZZ_ASSERT(sign_nonce_ok(f[2]) == ref_charset(f[2],
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
-	    16, 64));
+	FUZZ_ASSERT(sign_nonce_ok(f[2]) ==
+	    ref_charset(f[2],
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+		"_-",
+		16, 64));
 	FUZZ_ASSERT(sign_site_ok(f[3]) ==
-	    (ref_charset(f[3], "abcdefghijklmnopqrstuvwxyz0123456789_-", 1, 32) &&
-	    f[3][0] != '_' && f[3][0] != '-'));
+	    (ref_charset(f[3], "abcdefghijklmnopqrstuvwxyz0123456789_-", 1,
+		 32) &&
+		f[3][0] != '_' && f[3][0] != '-'));
 
 	/* The signature: libsodium (the server) against OpenSSL. */
 	sign_body_hash(f[7], bodylen, bodyhash);
 	sign_compute(f[4], f[1], f[2], f[5], f[6], bodyhash, sig);
-	tlen = strlen(f[1]) + strlen(f[2]) + strlen(f[5]) + strlen(f[6]) + 64 + 8;
+	tlen =
+	    strlen(f[1]) + strlen(f[2]) + strlen(f[5]) + strlen(f[6]) + 64 + 8;
 	if ((text = malloc(tlen)) != NULL) {
-		n = snprintf(text, tlen, "v1\n%s\n%s\n%s\n%s\n%s", f[1], f[2], f[5],
-		    f[6], bodyhash);
+		n = snprintf(text, tlen, "v1\n%s\n%s\n%s\n%s\n%s", f[1], f[2],
+		    f[5], f[6], bodyhash);
 		FUZZ_ASSERT(HMAC(EVP_sha256(), f[4], (int)strlen(f[4]),
-		    (unsigned char *)text, (size_t)n, mac, &maclen) != NULL);
+				(unsigned char *)text, (size_t)n, mac,
+				&maclen) != NULL);
 		FUZZ_ASSERT(maclen == 32);
 		for (k = 0; k < maclen; k++)
 			snprintf(ref + 2 * k, 3, "%02x", mac[k]);

@@ -9,18 +9,18 @@
 #include "fuzz.h"
 #include "text.h"
 
-static size_t	ref_next(const unsigned char *, size_t, uint32_t *);
-static int	ref_scan(const unsigned char *, size_t, size_t *, int *, int *);
-static int	ref_is_bidi(uint32_t);
-static size_t	ref_strip_bidi(const unsigned char *, size_t, char *);
+static size_t ref_next(const unsigned char *, size_t, uint32_t *);
+static int    ref_scan(const unsigned char *, size_t, size_t *, int *, int *);
+static int    ref_is_bidi(uint32_t);
+static size_t ref_strip_bidi(const unsigned char *, size_t, char *);
 
 /* Decodes the code point at s[0..len): its byte count, or 0 if the
  * bytes are not the shortest encoding of a scalar value other than NUL. */
 static size_t
 ref_next(const unsigned char *s, size_t len, uint32_t *cp)
 {
-	uint32_t	v, min;
-	size_t		n, k;
+	uint32_t v, min;
+	size_t	 n, k;
 
 	if (s[0] < 0x80) {
 		n = 1;
@@ -59,8 +59,8 @@ static int
 ref_scan(const unsigned char *s, size_t len, size_t *chars, int *ctl,
     int *ctl_ml)
 {
-	uint32_t	cp;
-	size_t		i, n;
+	uint32_t cp;
+	size_t	 i, n;
 
 	*chars = 0;
 	*ctl = *ctl_ml = 0;
@@ -81,9 +81,9 @@ ref_scan(const unsigned char *s, size_t len, size_t *chars, int *ctl,
 static int
 ref_is_bidi(uint32_t cp)
 {
-	static const uint32_t	set[] = { 0x061c, 0x200e, 0x200f, 0x202a,
-	    0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069 };
-	size_t			i;
+	static const uint32_t set[] = { 0x061c, 0x200e, 0x200f, 0x202a, 0x202b,
+		0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069 };
+	size_t		      i;
 
 	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++)
 		if (cp == set[i])
@@ -96,8 +96,8 @@ ref_is_bidi(uint32_t cp)
 static size_t
 ref_strip_bidi(const unsigned char *s, size_t len, char *out)
 {
-	uint32_t	cp = 0;
-	size_t		i, n, o = 0;
+	uint32_t cp = 0;
+	size_t	 i, n, o = 0;
 
 	for (i = 0; i < len; i += n) {
 		n = ref_next(s + i, len - i, &cp);
@@ -113,16 +113,16 @@ ref_strip_bidi(const unsigned char *s, size_t len, char *out)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	*s, *scrubbed, *want;
-	size_t	 chars, i, removed, len;
-	int	 valid, ctl, ctl_ml;
+	char  *s, *scrubbed, *want;
+	size_t chars, i, removed, len;
+	int    valid, ctl, ctl_ml;
 
 	/* libFuzzer's buffer is exactly `size` bytes on the heap, so ASan
 	 * sees a read the length should have stopped. */
 	valid = ref_scan(data, size, &chars, &ctl, &ctl_ml);
 	FUZZ_ASSERT(text_utf8_valid((const char *)data, size) == valid);
-	if ((s = malloc(size + 1)) == NULL || (scrubbed = malloc(size + 1)) ==
-	    NULL)
+	if ((s = malloc(size + 1)) == NULL ||
+	    (scrubbed = malloc(size + 1)) == NULL)
 		abort();
 	memcpy(s, data, size);
 	s[size] = '\0';

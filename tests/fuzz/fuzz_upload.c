@@ -17,11 +17,11 @@
 #include "text.h"
 #include "uploads/uploads.h"
 
-static void	*magic;
+static void *magic;
 
-static void	check_type(const uint8_t *, size_t, const char *);
-static void	check_name(const char *);
-static void	check_iframe(const char *, size_t);
+static void check_type(const uint8_t *, size_t, const char *);
+static void check_name(const char *);
+static void check_iframe(const char *, size_t);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -35,8 +35,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 check_type(const uint8_t *data, size_t size, const char *hint)
 {
-	struct upload_type	 t;
-	char			 sniffed[128];
+	struct upload_type t;
+	char		   sniffed[128];
 
 	upload_sniff(magic, data, size, sniffed, sizeof(sniffed));
 	FUZZ_ASSERT(strlen(sniffed) < sizeof(sniffed));
@@ -58,8 +58,8 @@ check_type(const uint8_t *data, size_t size, const char *hint)
 static void
 check_name(const char *in)
 {
-	char	out[256];
-	size_t	n;
+	char   out[256];
+	size_t n;
 
 	upload_clean_name(in, "file", out, sizeof(out));
 	n = strlen(out);
@@ -74,10 +74,10 @@ check_name(const char *in)
 static void
 check_iframe(const char *json, size_t len)
 {
-	static const char	 open[] = "<textarea id=\"parley-reply\">";
-	static const char	 close[] = "</textarea></body></html>\n";
-	char			*page, *s, *e, *back;
-	size_t			 plen, o = 0;
+	static const char open[] = "<textarea id=\"parley-reply\">";
+	static const char close[] = "</textarea></body></html>\n";
+	char		 *page, *s, *e, *back;
+	size_t		  plen, o = 0;
 
 	page = http_iframe_wrap(json, len, &plen);
 	FUZZ_ASSERT(plen == strlen(page) || memchr(json, '\0', len) != NULL);
@@ -113,8 +113,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const hints[] = { NULL, "audio/webm", "video/ogg",
-	    "audio/", "text/plain" };
-	char	*s;
+		"audio/", "text/plain" };
+	char			*s;
 
 	if (size < 1)
 		return 0;

@@ -13,10 +13,10 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct gw_frame	 f;
-	const char	*code, *message;
-	char		 token[GW_TOKEN_MAX + 1], *s;
-	int		 rc;
+	struct gw_frame f;
+	const char     *code, *message;
+	char		token[GW_TOKEN_MAX + 1], *s;
+	int		rc;
 
 	if (size < 1)
 		return 0;
@@ -25,8 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1:
 	case 2:
 		if (gw_frame_parse(data + 1, size - 1, 4096,
-		    (enum gw_expect)(data[0] % 5), &f, &rc, &code,
-		    &message) == -1) {
+			(enum gw_expect)(data[0] % 5), &f, &rc, &code,
+			&message) == -1) {
 			FUZZ_ASSERT(rc == 4400 || rc == 1009);
 			FUZZ_ASSERT(code != NULL && message != NULL);
 			break;

@@ -10,9 +10,9 @@
 
 #include "fcgi_mem.h"
 
-static void	in_fill(FCGX_Stream *);
-static void	out_empty(FCGX_Stream *, int);
-static void	*xrealloc(void *, size_t);
+static void	   in_fill(FCGX_Stream *);
+static void	   out_empty(FCGX_Stream *, int);
+static void	  *xrealloc(void *, size_t);
 static const char *check_error_body(const char *, size_t);
 
 static void *
@@ -36,7 +36,7 @@ in_fill(FCGX_Stream *s)
 static void
 out_empty(FCGX_Stream *s, int doclose)
 {
-	struct fcgi_mem	*m = s->data;
+	struct fcgi_mem *m = s->data;
 	size_t		 used = (size_t)(s->wrNext - m->buf);
 
 	(void)doclose;
@@ -90,8 +90,8 @@ fcgi_mem_init(struct fcgi_mem *m, struct http_req *r, const void *body,
 void
 fcgi_mem_setenv(struct fcgi_mem *m, const char *name, const char *value)
 {
-	size_t	 nlen = strlen(name), vlen = strlen(value);
-	char	*e;
+	size_t nlen = strlen(name), vlen = strlen(value);
+	char  *e;
 
 	if (m->nenv >= FCGI_MEM_NENV) {
 		fputs("fcgi_mem: too many parameters\n", stderr);
@@ -127,7 +127,7 @@ fcgi_mem_rewind(struct fcgi_mem *m, struct http_req *r)
 void
 fcgi_mem_cleanup(struct fcgi_mem *m)
 {
-	int	i;
+	int i;
 
 	if (m->req != NULL)
 		http_body_free(m->req);
@@ -142,8 +142,8 @@ fcgi_mem_cleanup(struct fcgi_mem *m)
 static const char *
 check_error_body(const char *body, size_t len)
 {
-	json_t		*root, *err, *code, *msg;
-	const char	*why = NULL;
+	json_t	   *root, *err, *code, *msg;
+	const char *why = NULL;
 
 	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) ==
 	    NULL)
@@ -165,10 +165,10 @@ check_error_body(const char *body, size_t len)
 const char *
 fcgi_mem_check(struct fcgi_mem *m, int status)
 {
-	const char	*out, *end, *body, *cl;
-	size_t		 len, blen;
-	unsigned long	 clen;
-	int		 st, n;
+	const char   *out, *end, *body, *cl;
+	size_t	      len, blen;
+	unsigned long clen;
+	int	      st, n;
 
 	out = fcgi_mem_output(m, &len);
 	if (len == 0)

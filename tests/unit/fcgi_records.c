@@ -9,8 +9,8 @@
 const char *
 fcgi_records_parse(const unsigned char *buf, size_t len, struct fcgi_reply *r)
 {
-	size_t	off = 0, clen, pad;
-	int	type, id, ended = 0, empty = 0;
+	size_t off = 0, clen, pad;
+	int    type, id, ended = 0, empty = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->id = -1;
@@ -54,7 +54,8 @@ fcgi_records_parse(const unsigned char *buf, size_t len, struct fcgi_reply *r)
 			memcpy(r->end, buf + off, 8);
 			ended = 1;
 		} else
-			return "a record that is neither STDOUT nor END_REQUEST";
+			return "a record that is neither STDOUT nor "
+			       "END_REQUEST";
 		off += clen + pad;
 	}
 	r->out[r->outlen] = '\0';
@@ -64,9 +65,9 @@ fcgi_records_parse(const unsigned char *buf, size_t len, struct fcgi_reply *r)
 unsigned char *
 fcgi_records_slurp(int fd, size_t *len)
 {
-	unsigned char	*buf = NULL, *nb;
-	size_t		 cap = 0, n = 0;
-	ssize_t		 k;
+	unsigned char *buf = NULL, *nb;
+	size_t	       cap = 0, n = 0;
+	ssize_t	       k;
 
 	for (;;) {
 		if (n == cap) {

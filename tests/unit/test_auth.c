@@ -9,36 +9,38 @@
 #include "http.h"
 #include "unit.h"
 
-static const char	*t_token_new(void);
-static const char	*t_token_hash(void);
-static const char	*t_csrf(void);
-static const char	*t_session_cookies(void);
-static const char	*t_stream_token_new(void);
-static const char	*t_request_refusals(void);
-static int		 is_b64url(const char *, size_t);
-static int		 is_hash(const char *);
+static const char *t_token_new(void);
+static const char *t_token_hash(void);
+static const char *t_csrf(void);
+static const char *t_session_cookies(void);
+static const char *t_stream_token_new(void);
+static const char *t_request_refusals(void);
+static int	   is_b64url(const char *, size_t);
+static int	   is_hash(const char *);
 
 /* 1 if s is exactly len characters of the base64url alphabet. */
 static int
 is_b64url(const char *s, size_t len)
 {
-	return strlen(s) == len && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_") == len;
+	return strlen(s) == len &&
+	    strspn(s,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789-_") == len;
 }
 
 /* 1 if s is "\x" and 64 lowercase hex digits (PostgreSQL bytea input). */
 static int
 is_hash(const char *s)
 {
-	return strlen(s) == AUTH_HASH_HEX - 1 && s[0] == '\\' &&
-	    s[1] == 'x' && strspn(s + 2, "0123456789abcdef") == 64;
+	return strlen(s) == AUTH_HASH_HEX - 1 && s[0] == '\\' && s[1] == 'x' &&
+	    strspn(s + 2, "0123456789abcdef") == 64;
 }
 
 static const char *
 t_token_new(void)
 {
-	char	t1[AUTH_TOKEN_LEN + 1], t2[AUTH_TOKEN_LEN + 1];
-	char	h1[AUTH_HASH_HEX], h2[AUTH_HASH_HEX], again[AUTH_HASH_HEX];
+	char t1[AUTH_TOKEN_LEN + 1], t2[AUTH_TOKEN_LEN + 1];
+	char h1[AUTH_HASH_HEX], h2[AUTH_HASH_HEX], again[AUTH_HASH_HEX];
 
 	auth_token_new(t1, h1);
 	auth_token_new(t2, h2);
@@ -56,7 +58,7 @@ t_token_new(void)
 static const char *
 t_token_hash(void)
 {
-	char	a[AUTH_HASH_HEX], b[AUTH_HASH_HEX], c[AUTH_HASH_HEX];
+	char a[AUTH_HASH_HEX], b[AUTH_HASH_HEX], c[AUTH_HASH_HEX];
 
 	auth_token_hash("some-token", a);
 	auth_token_hash("some-token", b);
@@ -66,7 +68,8 @@ t_token_hash(void)
 	CHECK(strcmp(a, c) != 0);
 	/* BLAKE2b-256 of the empty string, a published test vector. */
 	auth_token_hash("", a);
-	CHECK_STR(a, "\\x0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787"
+	CHECK_STR(a,
+	    "\\x0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787"
 	    "faab45cdf12fe3a8");
 	return NULL;
 }
@@ -74,10 +77,10 @@ t_token_hash(void)
 static const char *
 t_csrf(void)
 {
-	char	tok[AUTH_TOKEN_LEN + 1], tok2[AUTH_TOKEN_LEN + 1];
-	char	hash[AUTH_HASH_HEX], hex[AUTH_HASH_HEX];
-	char	a[AUTH_TOKEN_LEN + 1], b[AUTH_TOKEN_LEN + 1];
-	char	c[AUTH_TOKEN_LEN + 1];
+	char tok[AUTH_TOKEN_LEN + 1], tok2[AUTH_TOKEN_LEN + 1];
+	char hash[AUTH_HASH_HEX], hex[AUTH_HASH_HEX];
+	char a[AUTH_TOKEN_LEN + 1], b[AUTH_TOKEN_LEN + 1];
+	char c[AUTH_TOKEN_LEN + 1];
 
 	auth_token_new(tok, hash);
 	auth_token_new(tok2, hash);
@@ -100,10 +103,10 @@ t_csrf(void)
 static const char *
 t_session_cookies(void)
 {
-	static struct http_req	 r, none;
-	json_t			*reply, *empty;
-	long			 ttl = config.session_ttl;
-	int			 rc, rc_none;
+	static struct http_req r, none;
+	json_t		      *reply, *empty;
+	long		       ttl = config.session_ttl;
+	int		       rc, rc_none;
 
 	config.session_ttl = 3600;
 	reply = json_pack("{s:s,s:s}", "token", "tok-123", "csrf_token",
@@ -115,10 +118,13 @@ t_session_cookies(void)
 	json_decref(empty);
 	config.session_ttl = ttl;
 	CHECK_EQ(rc, 0);
-	CHECK(strstr(r.headers, "Set-Cookie: parley_session=tok-123; "
-	    "Path=/api/; Max-Age=3600; HttpOnly; SameSite=Lax\r\n") != NULL);
-	CHECK(strstr(r.headers, "Set-Cookie: parley_csrf=csrf-456; Path=/; "
-	    "Max-Age=3600; SameSite=Lax\r\n") != NULL);
+	CHECK(strstr(r.headers,
+		  "Set-Cookie: parley_session=tok-123; "
+		  "Path=/api/; Max-Age=3600; HttpOnly; SameSite=Lax\r\n") !=
+	    NULL);
+	CHECK(strstr(r.headers,
+		  "Set-Cookie: parley_csrf=csrf-456; Path=/; "
+		  "Max-Age=3600; SameSite=Lax\r\n") != NULL);
 	CHECK_EQ(rc_none, -1);
 	CHECK_EQ(none.headers_len, 0);
 	return NULL;
@@ -127,7 +133,7 @@ t_session_cookies(void)
 static const char *
 t_stream_token_new(void)
 {
-	char	t[AUTH_STREAM_LEN + 1], h[AUTH_HASH_HEX], again[AUTH_HASH_HEX];
+	char t[AUTH_STREAM_LEN + 1], h[AUTH_HASH_HEX], again[AUTH_HASH_HEX];
 
 	auth_stream_token_new(t, h);
 	CHECK_EQ(strlen(t), AUTH_STREAM_LEN);
@@ -143,38 +149,43 @@ t_stream_token_new(void)
  * that far would fail to connect and answer 503): the cookie never reads
  * JSONP, the URL never carries a session token, a cookie poll needs the
  * CSRF header, and a stream token reads nothing but the stream. */
-#define TOK	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"	/* 43 */
-#define ST	"st_" TOK
+#define TOK "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" /* 43 */
+#define ST  "st_" TOK
 
 static const char *
 t_request_refusals(void)
 {
 	static const struct {
-		int		 stream;
-		const char	*method, *query, *cookie, *bearer, *csrf;
-		int		 status;
-		const char	*code;
+		int	    stream;
+		const char *method, *query, *cookie, *bearer, *csrf;
+		int	    status;
+		const char *code;
 	} rows[] = {
 		/* <script src=...&callback=steal> with the victim's cookie */
 		{ 1, "GET", "since=0&callback=steal", "parley_session=" TOK,
 		    NULL, NULL, 401, "\"unauthorized\"" },
-		{ 1, "GET", "callback=a.b", "parley_session=" TOK "; "
-		    "parley_csrf=x", NULL, NULL, 401, "\"unauthorized\"" },
+		{ 1, "GET", "callback=a.b",
+		    "parley_session=" TOK "; "
+		    "parley_csrf=x",
+		    NULL, NULL, 401, "\"unauthorized\"" },
 		/* the session token in the URL, JSON or JSONP */
 		{ 1, "GET", "since=0&access_token=" TOK, NULL, NULL, NULL, 401,
 		    "\"invalid_token\"" },
-		{ 1, "GET", "callback=cb&access_token=" TOK, NULL, NULL, NULL, 401,
+		{ 1, "GET", "callback=cb&access_token=" TOK, NULL, NULL, NULL,
+		    401, "\"invalid_token\"" },
+		{ 1, "GET", "access_token=", NULL, NULL, NULL, 401,
 		    "\"invalid_token\"" },
-		{ 1, "GET", "access_token=", NULL, NULL, NULL, 401, "\"invalid_token\"" },
-		{ 1, "GET", "access_token=%ff", NULL, NULL, NULL, 401, "\"unauthorized\"" },
+		{ 1, "GET", "access_token=%ff", NULL, NULL, NULL, 401,
+		    "\"unauthorized\"" },
 		/* a cookie poll without (or with a wrong) CSRF header */
-		{ 1, "GET", "since=0", "parley_session=" TOK, NULL, NULL,
-		    403, "\"csrf_failed\"" },
+		{ 1, "GET", "since=0", "parley_session=" TOK, NULL, NULL, 403,
+		    "\"csrf_failed\"" },
 		{ 1, "GET", "since=0", "parley_session=" TOK, NULL,
 		    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", 403,
 		    "\"csrf_failed\"" },
 		/* a stream token anywhere else, or as the cookie */
-		{ 0, "GET", "", NULL, "Bearer " ST, NULL, 401, "\"unauthorized\"" },
+		{ 0, "GET", "", NULL, "Bearer " ST, NULL, 401,
+		    "\"unauthorized\"" },
 		{ 0, "GET", "access_token=" ST, NULL, NULL, NULL, 401,
 		    "\"unauthorized\"" },
 		{ 1, "GET", "", "parley_session=" ST, NULL, NULL, 401,
@@ -182,12 +193,12 @@ t_request_refusals(void)
 		{ 0, "GET", "", "parley_session=" ST, NULL, NULL, 401,
 		    "\"unauthorized\"" },
 	};
-	static struct http_req	 r;
-	static char		 why[256];
-	struct fcgi_mem		 m;
-	const char		*out, *w;
-	size_t			 i, len;
-	int			 rc;
+	static struct http_req r;
+	static char	       why[256];
+	struct fcgi_mem	       m;
+	const char	      *out, *w;
+	size_t		       i, len;
+	int		       rc;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		memset(&r, 0, sizeof(r));
@@ -198,7 +209,8 @@ t_request_refusals(void)
 		if (rows[i].cookie != NULL)
 			fcgi_mem_setenv(&m, "HTTP_COOKIE", rows[i].cookie);
 		if (rows[i].bearer != NULL)
-			fcgi_mem_setenv(&m, "HTTP_AUTHORIZATION", rows[i].bearer);
+			fcgi_mem_setenv(&m, "HTTP_AUTHORIZATION",
+			    rows[i].bearer);
 		if (rows[i].csrf != NULL)
 			fcgi_mem_setenv(&m, "HTTP_X_CSRF_TOKEN", rows[i].csrf);
 		r.db = db_new();
@@ -208,9 +220,12 @@ t_request_refusals(void)
 		if (rc == 0)
 			rc = auth_request(&r, rows[i].stream);
 		out = fcgi_mem_output(&m, &len);
-		w = rc != -1 ? "accepted" : r.jsonp[0] != '\0' ?
-		    (strstr(out, "Status: 200 OK\r\n") == out ? NULL :
-		    "JSONP not 200") : fcgi_mem_check(&m, rows[i].status);
+		w = rc != -1 ? "accepted" :
+		    r.jsonp[0] != '\0' ?
+			       (strstr(out, "Status: 200 OK\r\n") == out ?
+				       NULL :
+				       "JSONP not 200") :
+			       fcgi_mem_check(&m, rows[i].status);
 		if (w == NULL && r.jsonp[0] != '\0') {
 			char status[32];
 

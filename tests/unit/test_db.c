@@ -9,22 +9,22 @@
 #include "db.h"
 #include "unit.h"
 
-static const char	*t_get(void);
-static const char	*t_get_missing_row(void);
-static const char	*t_conn_params(void);
+static const char *t_get(void);
+static const char *t_get_missing_row(void);
+static const char *t_conn_params(void);
 
 static const char *
 t_get(void)
 {
-	PGresAttDesc	 a[3] = {
+	PGresAttDesc a[3] = {
 		{ "n", 0, 0, 0, 20, 8, -1 },
 		{ "b", 0, 0, 0, 16, 1, -1 },
 		{ "s", 0, 0, 0, 25, -1, -1 },
 	};
-	PGresult	*res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-	long long	 n;
-	int		 b, set;
-	const char	*s, *snull;
+	PGresult   *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	long long   n;
+	int	    b, set;
+	const char *s, *snull;
 
 	set = PQsetResultAttrs(res, 3, a) && PQsetvalue(res, 0, 0, "42", 2) &&
 	    PQsetvalue(res, 0, 1, "t", 1) && PQsetvalue(res, 0, 2, NULL, -1) &&
@@ -46,10 +46,10 @@ t_get(void)
 static const char *
 t_get_missing_row(void)
 {
-	PGresult	*res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-	long long	 n;
-	int		 b;
-	const char	*s;
+	PGresult   *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	long long   n;
+	int	    b;
+	const char *s;
 
 	/* Zero rows: a statement whose row was deleted meanwhile. */
 	n = db_get_i64(res, 0, 0);
@@ -66,9 +66,9 @@ t_get_missing_row(void)
 static const char *
 effective(const char *url, const char *key, char *buf, size_t size)
 {
-	const char		*keys[4], *vals[4];
-	PGconn			*c;
-	PQconninfoOption	*o, *opts;
+	const char	 *keys[4], *vals[4];
+	PGconn		 *c;
+	PQconninfoOption *o, *opts;
 
 	db_conn_params(url, "messages", keys, vals);
 	/* Started, never polled: no connection is attempted. */
@@ -90,14 +90,19 @@ effective(const char *url, const char *key, char *buf, size_t size)
 static const char *
 t_conn_params(void)
 {
-	char	a[64], b[64], c[64];
+	char a[64], b[64], c[64];
 
-	CHECK_STR(effective("postgresql:///parley?host=/nonexistent", "connect_timeout",
-	    a, sizeof(a)), "3");
-	CHECK_STR(effective("postgresql:///parley?host=/nonexistent&connect_timeout=9",
-	    "connect_timeout", b, sizeof(b)), "9");
-	CHECK_STR(effective("postgresql:///parley?host=/nonexistent&application_name=x",
-	    "application_name", c, sizeof(c)), "messages");
+	CHECK_STR(effective("postgresql:///parley?host=/nonexistent",
+		      "connect_timeout", a, sizeof(a)),
+	    "3");
+	CHECK_STR(effective("postgresql:///parley?host=/"
+			    "nonexistent&connect_timeout=9",
+		      "connect_timeout", b, sizeof(b)),
+	    "9");
+	CHECK_STR(effective("postgresql:///parley?host=/"
+			    "nonexistent&application_name=x",
+		      "application_name", c, sizeof(c)),
+	    "messages");
 	return NULL;
 }
 

@@ -19,20 +19,20 @@
 #include "fcgi_records.h"
 #include "unit.h"
 
-static const size_t	sizes[] = { 0, 1, 7, 8, 100, 65527, 65528, 65529,
-			    65535, 65536, 200003 };
+static const size_t sizes[] = { 0, 1, 7, 8, 100, 65527, 65528, 65529, 65535,
+	65536, 200003 };
 
-static char		*pattern(size_t);
-static const char	*t_records(void);
-static const char	*t_send(void);
-static const char	*t_like_libfcgi(void);
-static unsigned char	*libfcgi_reply(int, const char *, size_t, size_t *);
+static char	     *pattern(size_t);
+static const char    *t_records(void);
+static const char    *t_send(void);
+static const char    *t_like_libfcgi(void);
+static unsigned char *libfcgi_reply(int, const char *, size_t, size_t *);
 
 static char *
 pattern(size_t n)
 {
-	char	*s = malloc(n + 1);
-	size_t	 i;
+	char  *s = malloc(n + 1);
+	size_t i;
 
 	if (s == NULL)
 		abort();
@@ -45,10 +45,10 @@ pattern(size_t n)
 static const char *
 t_records(void)
 {
-	struct fcgi_reply	 r;
-	const char		*why;
-	char			*data, *rec;
-	size_t			 i, n;
+	struct fcgi_reply r;
+	const char	 *why;
+	char		 *data, *rec;
+	size_t		  i, n;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		data = pattern(sizes[i]);
@@ -65,8 +65,8 @@ t_records(void)
 		CHECK(memcmp(r.out, data, sizes[i]) == 0);
 		CHECK_EQ(r.id, 0x1234);
 		CHECK(r.maxrec <= 65535);
-		CHECK_EQ(r.nstdout, (sizes[i] + FCGI_OUT_CHUNK - 1) /
-		    FCGI_OUT_CHUNK);
+		CHECK_EQ(r.nstdout,
+		    (sizes[i] + FCGI_OUT_CHUNK - 1) / FCGI_OUT_CHUNK);
 		/* appStatus 0, FCGI_REQUEST_COMPLETE. */
 		CHECK(memcmp(r.end, "\0\0\0\0\0\0\0\0", 8) == 0);
 		/* Every record starts 8-byte aligned. */
@@ -83,12 +83,12 @@ t_records(void)
 static const char *
 t_send(void)
 {
-	struct fcgi_reply	 r;
-	unsigned char		*got;
-	char			*data = pattern(300000);
-	size_t			 n;
-	pid_t			 pid;
-	int			 sv[2], rc;
+	struct fcgi_reply r;
+	unsigned char	 *got;
+	char		 *data = pattern(300000);
+	size_t		  n;
+	pid_t		  pid;
+	int		  sv[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
 		abort();
@@ -129,15 +129,13 @@ libfcgi_reply(int id, const char *data, size_t len, size_t *outlen)
 {
 	/* BEGIN_REQUEST (responder, no keep_conn), empty PARAMS, empty
 	 * STDIN: what nginx sends for a GET. */
-	unsigned char		 msg[32] = {
-	    1, 1, 0, 0, 0, 8, 0, 0,  0, 1, 0, 0, 0, 0, 0, 0,
-	    1, 4, 0, 0, 0, 0, 0, 0,
-	    1, 5, 0, 0, 0, 0, 0, 0 };
-	struct sockaddr_un	 sa;
-	FCGX_Request		 req;
-	char			 path[64];
-	unsigned char		*got;
-	int			 lfd, cfd;
+	unsigned char msg[32] = { 1, 1, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0,
+		0, 1, 4, 0, 0, 0, 0, 0, 0, 1, 5, 0, 0, 0, 0, 0, 0 };
+	struct sockaddr_un sa;
+	FCGX_Request	   req;
+	char		   path[64];
+	unsigned char	  *got;
+	int		   lfd, cfd;
 
 	msg[2] = msg[18] = msg[26] = (unsigned char)(id >> 8);
 	msg[3] = msg[19] = msg[27] = (unsigned char)id;
@@ -182,18 +180,18 @@ libfcgi_reply(int id, const char *data, size_t len, size_t *outlen)
 static const char *
 t_like_libfcgi(void)
 {
-	struct fcgi_reply	 mine, theirs;
-	unsigned char		*ref;
-	char			*data, *rec;
-	size_t			 i, n, rn;
+	struct fcgi_reply mine, theirs;
+	unsigned char	 *ref;
+	char		 *data, *rec;
+	size_t		  i, n, rn;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		data = pattern(sizes[i]);
 		ref = libfcgi_reply(0x0102, data, sizes[i], &rn);
 		rec = fcgi_out_records(0x0102, data, sizes[i], &n);
 		CHECK(fcgi_records_parse(ref, rn, &theirs) == NULL);
-		CHECK(fcgi_records_parse((unsigned char *)rec, n, &mine) ==
-		    NULL);
+		CHECK(
+		    fcgi_records_parse((unsigned char *)rec, n, &mine) == NULL);
 		CHECK_EQ(mine.outlen, theirs.outlen);
 		CHECK(memcmp(mine.out, theirs.out, mine.outlen) == 0);
 		CHECK_EQ(mine.id, theirs.id);
@@ -211,9 +209,12 @@ void
 test_fcgi_out(void)
 {
 	unit_run("fcgi_out: records read back as a web server reads them, "
-	    "8-byte aligned, split under 64 KiB", t_records);
+		 "8-byte aligned, split under 64 KiB",
+	    t_records);
 	unit_run("fcgi_out: a 300 KB reply arrives whole over a socket; a "
-	    "gone peer is -1, no SIGPIPE", t_send);
+		 "gone peer is -1, no SIGPIPE",
+	    t_send);
 	unit_run("fcgi_out: the same stdout, request id and END_REQUEST as "
-	    "libfcgi's own reply", t_like_libfcgi);
+		 "libfcgi's own reply",
+	    t_like_libfcgi);
 }

@@ -11,20 +11,22 @@
 static int
 parse(const char *s, enum gw_expect e, struct gw_frame *f, const char **code)
 {
-	const char	*message;
-	int		 close_code;
+	const char *message;
+	int	    close_code;
 
 	/* The close code of a refusal, 0 when accepted. */
 	return gw_frame_parse(s, strlen(s), 4096, e, f, &close_code, code,
-	    &message) == -1 ? close_code : 0;
+		   &message) == -1 ?
+	    close_code :
+	    0;
 }
 
 static const char *
 t_frames(void)
 {
-	struct gw_frame	 f;
-	const char	*code;
-	char		 big[5000];
+	struct gw_frame f;
+	const char     *code;
+	char		big[5000];
 
 	CHECK_EQ(parse("{\"since\":17}", GW_EXPECT_SINCE, &f, &code), 0);
 	CHECK(f.has_since && f.since == 17 && f.ack == -1);
@@ -33,7 +35,8 @@ t_frames(void)
 	CHECK_EQ(parse("{\"ack\":3}", GW_EXPECT_ACK, &f, &code), 0);
 	CHECK(f.ack == 3);
 	CHECK_EQ(parse("{\"token\":\"abc\",\"since\":5}", GW_EXPECT_TOKEN, &f,
-	    &code), 0);
+		     &code),
+	    0);
 	CHECK_STR(f.token, "abc");
 	CHECK(f.has_since && f.since == 5);
 	CHECK_EQ(parse("{\"token\":\"abc\"}", GW_EXPECT_TOKEN, &f, &code), 0);
@@ -48,8 +51,8 @@ t_frames(void)
 	CHECK_EQ(parse("{\"since\":\"1\"}", GW_EXPECT_SINCE, &f, &code), 4400);
 	CHECK_EQ(parse("{\"since\":1,\"x\":1}", GW_EXPECT_SINCE, &f, &code),
 	    4400);
-	CHECK_EQ(parse("{\"since\":1,\"since\":2}", GW_EXPECT_SINCE, &f,
-	    &code), 4400);
+	CHECK_EQ(parse("{\"since\":1,\"since\":2}", GW_EXPECT_SINCE, &f, &code),
+	    4400);
 	CHECK_EQ(parse("{\"ack\":null}", GW_EXPECT_ACK, &f, &code), 4400);
 	CHECK_EQ(parse("{\"since\":1}", GW_EXPECT_ACK, &f, &code), 4400);
 	CHECK_EQ(parse("{\"ack\":1}", GW_EXPECT_SINCE, &f, &code), 4400);
@@ -71,11 +74,12 @@ t_frames(void)
 static const char *
 t_protocol(void)
 {
-	char	tok[GW_TOKEN_MAX + 1];
+	char tok[GW_TOKEN_MAX + 1];
 
 	CHECK_EQ(gw_protocol_parse("parley", tok, sizeof(tok)), 0);
 	CHECK_STR(tok, "");
-	CHECK_EQ(gw_protocol_parse("parley, token.abc_-9", tok, sizeof(tok)), 1);
+	CHECK_EQ(gw_protocol_parse("parley, token.abc_-9", tok, sizeof(tok)),
+	    1);
 	CHECK_STR(tok, "abc_-9");
 	CHECK_EQ(gw_protocol_parse(" token.xyz ,parley ", tok, sizeof(tok)), 1);
 	CHECK_STR(tok, "xyz");
@@ -87,7 +91,7 @@ t_protocol(void)
 	CHECK_EQ(gw_protocol_parse("parley, token.", tok, sizeof(tok)), 1);
 	CHECK_STR(tok, "");
 	{
-		char	h[300];
+		char h[300];
 
 		memset(h, 'y', sizeof(h) - 1);
 		h[sizeof(h) - 1] = '\0';
@@ -101,7 +105,7 @@ t_protocol(void)
 static const char *
 t_origins(void)
 {
-	const char	*list = "https://a.example.com, http://localhost:8080";
+	const char *list = "https://a.example.com, http://localhost:8080";
 
 	CHECK_EQ(gw_origin_listed(list, "https://a.example.com"), 1);
 	CHECK_EQ(gw_origin_listed(list, "HTTPS://A.example.com"), 1);

@@ -3,22 +3,22 @@
 #include "http.h"
 #include "unit.h"
 
-static const char	*t_decode_plain(void);
-static const char	*t_decode_escapes(void);
-static const char	*t_decode_plus(void);
-static const char	*t_decode_bad_escapes(void);
-static const char	*t_decode_nul(void);
-static const char	*t_decode_utf8(void);
-static const char	*t_decode_out_size(void);
-static const char	*t_query_positions(void);
-static const char	*t_query_missing(void);
-static const char	*t_query_prefix_keys(void);
-static const char	*t_query_empty_values(void);
-static const char	*t_query_encoded(void);
-static const char	*t_query_invalid(void);
-static const char	*t_query_out_size(void);
-static const char	*t_cookie_find(void);
-static long		 dec(const char *, int, char *, size_t);
+static const char *t_decode_plain(void);
+static const char *t_decode_escapes(void);
+static const char *t_decode_plus(void);
+static const char *t_decode_bad_escapes(void);
+static const char *t_decode_nul(void);
+static const char *t_decode_utf8(void);
+static const char *t_decode_out_size(void);
+static const char *t_query_positions(void);
+static const char *t_query_missing(void);
+static const char *t_query_prefix_keys(void);
+static const char *t_query_empty_values(void);
+static const char *t_query_encoded(void);
+static const char *t_query_invalid(void);
+static const char *t_query_out_size(void);
+static const char *t_cookie_find(void);
+static long	   dec(const char *, int, char *, size_t);
 
 /* Decodes a NUL-terminated string (its whole length). */
 static long
@@ -30,7 +30,7 @@ dec(const char *s, int plus, char *out, size_t outlen)
 static const char *
 t_decode_plain(void)
 {
-	char	out[32];
+	char out[32];
 
 	CHECK_EQ(dec("hello", 0, out, sizeof(out)), 5);
 	CHECK_STR(out, "hello");
@@ -42,7 +42,7 @@ t_decode_plain(void)
 static const char *
 t_decode_escapes(void)
 {
-	char	out[32];
+	char out[32];
 
 	CHECK_EQ(dec("a%20b", 0, out, sizeof(out)), 3);
 	CHECK_STR(out, "a b");
@@ -62,7 +62,7 @@ t_decode_escapes(void)
 static const char *
 t_decode_plus(void)
 {
-	char	out[32];
+	char out[32];
 
 	CHECK_EQ(dec("a+b", 1, out, sizeof(out)), 3);
 	CHECK_STR(out, "a b");
@@ -77,7 +77,7 @@ t_decode_plus(void)
 static const char *
 t_decode_bad_escapes(void)
 {
-	char	out[32];
+	char out[32];
 
 	CHECK_EQ(dec("%G1", 0, out, sizeof(out)), -1);
 	CHECK_EQ(dec("%1G", 0, out, sizeof(out)), -1);
@@ -95,7 +95,7 @@ t_decode_bad_escapes(void)
 static const char *
 t_decode_nul(void)
 {
-	char	out[32];
+	char out[32];
 
 	CHECK_EQ(dec("%00", 0, out, sizeof(out)), -1);
 	CHECK_EQ(dec("a%00b", 1, out, sizeof(out)), -1);
@@ -107,7 +107,7 @@ t_decode_nul(void)
 static const char *
 t_decode_utf8(void)
 {
-	char	out[32];
+	char out[32];
 
 	CHECK_EQ(dec("caf%C3%A9", 0, out, sizeof(out)), 5);
 	CHECK_STR(out, "caf\xc3\xa9");
@@ -127,7 +127,7 @@ t_decode_utf8(void)
 static const char *
 t_decode_out_size(void)
 {
-	char	out[8];
+	char out[8];
 
 	/* Four bytes and the NUL need five. */
 	CHECK_EQ(dec("abcd", 0, out, 5), 4);
@@ -144,8 +144,8 @@ t_decode_out_size(void)
 static const char *
 t_query_positions(void)
 {
-	const char	*qs = "first=1&middle=two&last=3";
-	char		 out[32];
+	const char *qs = "first=1&middle=two&last=3";
+	char	    out[32];
 
 	CHECK_EQ(http_query_find(qs, "first", out, sizeof(out)), 1);
 	CHECK_STR(out, "1");
@@ -165,7 +165,7 @@ t_query_positions(void)
 static const char *
 t_query_missing(void)
 {
-	char	out[32];
+	char out[32];
 
 	CHECK_EQ(http_query_find("a=1&b=2", "c", out, sizeof(out)), 0);
 	CHECK_EQ(http_query_find("", "a", out, sizeof(out)), 0);
@@ -179,7 +179,7 @@ t_query_missing(void)
 static const char *
 t_query_prefix_keys(void)
 {
-	char	out[32];
+	char out[32];
 
 	CHECK_EQ(http_query_find("qq=long&q=short", "q", out, sizeof(out)), 1);
 	CHECK_STR(out, "short");
@@ -194,7 +194,7 @@ t_query_prefix_keys(void)
 static const char *
 t_query_empty_values(void)
 {
-	char	out[32];
+	char out[32];
 
 	out[0] = 'x';
 	CHECK_EQ(http_query_find("a=&b=2", "a", out, sizeof(out)), 1);
@@ -211,7 +211,7 @@ t_query_empty_values(void)
 static const char *
 t_query_encoded(void)
 {
-	char	out[64];
+	char out[64];
 
 	CHECK_EQ(http_query_find("q=hello+world", "q", out, sizeof(out)), 1);
 	CHECK_STR(out, "hello world");
@@ -228,7 +228,7 @@ t_query_encoded(void)
 static const char *
 t_query_invalid(void)
 {
-	char	out[32];
+	char out[32];
 
 	CHECK_EQ(http_query_find("q=%G1", "q", out, sizeof(out)), -1);
 	CHECK_EQ(http_query_find("q=%00", "q", out, sizeof(out)), -1);
@@ -243,7 +243,7 @@ t_query_invalid(void)
 static const char *
 t_query_out_size(void)
 {
-	char	out[4];
+	char out[4];
 
 	CHECK_EQ(http_query_find("q=abc", "q", out, sizeof(out)), 1);
 	CHECK_STR(out, "abc");
@@ -255,8 +255,8 @@ t_query_out_size(void)
 static const char *
 t_cookie_find(void)
 {
-	const char	*h = "a=1; parley_session=xyz; b=2";
-	char		 out[64];
+	const char *h = "a=1; parley_session=xyz; b=2";
+	char	    out[64];
 
 	CHECK_EQ(http_cookie_find(h, "parley_session", out, sizeof(out)), 1);
 	CHECK_STR(out, "xyz");

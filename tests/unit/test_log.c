@@ -4,14 +4,14 @@
 #include "log.h"
 #include "unit.h"
 
-static const char	*t_limit(void);
+static const char *t_limit(void);
 
 static const char *
 t_limit(void)
 {
-	static struct log_limit	 l = LOG_LIMIT(10);
-	unsigned long		 quiet = 99;
-	int			 i, logged = 0;
+	static struct log_limit l = LOG_LIMIT(10);
+	unsigned long		quiet = 99;
+	int			i, logged = 0;
 
 	CHECK(log_limit_ok(&l, &quiet));
 	CHECK_EQ(quiet, 0);
@@ -30,5 +30,6 @@ void
 test_log(void)
 {
 	unit_run("log: a repeating failure is logged once per interval, "
-	    "with a count", t_limit);
+		 "with a count",
+	    t_limit);
 }

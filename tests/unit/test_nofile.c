@@ -6,14 +6,14 @@
 #include "nofile.h"
 #include "unit.h"
 
-static const char	*t_set(void);
+static const char *t_set(void);
 
 static const char *
 t_set(void)
 {
-	struct rlimit	 orig, now;
-	long		 got, hard, low, got0, got_above, soft_low;
-	int		 rc, rc0, rc_above;
+	struct rlimit orig, now;
+	long	      got, hard, low, got0, got_above, soft_low;
+	int	      rc, rc0, rc_above;
 
 	if (getrlimit(RLIMIT_NOFILE, &orig) == -1)
 		return "getrlimit failed";

@@ -19,25 +19,25 @@
 #include "../../services/poll/poll_workers.c"
 #include "unit.h"
 
-#define MAXPEERS	64
+#define MAXPEERS 64
 
-struct poll_config	 poll_config;
+struct poll_config poll_config;
 
-static atomic_int	 finished, finished_on_hub, finished_gone;
-static atomic_int	 finish_delay_ms;
-static atomic_int	 batch_calls, batch_waiters, batch_max;
-static int		 peers[MAXPEERS], npeers;
+static atomic_int finished, finished_on_hub, finished_gone;
+static atomic_int finish_delay_ms;
+static atomic_int batch_calls, batch_waiters, batch_max;
+static int	  peers[MAXPEERS], npeers;
 
-static void		 stub_finish(struct waiter *, int);
-static void		 sleep_ms(long);
-static struct waiter	*new_waiter(int64_t, int64_t, long, long, int *);
-static void		 hub_setup(void);
-static void		 hub_teardown(void);
-static int		 in_done(const struct waiter *);
-static const char	*t_prune_slow_query(void);
-static const char	*t_caps(void);
-static const char	*t_hub_hands_off(void);
-static const char	*t_one_hint_batches(void);
+static void	      stub_finish(struct waiter *, int);
+static void	      sleep_ms(long);
+static struct waiter *new_waiter(int64_t, int64_t, long, long, int *);
+static void	      hub_setup(void);
+static void	      hub_teardown(void);
+static int	      in_done(const struct waiter *);
+static const char    *t_prune_slow_query(void);
+static const char    *t_caps(void);
+static const char    *t_hub_hands_off(void);
+static const char    *t_one_hint_batches(void);
 
 void
 poll_config_load(void)
@@ -57,7 +57,7 @@ janitor_stop(void)
 static void
 sleep_ms(long ms)
 {
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) == -1)
 		;
@@ -92,10 +92,10 @@ poll_finish_empty(struct waiter *w)
 size_t
 poll_deliver_batch(struct db *db, struct waiter **ws, size_t n, int final)
 {
-	size_t	i;
+	size_t i;
 
 	(void)db;
-	(void)final;
+	(void) final;
 	atomic_fetch_add(&batch_calls, 1);
 	atomic_fetch_add(&batch_waiters, (int)n);
 	if ((int)n > atomic_load(&batch_max))
@@ -108,11 +108,10 @@ poll_deliver_batch(struct db *db, struct waiter **ws, size_t n, int final)
 /* A waiter on one end of a socket pair (the other end, nginx's, goes to
  * *peer), started at `age` seconds on the monotonic clock. */
 static struct waiter *
-new_waiter(int64_t user, int64_t session, long age, long timeout_ms,
-    int *peer)
+new_waiter(int64_t user, int64_t session, long age, long timeout_ms, int *peer)
 {
-	struct waiter	*w;
-	int		 sv[2];
+	struct waiter *w;
+	int	       sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
 	    (w = calloc(1, sizeof(*w))) == NULL)
@@ -144,8 +143,8 @@ hub_setup(void)
 static void
 hub_teardown(void)
 {
-	struct waiter	*w;
-	size_t		 i;
+	struct waiter *w;
+	size_t	       i;
 
 	while ((w = hub_queue_pop(&hub_done_head, &hub_done_tail)) != NULL)
 		stub_finish(w, 0);
@@ -179,7 +178,7 @@ hub_teardown(void)
 static int
 in_done(const struct waiter *w)
 {
-	const struct waiter	*d;
+	const struct waiter *d;
 
 	for (d = hub_done_head; d != NULL; d = d->next)
 		if (d == w)
@@ -190,9 +189,9 @@ in_done(const struct waiter *w)
 static const char *
 t_prune_slow_query(void)
 {
-	struct waiter	*w, *again, *late;
-	uint64_t	 g0, horizon = 0;
-	int		 k, refused, parked;
+	struct waiter *w, *again, *late;
+	uint64_t       g0, horizon = 0;
+	int	       k, refused, parked;
 
 	hub_setup();
 	/* A worker reads the generation and starts its query... */
@@ -212,7 +211,7 @@ t_prune_slow_query(void)
 	w = new_waiter(42, 1, 1, 60000, NULL);
 	refused = hub_park(w, g0);
 	if (refused == -1)
-		stub_finish(w, 0);	/* the worker would query again */
+		stub_finish(w, 0); /* the worker would query again */
 	/* A query that started after the prunes parks at once. */
 	again = new_waiter(42, 1, 2, 60000, NULL);
 	parked = hub_park(again, hub_generation());
@@ -228,10 +227,10 @@ t_prune_slow_query(void)
 static const char *
 t_caps(void)
 {
-	struct waiter	*a[4], *b[3], *c;
-	struct ustate	*u;
-	long		 nparked, nuser, ndone;
-	int		 i, rc = 0, a0_fd, a0_gone, fates_ok;
+	struct waiter *a[4], *b[3], *c;
+	struct ustate *u;
+	long	       nparked, nuser, ndone;
+	int	       i, rc = 0, a0_fd, a0_gone, fates_ok;
 
 	hub_setup();
 	/* Session 10 of user 7, cap 3: the fourth displaces the first. */
@@ -277,9 +276,9 @@ t_caps(void)
 static const char *
 t_hub_hands_off(void)
 {
-	struct waiter	*w;
-	long		 parked, t;
-	int		 i, peer, rc = 0;
+	struct waiter *w;
+	long	       parked, t;
+	int	       i, peer, rc = 0;
 
 	atomic_store(&finished, 0);
 	atomic_store(&finished_on_hub, 0);
@@ -297,7 +296,7 @@ t_hub_hands_off(void)
 	}
 	w = new_waiter(999, 1999, 0, 60000, &peer);
 	rc |= hub_park(w, hub_generation());
-	close(peer);		/* the client of this one hangs up */
+	close(peer); /* the client of this one hangs up */
 	npeers--;
 	sleep_ms(150);
 	pthread_mutex_lock(&hub_lock);
@@ -326,9 +325,9 @@ t_hub_hands_off(void)
 static const char *
 t_one_hint_batches(void)
 {
-	struct waiter	*w;
-	long		 t;
-	int		 i, rc = 0, calls;
+	struct waiter *w;
+	long	       t;
+	int	       i, rc = 0, calls;
 
 	atomic_store(&finished, 0);
 	atomic_store(&finish_delay_ms, 0);
@@ -371,9 +370,12 @@ test_poll_hub(void)
 	unit_run("poll hub: a query slower than the prune still sees a hint",
 	    t_prune_slow_query);
 	unit_run("poll hub: caps displace the oldest of a session, then of a "
-	    "user", t_caps);
+		 "user",
+	    t_caps);
 	unit_run("poll hub: expiries and hangups go to finishers, never "
-	    "answered on the hub thread", t_hub_hands_off);
+		 "answered on the hub thread",
+	    t_hub_hands_off);
 	unit_run("poll hub: one hint for 40 users wakes them in a few batches, "
-	    "each answered once", t_one_hint_batches);
+		 "each answered once",
+	    t_one_hint_batches);
 }

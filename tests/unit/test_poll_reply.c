@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 /* test_poll_hub.c stubs these for the hub; here they are the real ones. */
-#define poll_finish_empty	real_poll_finish_empty
-#define poll_finish_gone	real_poll_finish_gone
+#define poll_finish_empty real_poll_finish_empty
+#define poll_finish_gone  real_poll_finish_gone
 #include "../../services/poll/poll_reply.c"
 #undef poll_finish_empty
 #undef poll_finish_gone
@@ -23,23 +23,23 @@
 #include "unit.h"
 
 struct slurp {
-	pthread_t	 t;
-	int		 fd;
-	unsigned char	*buf;
-	size_t		 len;
+	pthread_t      t;
+	int	       fd;
+	unsigned char *buf;
+	size_t	       len;
 };
 
-static void		*slurp_main(void *);
-static struct waiter	*waiter_on(struct slurp *, const char *);
-static const char	*read_reply(struct slurp *, struct fcgi_reply *);
-static const char	*t_same_bytes(void);
-static const char	*t_fresh_scratch(void);
-static const char	*t_gone(void);
+static void	     *slurp_main(void *);
+static struct waiter *waiter_on(struct slurp *, const char *);
+static const char    *read_reply(struct slurp *, struct fcgi_reply *);
+static const char    *t_same_bytes(void);
+static const char    *t_fresh_scratch(void);
+static const char    *t_gone(void);
 
 static void *
 slurp_main(void *arg)
 {
-	struct slurp	*s = arg;
+	struct slurp *s = arg;
 
 	s->buf = fcgi_records_slurp(s->fd, &s->len);
 	return NULL;
@@ -49,8 +49,8 @@ slurp_main(void *arg)
 static struct waiter *
 waiter_on(struct slurp *s, const char *jsonp)
 {
-	struct waiter	*w;
-	int		 sv[2];
+	struct waiter *w;
+	int	       sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
 	    (w = calloc(1, sizeof(*w))) == NULL)
@@ -73,7 +73,7 @@ waiter_on(struct slurp *s, const char *jsonp)
 static const char *
 read_reply(struct slurp *s, struct fcgi_reply *r)
 {
-	const char	*why;
+	const char *why;
 
 	pthread_join(s->t, NULL);
 	close(s->fd);
@@ -87,7 +87,7 @@ static char *
 expected(const char *jsonp, const char *events, long long next, int ended,
     size_t *len)
 {
-	struct http_req	*r = calloc(1, sizeof(*r));
+	struct http_req *r = calloc(1, sizeof(*r));
 	struct fcgi_mem	 m;
 	const char	*out;
 	char		*copy;
@@ -113,12 +113,12 @@ expected(const char *jsonp, const char *events, long long next, int ended,
 static const char *
 t_same_bytes(void)
 {
-	static const char	*cbs[] = { "", "parley.cb1" };
-	struct fcgi_reply	 got;
-	struct slurp		 s;
-	char			*events, *want;
-	size_t			 i, n, p, wn, sizes[] = { 40, 150000 };
-	int			 k;
+	static const char *cbs[] = { "", "parley.cb1" };
+	struct fcgi_reply  got;
+	struct slurp	   s;
+	char		  *events, *want;
+	size_t		   i, n, p, wn, sizes[] = { 40, 150000 };
+	int		   k;
 
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < 2; i++) {
@@ -126,7 +126,8 @@ t_same_bytes(void)
 			/* An event text with U+2028 (JSONP escapes it). */
 			if ((events = malloc(n + 64)) == NULL)
 				abort();
-			strcpy(events, "[{\"seq\":6,\"data\":{\"text\":\"a\xe2\x80\xa8");
+			strcpy(events,
+			    "[{\"seq\":6,\"data\":{\"text\":\"a\xe2\x80\xa8");
 			p = strlen(events);
 			memset(events + p, 'x', n);
 			strcpy(events + p + n, "\"}}]");
@@ -137,8 +138,8 @@ t_same_bytes(void)
 			CHECK_EQ(got.outlen, wn);
 			CHECK(memcmp(got.out, want, wn) == 0);
 			CHECK((strstr(got.out, "\\u2028") != NULL) == (k == 1));
-			CHECK(k == 0 || strstr(got.out,
-			    "application/javascript") != NULL);
+			CHECK(k == 0 ||
+			    strstr(got.out, "application/javascript") != NULL);
 			free(got.out);
 			free(want);
 			free(events);
@@ -149,10 +150,10 @@ t_same_bytes(void)
 static const char *
 t_fresh_scratch(void)
 {
-	struct fcgi_reply	 got;
-	struct slurp		 s;
-	char			*want;
-	size_t			 wn;
+	struct fcgi_reply got;
+	struct slurp	  s;
+	char		 *want;
+	size_t		  wn;
 
 	want = expected("cb", NULL, 0, 1, &wn);
 	poll_reply_ended(waiter_on(&s, "cb"));
@@ -178,7 +179,7 @@ t_fresh_scratch(void)
 static const char *
 t_gone(void)
 {
-	struct slurp	s;
+	struct slurp s;
 
 	real_poll_finish_gone(waiter_on(&s, ""));
 	pthread_join(s.t, NULL);
@@ -192,7 +193,8 @@ void
 test_poll_reply(void)
 {
 	unit_run("poll reply: the bytes http.c writes through libfcgi, JSON "
-	    "and JSONP, over 64 KiB too", t_same_bytes);
+		 "and JSONP, over 64 KiB too",
+	    t_same_bytes);
 	unit_run("poll reply: nothing of a 401 stays for the next reply",
 	    t_fresh_scratch);
 	unit_run("poll reply: a hung-up poll gets close() and no byte", t_gone);

@@ -15,39 +15,37 @@
 
 /* A job whose caller can wait for it. */
 struct sync_job {
-	struct pwhash_job	 job;
-	pthread_mutex_t		 m;
-	pthread_cond_t		 c;
-	int			 finished;
-	enum pwhash_result	 res;
-	void			*ctx;
+	struct pwhash_job  job;
+	pthread_mutex_t	   m;
+	pthread_cond_t	   c;
+	int		   finished;
+	enum pwhash_result res;
+	void		  *ctx;
 };
 
-static const char	*t_round_trip(void);
-static const char	*t_unknown_user(void);
-static const char	*t_full(void);
-static const char	*t_deadline(void);
-static const char	*t_stop(void);
-static const char	*t_thread_ctx(void);
-static const char	*t_hasher_gone(void);
-static void		 sync_init(struct sync_job *, int, const char *,
-			    const char *);
-static void		 sync_done(struct pwhash_job *, enum pwhash_result,
-			    void *);
+static const char *t_round_trip(void);
+static const char *t_unknown_user(void);
+static const char *t_full(void);
+static const char *t_deadline(void);
+static const char *t_stop(void);
+static const char *t_thread_ctx(void);
+static const char *t_hasher_gone(void);
+static void sync_init(struct sync_job *, int, const char *, const char *);
+static void sync_done(struct pwhash_job *, enum pwhash_result, void *);
 static enum pwhash_result sync_wait(struct sync_job *);
 static enum pwhash_result run(int, const char *, const char *, char *);
-static int		 wait_running(int);
-static double		 now_ms(void);
-static void		*ctx_init(void);
-static void		 ctx_free(void *);
+static int		  wait_running(int);
+static double		  now_ms(void);
+static void		 *ctx_init(void);
+static void		  ctx_free(void *);
 
-static int	ctx_made, ctx_freed;
-static int	ctx_values[8];
+static int ctx_made, ctx_freed;
+static int ctx_values[8];
 
 static double
 now_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
@@ -68,7 +66,7 @@ sync_init(struct sync_job *s, int verify, const char *stored, const char *pw)
 static void
 sync_done(struct pwhash_job *j, enum pwhash_result res, void *ctx)
 {
-	struct sync_job	*s = (struct sync_job *)j;
+	struct sync_job *s = (struct sync_job *)j;
 
 	pthread_mutex_lock(&s->m);
 	s->res = res;
@@ -94,12 +92,12 @@ sync_wait(struct sync_job *s)
 static enum pwhash_result
 run(int verify, const char *stored, const char *pw, char *out)
 {
-	struct sync_job		s;
-	enum pwhash_result	res;
+	struct sync_job	   s;
+	enum pwhash_result res;
 
 	sync_init(&s, verify, stored, pw);
 	if (pwhash_submit(&s.job) == -1)
-		return (enum pwhash_result)-1;
+		return (enum pwhash_result) - 1;
 	res = sync_wait(&s);
 	if (out != NULL)
 		memcpy(out, s.job.out, PWHASH_STRBYTES);
@@ -110,8 +108,8 @@ run(int verify, const char *stored, const char *pw, char *out)
 static int
 wait_running(int n)
 {
-	struct timespec	 ts = { 0, 1000000 };
-	int		 running, waiting, i;
+	struct timespec ts = { 0, 1000000 };
+	int		running, waiting, i;
 
 	for (i = 0; i < 10000; i++) {
 		pwhash_stats(&running, &waiting);
@@ -125,8 +123,8 @@ wait_running(int n)
 static const char *
 t_round_trip(void)
 {
-	char	h1[PWHASH_STRBYTES], h2[PWHASH_STRBYTES];
-	int	r[9];
+	char h1[PWHASH_STRBYTES], h2[PWHASH_STRBYTES];
+	int  r[9];
 
 	pwhash_start(1, 4, 5000, NULL, NULL);
 	r[0] = run(0, NULL, "correct horse", h1);
@@ -159,7 +157,7 @@ t_round_trip(void)
 static const char *
 t_unknown_user(void)
 {
-	int	a, b;
+	int a, b;
 
 	pwhash_start(1, 1, 5000, NULL, NULL);
 	a = run(1, NULL, "anything", NULL);
@@ -175,10 +173,10 @@ t_unknown_user(void)
 static const char *
 t_full(void)
 {
-	struct sync_job	 slow;
-	double		 t0, took;
-	int		 seen, full_before, full_during, refused;
-	int		 slow_res, ok;
+	struct sync_job slow;
+	double		t0, took;
+	int		seen, full_before, full_during, refused;
+	int		slow_res, ok;
 
 	config.pwhash_fast = 0;
 	pwhash_start(1, 0, 5000, NULL, NULL);
@@ -192,7 +190,7 @@ t_full(void)
 	took = now_ms() - t0;
 	slow_res = sync_wait(&slow);
 	config.pwhash_fast = 1;
-	(void)wait_running(0);	/* its slot is taken until done returns */
+	(void)wait_running(0); /* its slot is taken until done returns */
 	ok = run(1, slow.job.out, "a slow one", NULL);
 	pwhash_stop();
 	CHECK_EQ(seen, 0);
@@ -210,9 +208,9 @@ t_full(void)
 static const char *
 t_deadline(void)
 {
-	struct sync_job	 slow, late;
-	double		 t0, took;
-	int		 seen, queued, late_res, slow_res;
+	struct sync_job slow, late;
+	double		t0, took;
+	int		seen, queued, late_res, slow_res;
 
 	config.pwhash_fast = 0;
 	pwhash_start(1, 1, 20, NULL, NULL);
@@ -240,8 +238,8 @@ t_deadline(void)
 static const char *
 t_stop(void)
 {
-	struct sync_job	 slow, q1, q2;
-	int		 seen, a, b, res[3];
+	struct sync_job slow, q1, q2;
+	int		seen, a, b, res[3];
 
 	config.pwhash_fast = 0;
 	pwhash_start(1, 2, 10000, NULL, NULL);
@@ -284,9 +282,9 @@ ctx_free(void *ctx)
 static const char *
 t_thread_ctx(void)
 {
-	struct sync_job	 s;
-	int		 res, made, freed;
-	void		*ctx;
+	struct sync_job s;
+	int		res, made, freed;
+	void	       *ctx;
 
 	ctx_made = ctx_freed = 0;
 	pwhash_start(3, 1, 5000, ctx_init, ctx_free);
@@ -309,9 +307,9 @@ t_thread_ctx(void)
 static const char *
 t_hasher_gone(void)
 {
-	char	h[PWHASH_STRBYTES];
-	pid_t	before[2], after[2];
-	int	n, m, alive, r[4];
+	char  h[PWHASH_STRBYTES];
+	pid_t before[2], after[2];
+	int   n, m, alive, r[4];
 
 	pwhash_start(1, 1, 5000, NULL, NULL);
 	n = pwhash_hashers(before, 2);
@@ -320,7 +318,7 @@ t_hasher_gone(void)
 	r[0] = run(0, NULL, "survivor", h);
 	if (n == 1 && before[0] > 0)
 		kill(before[0], SIGKILL);
-	r[1] = run(1, h, "survivor", NULL);	/* finds it gone */
+	r[1] = run(1, h, "survivor", NULL); /* finds it gone */
 	r[2] = run(1, h, "not it", NULL);
 	r[3] = run(1, NULL, "x", NULL);
 	m = pwhash_hashers(after, 2);

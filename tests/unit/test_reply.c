@@ -11,38 +11,39 @@
 #include "server.h"
 #include "unit.h"
 
-static const char	*t_error_body(void);
-static const char	*t_error_raw_bytes(void);
-static const char	*t_error_truncated(void);
-static const char	*t_header(void);
-static const char	*t_body_ok(void);
-static const char	*t_body_refused(void);
-static const char	*t_query_long(void);
-static const char	*t_param_id(void);
-static const char	*t_dispatch(void);
-static const char	*t_admin_gate(void);
-static const char	*t_jsonp_separators(void);
-static const char	*t_iframe(void);
-static void		 h_ok(struct http_req *);
-static void		 start(const char *, ...);
+static const char *t_error_body(void);
+static const char *t_error_raw_bytes(void);
+static const char *t_error_truncated(void);
+static const char *t_header(void);
+static const char *t_body_ok(void);
+static const char *t_body_refused(void);
+static const char *t_query_long(void);
+static const char *t_param_id(void);
+static const char *t_dispatch(void);
+static const char *t_admin_gate(void);
+static const char *t_jsonp_separators(void);
+static const char *t_iframe(void);
+static void	   h_ok(struct http_req *);
+static void	   start(const char *, ...);
 
-static struct http_req	 req;
-static struct fcgi_mem	 mem;
+static struct http_req req;
+static struct fcgi_mem mem;
 
-#define CHECK_REPLY(status) do {					\
-	const char	*why_ = fcgi_mem_check(&mem, (status));		\
-	if (why_ != NULL)						\
-		return unit_fail(__FILE__, __LINE__, "%s", why_);	\
-	fcgi_mem_rewind(&mem, &req);					\
-} while (0)
+#define CHECK_REPLY(status)                                                    \
+	do {                                                                   \
+		const char *why_ = fcgi_mem_check(&mem, (status));             \
+		if (why_ != NULL)                                              \
+			return unit_fail(__FILE__, __LINE__, "%s", why_);      \
+		fcgi_mem_rewind(&mem, &req);                                   \
+	} while (0)
 
 /* A fresh request with the given body and parameters (name, value, ...,
  * NULL). It ends the previous one, so a failed CHECK leaks nothing. */
 static void
 start(const char *body, ...)
 {
-	va_list		 ap;
-	const char	*name, *value;
+	va_list	    ap;
+	const char *name, *value;
 
 	fcgi_mem_cleanup(&mem);
 	memset(&req, 0, sizeof(req));
@@ -59,15 +60,16 @@ start(const char *body, ...)
 static const char *
 t_error_body(void)
 {
-	const char	*out;
-	size_t		 len;
+	const char *out;
+	size_t	    len;
 
 	start(NULL, NULL);
 	http_error(&req, 404, "not_found", "No %s here.", "thing");
 	out = fcgi_mem_output(&mem, &len);
 	CHECK(strncmp(out, "Status: 404 Not Found\r\n", 23) == 0);
-	CHECK(strstr(out, "{\"error\":{\"code\":\"not_found\",\"message\":"
-	    "\"No thing here.\"}}") != NULL);
+	CHECK(strstr(out,
+		  "{\"error\":{\"code\":\"not_found\",\"message\":"
+		  "\"No thing here.\"}}") != NULL);
 	CHECK_REPLY(404);
 	/* A second reply to one request is dropped, not appended. */
 	http_error(&req, 400, "first", "First.");
@@ -94,8 +96,8 @@ t_error_raw_bytes(void)
 static const char *
 t_error_truncated(void)
 {
-	char	long_path[1024];
-	size_t	i;
+	char   long_path[1024];
+	size_t i;
 
 	for (i = 0; i + 2 < sizeof(long_path); i += 2)
 		memcpy(long_path + i, "\xc3\xa9", 2);
@@ -111,7 +113,7 @@ t_error_truncated(void)
 static const char *
 t_header(void)
 {
-	char	big[sizeof(req.headers)];
+	char big[sizeof(req.headers)];
 
 	start(NULL, NULL);
 	CHECK_EQ(http_header(&req, "Retry-After: %d", 2), 0);
@@ -122,7 +124,7 @@ t_header(void)
 	CHECK_STR(req.headers, "Retry-After: 2\r\n");
 	http_error(&req, 503, "busy", "Busy.");
 	CHECK(strstr(fcgi_mem_output(&mem, &(size_t){ 0 }),
-	    "\r\nRetry-After: 2\r\n") != NULL);
+		  "\r\nRetry-After: 2\r\n") != NULL);
 	CHECK_REPLY(503);
 	return NULL;
 }
@@ -130,7 +132,7 @@ t_header(void)
 static const char *
 t_body_ok(void)
 {
-	json_t	*o;
+	json_t *o;
 
 	start("{\"a\":1}", "CONTENT_LENGTH", "7", "CONTENT_TYPE",
 	    "application/json; charset=utf-8", NULL);
@@ -143,10 +145,10 @@ t_body_ok(void)
 }
 
 struct body_row {
-	const char	*body;
-	const char	*length;	/* CONTENT_LENGTH, NULL = unset */
-	const char	*type;		/* CONTENT_TYPE, NULL = unset */
-	int		 status;
+	const char *body;
+	const char *length; /* CONTENT_LENGTH, NULL = unset */
+	const char *type;   /* CONTENT_TYPE, NULL = unset */
+	int	    status;
 };
 
 static const struct body_row body_rows[] = {
@@ -160,7 +162,7 @@ static const struct body_row body_rows[] = {
 	{ "{}", "", "application/json", 400 },
 	{ "{}", "0", "application/json", 400 },
 	{ "{}", "2x", "application/json", 400 },
-	{ "{}", "5", "application/json", 400 },		/* ends early */
+	{ "{}", "5", "application/json", 400 }, /* ends early */
 	{ "{}", "99999999", "application/json", 413 },
 	{ "{}", "2", NULL, 415 },
 	{ "{}", "2", "text/plain", 415 },
@@ -171,10 +173,10 @@ static const struct body_row body_rows[] = {
 static const char *
 t_body_refused(void)
 {
-	const struct body_row	*row;
-	size_t			 i;
-	static char		 why[256];
-	const char		*w;
+	const struct body_row *row;
+	size_t		       i;
+	static char	       why[256];
+	const char	      *w;
 
 	for (i = 0; i < sizeof(body_rows) / sizeof(body_rows[0]); i++) {
 		row = &body_rows[i];
@@ -200,11 +202,11 @@ t_body_refused(void)
 static const char *
 t_query_long(void)
 {
-	long long	v = 7;
+	long long v = 7;
 
 	start(NULL, NULL);
 	req.query = "limit=25&neg=-3&big=999&x=1x&e=&huge="
-	    "99999999999999999999999";
+		    "99999999999999999999999";
 	CHECK_EQ(http_query_long(&req, "limit", 1, 50, &v), 1);
 	CHECK_EQ(v, 25);
 	CHECK_EQ(http_query_long(&req, "neg", -5, 5, &v), 1);
@@ -228,16 +230,16 @@ static const char *
 t_param_id(void)
 {
 	static const char *const bad[] = { "", "0", "-1", "01", "+1", " 1",
-	    "4x", "1.0", "99999999999999999999" };
-	int64_t	id = 0;
-	size_t	i;
+		"4x", "1.0", "99999999999999999999" };
+	int64_t			 id = 0;
+	size_t			 i;
 
 	start(NULL, NULL);
 	req.nparams = 1;
 	strcpy(req.params[0], "42");
 	CHECK_EQ(http_param_id(&req, 0, &id), 0);
 	CHECK_EQ(id, 42);
-	CHECK_EQ(http_param_id(&req, 1, &id), -1);	/* no such param */
+	CHECK_EQ(http_param_id(&req, 1, &id), -1); /* no such param */
 	CHECK_REPLY(400);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		strcpy(req.params[0], bad[i]);
@@ -255,12 +257,12 @@ h_ok(struct http_req *r)
 }
 
 static const struct route dispatch_routes[] = {
-	{ "GET",    "/api/v1/things/{id}",	h_ok, ROUTE_PUBLIC },
+	{ "GET", "/api/v1/things/{id}", h_ok, ROUTE_PUBLIC },
 };
 
-static const struct service dispatch_svc = {
-	.name = "unit", .routes = dispatch_routes, .nroutes = 1
-};
+static const struct service dispatch_svc = { .name = "unit",
+	.routes = dispatch_routes,
+	.nroutes = 1 };
 
 /* server_dispatch maps each router result to its reply; paths are raw
  * client bytes (nginx passes $request_uri undecoded). */
@@ -268,8 +270,8 @@ static const char *
 t_dispatch(void)
 {
 	static const struct {
-		const char	*method, *uri;
-		int		 status;
+		const char *method, *uri;
+		int	    status;
 	} rows[] = {
 		{ "GET", "/api/v1/things/a%20b?x=1", 200 },
 		{ "GET", "/api/v1/nothing", 404 },
@@ -281,9 +283,9 @@ t_dispatch(void)
 		{ "GET", "no-slash", 400 },
 		{ "GET", "", 400 },
 	};
-	static char	 why[256];
-	const char	*w;
-	size_t		 i;
+	static char why[256];
+	const char *w;
+	size_t	    i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		start(NULL, "REQUEST_METHOD", rows[i].method, "REQUEST_URI",
@@ -304,18 +306,22 @@ t_dispatch(void)
 }
 
 static const struct route admin_routes[] = {
-	{ "GET",    "/api/v1/admin/things/{id}",	h_ok, ROUTE_ADMIN },
-	{ "POST",   "/api/v1/admin/things/{id}/zap",	h_ok, ROUTE_ADMIN },
+	{ "GET", "/api/v1/admin/things/{id}", h_ok, ROUTE_ADMIN },
+	{ "POST", "/api/v1/admin/things/{id}/zap", h_ok, ROUTE_ADMIN },
 };
 
 static const struct service admin_svc = {
-	.name = "unit-admin", .routes = admin_routes, .nroutes = 2,
+	.name = "unit-admin",
+	.routes = admin_routes,
+	.nroutes = 2,
 	.admin_only = 1,
 };
 
 /* The same ROUTE_ADMIN route in a service that does not check first. */
 static const struct service admin_unguarded_svc = {
-	.name = "unit-unguarded", .routes = admin_routes, .nroutes = 2,
+	.name = "unit-unguarded",
+	.routes = admin_routes,
+	.nroutes = 2,
 };
 
 /* An admin-only service answers every request without an admin's
@@ -326,15 +332,16 @@ static const struct service admin_unguarded_svc = {
 static const char *
 t_admin_gate(void)
 {
-	static const char	 want[] = "Status: 404 Not Found\r\n"
+	static const char want[] =
+	    "Status: 404 Not Found\r\n"
 	    "X-Accel-Redirect: @not_found\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Content-Length: 61\r\n\r\n"
 	    "{\"error\":{\"code\":\"not_found\",\"message\":"
 	    "\"No such endpoint.\"}}\n";
-	static char		 longpath[1200], why[256];
+	static char longpath[1200], why[256];
 	static const struct {
-		const char	*method, *uri, *auth, *cookie;
+		const char *method, *uri, *auth, *cookie;
 	} rows[] = {
 		{ "GET", "/api/v1/admin/things/1", NULL, NULL },
 		{ "POST", "/api/v1/admin/things/1/zap", NULL, NULL },
@@ -343,17 +350,19 @@ t_admin_gate(void)
 		{ "GET", "/api/v1/admin/things/%ff", NULL, NULL },
 		{ "GET", "/api/v1/admin/things/1", "Bearer abc", NULL },
 		{ "GET", "/api/v1/admin/things/1", "Basic YTpi", NULL },
-		{ "GET", "/api/v1/admin/things/1?access_token=st_x", NULL, NULL },
+		{ "GET", "/api/v1/admin/things/1?access_token=st_x", NULL,
+		    NULL },
 		/* A well-formed cookie on POST without X-CSRF-Token. */
 		{ "POST", "/api/v1/admin/things/1/zap", NULL,
-		    "parley_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+		    "parley_session="
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
 		{ "GET", "", NULL, NULL },
 		{ "GET", longpath, NULL, NULL },
 	};
-	const struct service	*svc;
-	const char		*out;
-	size_t			 i, len;
-	int			 pass;
+	const struct service *svc;
+	const char	     *out;
+	size_t		      i, len;
+	int		      pass;
 
 	memcpy(longpath, "/api/v1/admin/", 14);
 	memset(longpath + 14, 'a', sizeof(longpath) - 15);
@@ -378,8 +387,10 @@ t_admin_gate(void)
 			db_free(req.db);
 			if (len != sizeof(want) - 1 ||
 			    memcmp(out, want, len) != 0) {
-				snprintf(why, sizeof(why), "%s row %zu (%s): "
-				    "%.*s", svc->name, i, rows[i].method,
+				snprintf(why, sizeof(why),
+				    "%s row %zu (%s): "
+				    "%.*s",
+				    svc->name, i, rows[i].method,
 				    (int)(len < 160 ? len : 160), out);
 				fcgi_mem_cleanup(&mem);
 				return why;
@@ -397,14 +408,17 @@ t_admin_gate(void)
 static const char *
 t_jsonp_separators(void)
 {
-	static const char	 json[] = "{\"m\":\"a\xe2\x80\xa8" "b\xe2\x80"
-				    "\xa9" "c\xe2\x80\xa7\xe2\x80\"}";
-	const char		*out, *body;
-	char			*w;
-	size_t			 len;
+	static const char json[] = "{\"m\":\"a\xe2\x80\xa8"
+				   "b\xe2\x80"
+				   "\xa9"
+				   "c\xe2\x80\xa7\xe2\x80\"}";
+	const char	 *out, *body;
+	char		 *w;
+	size_t		  len;
 
 	w = http_jsonp_wrap("p.cb", json, sizeof(json) - 1, &len);
-	CHECK_STR(w, "/**/p.cb({\"m\":\"a\\u2028b\\u2029c\xe2\x80\xa7"
+	CHECK_STR(w,
+	    "/**/p.cb({\"m\":\"a\\u2028b\\u2029c\xe2\x80\xa7"
 	    "\xe2\x80\"});");
 	CHECK_EQ(len, strlen(w));
 	free(w);
@@ -430,9 +444,9 @@ t_jsonp_separators(void)
 static const char *
 t_iframe(void)
 {
-	const char	*out, *body;
-	size_t		 len;
-	char		*page;
+	const char *out, *body;
+	size_t	    len;
+	char	   *page;
 
 	start(NULL, NULL);
 	req.query = "a=b&iframe=1";
@@ -444,9 +458,10 @@ t_iframe(void)
 	CHECK(strstr(out, "\r\nContent-Type: text/html; charset=utf-8\r\n") !=
 	    NULL);
 	CHECK((body = strstr(out, "<textarea id=\"parley-reply\">")) != NULL);
-	CHECK(strstr(body, "{\"error\":{\"code\":\"csrf_failed\",\"message\":"
-	    "\"No &lt;b&gt;token&lt;/b&gt; &amp; co.\"},\"status\":403}"
-	    "</textarea>") != NULL);
+	CHECK(strstr(body,
+		  "{\"error\":{\"code\":\"csrf_failed\",\"message\":"
+		  "\"No &lt;b&gt;token&lt;/b&gt; &amp; co.\"},\"status\":403}"
+		  "</textarea>") != NULL);
 	CHECK(strchr(body + 28, '<') == strstr(body, "</textarea>"));
 	start(NULL, NULL);
 	req.query = "iframe=yes";

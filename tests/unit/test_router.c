@@ -4,7 +4,7 @@
 #include "router.h"
 #include "unit.h"
 
-static void	h_dummy(struct http_req *);
+static void h_dummy(struct http_req *);
 
 static void
 h_dummy(struct http_req *r)
@@ -13,28 +13,28 @@ h_dummy(struct http_req *r)
 }
 
 static const struct route routes[] = {
-	{ "GET",    "/api/v1/health",			h_dummy, ROUTE_PUBLIC },
-	{ "GET",    "/api/v1/friends",			h_dummy, ROUTE_USER },
-	{ "DELETE", "/api/v1/friends/{id}",		h_dummy, ROUTE_USER },
-	{ "POST",   "/api/v1/friends/requests",		h_dummy, ROUTE_USER },
-	{ "POST",   "/api/v1/friends/requests/{id}/accept", h_dummy, ROUTE_USER },
-	{ "GET",    "/api/v1/pairs/{a}/{b}",		h_dummy, ROUTE_USER },
+	{ "GET", "/api/v1/health", h_dummy, ROUTE_PUBLIC },
+	{ "GET", "/api/v1/friends", h_dummy, ROUTE_USER },
+	{ "DELETE", "/api/v1/friends/{id}", h_dummy, ROUTE_USER },
+	{ "POST", "/api/v1/friends/requests", h_dummy, ROUTE_USER },
+	{ "POST", "/api/v1/friends/requests/{id}/accept", h_dummy, ROUTE_USER },
+	{ "GET", "/api/v1/pairs/{a}/{b}", h_dummy, ROUTE_USER },
 };
-#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-static char			 params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
-static int			 nparams;
-static const struct route	*found;
+static char		   params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
+static int		   nparams;
+static const struct route *found;
 
-static enum router_result	match(const char *, const char *);
-static const char		*t_exact(void);
-static const char		*t_params(void);
-static const char		*t_params_decoded(void);
-static const char		*t_trailing_slash(void);
-static const char		*t_bad_method(void);
-static const char		*t_bad_param(void);
-static const char		*t_empty_segment(void);
-static const char		*t_max_params(void);
+static enum router_result match(const char *, const char *);
+static const char	 *t_exact(void);
+static const char	 *t_params(void);
+static const char	 *t_params_decoded(void);
+static const char	 *t_trailing_slash(void);
+static const char	 *t_bad_method(void);
+static const char	 *t_bad_param(void);
+static const char	 *t_empty_segment(void);
+static const char	 *t_max_params(void);
 
 static enum router_result
 match(const char *method, const char *path)
@@ -137,8 +137,8 @@ t_bad_param(void)
 	CHECK_EQ(match("DELETE", "/api/v1/friends/%2f"), ROUTER_BAD_PARAM);
 	/* Too long to decode into a parameter. */
 	{
-		char	 path[400];
-		size_t	 n;
+		char   path[400];
+		size_t n;
 
 		n = strlen("/api/v1/friends/");
 		memcpy(path, "/api/v1/friends/", n);
@@ -165,7 +165,8 @@ t_max_params(void)
 {
 	/* Fewer slots than the pattern has {params}: no match, no overflow. */
 	CHECK_EQ(router_match(routes, NROUTES, "GET", "/api/v1/pairs/x/y",
-	    params, 1, &nparams, &found), ROUTER_NOT_FOUND);
+		     params, 1, &nparams, &found),
+	    ROUTER_NOT_FOUND);
 	CHECK(found == NULL);
 	return NULL;
 }

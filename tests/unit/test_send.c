@@ -4,15 +4,15 @@
 #include "send.h"
 #include "unit.h"
 
-static const char	*t_success(void);
-static const char	*t_refusals(void);
-static const char	*t_voices_differ(void);
-static const char	*t_unknown(void);
+static const char *t_success(void);
+static const char *t_refusals(void);
+static const char *t_voices_differ(void);
+static const char *t_unknown(void);
 
 static const char *
 t_success(void)
 {
-	const struct send_outcome	*o;
+	const struct send_outcome *o;
 
 	CHECK((o = send_outcome_find("created")) != NULL);
 	CHECK_EQ(o->http, 201);
@@ -29,9 +29,9 @@ static const char *
 t_refusals(void)
 {
 	static const struct {
-		const char	*status;
-		int		 http;
-		const char	*code;
+		const char *status;
+		int	    http;
+		const char *code;
 	} want[] = {
 		{ "not_friends", 403, "not_friends" },
 		{ "blocked", 403, "blocked" },
@@ -40,9 +40,9 @@ t_refusals(void)
 		{ "no_such_upload", 404, "upload_not_found" },
 		{ "upload_kind", 400, "invalid_field" },
 	};
-	const struct send_outcome	*o;
-	size_t				 i;
-	int				 v;
+	const struct send_outcome *o;
+	size_t			   i;
+	int			   v;
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		CHECK((o = send_outcome_find(want[i].status)) != NULL);
@@ -63,7 +63,7 @@ t_refusals(void)
 static const char *
 t_voices_differ(void)
 {
-	const struct send_outcome	*o;
+	const struct send_outcome *o;
 
 	CHECK((o = send_outcome_find("no_such_user")) != NULL);
 	CHECK_STR(o->voice[SEND_USER].code, "user_not_found");

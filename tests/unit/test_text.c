@@ -6,29 +6,32 @@
 #include "unit.h"
 
 struct utf8_row {
-	const char	*name;
-	const char	*s;
-	size_t		 len;
-	int		 want;
+	const char *name;
+	const char *s;
+	size_t	    len;
+	int	    want;
 };
 
 /* Lengths are explicit so rows can hold NUL and cut sequences short. */
-#define ROW(name, lit, want)	{ name, lit, sizeof(lit) - 1, want }
+#define ROW(name, lit, want)                                                   \
+	{                                                                      \
+		name, lit, sizeof(lit) - 1, want                               \
+	}
 
 static const struct utf8_row utf8_rows[] = {
 	ROW("empty", "", 1),
 	ROW("ascii", "hello, world ~", 1),
-	ROW("two_byte_min", "\xc2\x80", 1),		/* U+0080 */
-	ROW("two_byte_max", "\xdf\xbf", 1),		/* U+07FF */
+	ROW("two_byte_min", "\xc2\x80", 1), /* U+0080 */
+	ROW("two_byte_max", "\xdf\xbf", 1), /* U+07FF */
 	ROW("two_byte_word", "caf\xc3\xa9", 1),
-	ROW("three_byte_min", "\xe0\xa0\x80", 1),	/* U+0800 */
+	ROW("three_byte_min", "\xe0\xa0\x80", 1), /* U+0800 */
 	ROW("three_byte_euro", "\xe2\x82\xac", 1),
 	ROW("three_byte_before_surrogates", "\xed\x9f\xbf", 1), /* U+D7FF */
-	ROW("three_byte_after_surrogates", "\xee\x80\x80", 1), /* U+E000 */
-	ROW("three_byte_max", "\xef\xbf\xbf", 1),	/* U+FFFF */
-	ROW("four_byte_min", "\xf0\x90\x80\x80", 1),	/* U+10000 */
+	ROW("three_byte_after_surrogates", "\xee\x80\x80", 1),	/* U+E000 */
+	ROW("three_byte_max", "\xef\xbf\xbf", 1),		/* U+FFFF */
+	ROW("four_byte_min", "\xf0\x90\x80\x80", 1),		/* U+10000 */
 	ROW("four_byte_emoji", "\xf0\x9f\x98\x80", 1),
-	ROW("four_byte_max", "\xf4\x8f\xbf\xbf", 1),	/* U+10FFFF */
+	ROW("four_byte_max", "\xf4\x8f\xbf\xbf", 1), /* U+10FFFF */
 	ROW("mixed", "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z", 1),
 	ROW("nul", "a\0b", 0),
 	ROW("nul_alone", "\0", 0),
@@ -38,8 +41,8 @@ static const struct utf8_row utf8_rows[] = {
 	ROW("overlong_e0_9f_bf", "\xe0\x9f\xbf", 0),
 	ROW("overlong_f0_80_80_80", "\xf0\x80\x80\x80", 0),
 	ROW("overlong_f0_8f_bf_bf", "\xf0\x8f\xbf\xbf", 0),
-	ROW("surrogate_ed_a0_80", "\xed\xa0\x80", 0),	/* U+D800 */
-	ROW("surrogate_ed_bf_bf", "\xed\xbf\xbf", 0),	/* U+DFFF */
+	ROW("surrogate_ed_a0_80", "\xed\xa0\x80", 0), /* U+D800 */
+	ROW("surrogate_ed_bf_bf", "\xed\xbf\xbf", 0), /* U+DFFF */
 	ROW("above_max_f4_90_80_80", "\xf4\x90\x80\x80", 0),
 	ROW("lead_f5", "\xf5\x80\x80\x80", 0),
 	ROW("lead_ff", "\xff", 0),
@@ -54,15 +57,15 @@ static const struct utf8_row utf8_rows[] = {
 	ROW("bad_fourth_byte", "\xf0\x9f\x98\x41", 0),
 };
 
-static const char	*t_utf8_len_limits(void);
-static const char	*t_utf8_chars(void);
-static const char	*t_controls_c0_del(void);
-static const char	*t_controls_c1(void);
-static const char	*t_controls_multiline(void);
-static const char	*t_scrub(void);
-static const char	*t_bidi(void);
-static int		 scrubs_to(const char *, const char *);
-static int		 strips_to(const char *, const char *, size_t);
+static const char *t_utf8_len_limits(void);
+static const char *t_utf8_chars(void);
+static const char *t_controls_c0_del(void);
+static const char *t_controls_c1(void);
+static const char *t_controls_multiline(void);
+static const char *t_scrub(void);
+static const char *t_bidi(void);
+static int	   scrubs_to(const char *, const char *);
+static int	   strips_to(const char *, const char *, size_t);
 
 /* The length bounds the check: bytes past it are never looked at. */
 static const char *
@@ -91,7 +94,9 @@ t_controls_c0_del(void)
 {
 	CHECK(!text_has_controls("", 0));
 	CHECK(!text_has_controls("plain text, caf\xc3\xa9 \xe2\x82\xac", 0));
-	CHECK(text_has_controls("a\x01" "b", 0));
+	CHECK(text_has_controls("a\x01"
+				"b",
+	    0));
 	CHECK(text_has_controls("\x1f", 0));
 	CHECK(text_has_controls("\x1b[31m", 0));
 	CHECK(text_has_controls("del\x7f", 0));
@@ -104,12 +109,12 @@ t_controls_c0_del(void)
 static const char *
 t_controls_c1(void)
 {
-	CHECK(text_has_controls("\xc2\x80", 0));	/* U+0080 */
-	CHECK(text_has_controls("x\xc2\x85y", 0));	/* NEL */
-	CHECK(text_has_controls("\xc2\x9f", 0));	/* U+009F */
-	CHECK(text_has_controls("\xc2\x9b", 1));	/* CSI, even multiline */
-	CHECK(!text_has_controls("\xc2\xa0", 0));	/* NBSP is printable */
-	CHECK(!text_has_controls("\xc3\x80", 0));	/* A grave */
+	CHECK(text_has_controls("\xc2\x80", 0));   /* U+0080 */
+	CHECK(text_has_controls("x\xc2\x85y", 0)); /* NEL */
+	CHECK(text_has_controls("\xc2\x9f", 0));   /* U+009F */
+	CHECK(text_has_controls("\xc2\x9b", 1));   /* CSI, even multiline */
+	CHECK(!text_has_controls("\xc2\xa0", 0));  /* NBSP is printable */
+	CHECK(!text_has_controls("\xc3\x80", 0));  /* A grave */
 	CHECK(!text_has_controls("\xe2\x80\x8b", 0));
 	return NULL;
 }
@@ -131,7 +136,7 @@ t_controls_multiline(void)
 static int
 scrubs_to(const char *in, const char *want)
 {
-	char	buf[64];
+	char buf[64];
 
 	snprintf(buf, sizeof(buf), "%s", in);
 	text_utf8_scrub(buf);
@@ -145,7 +150,9 @@ t_scrub(void)
 	CHECK(scrubs_to("plain", "plain"));
 	CHECK(scrubs_to("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
 	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
-	CHECK(scrubs_to("a\xff" "b", "a?b"));
+	CHECK(scrubs_to("a\xff"
+			"b",
+	    "a?b"));
 	/* A sequence cut short at the end, as by a truncating snprintf. */
 	CHECK(scrubs_to("end \xe2\x82", "end ??"));
 	CHECK(scrubs_to("\xc0\x80", "??"));
@@ -160,7 +167,7 @@ t_scrub(void)
 static int
 strips_to(const char *in, const char *want, size_t removed)
 {
-	char	buf[64];
+	char buf[64];
 
 	snprintf(buf, sizeof(buf), "%s", in);
 	if (text_has_bidi(buf) != (removed > 0))
@@ -177,13 +184,23 @@ t_bidi(void)
 	CHECK(strips_to("", "", 0));
 	CHECK(strips_to("plain caf\xc3\xa9", "plain caf\xc3\xa9", 0));
 	/* "evil" written as U+202E "live": shown as "evil" reversed. */
-	CHECK(strips_to("\xe2\x80\xae" "live", "live", 3));
-	CHECK(strips_to("a\xd8\x9c" "b", "ab", 2));		/* U+061C */
-	CHECK(strips_to("\xe2\x80\x8e\xe2\x80\x8f", "", 6));	/* LRM RLM */
-	CHECK(strips_to("\xe2\x80\xaa" "1\xe2\x80\xab" "2\xe2\x80\xac"
-	    "3\xe2\x80\xad" "4\xe2\x80\xae", "1234", 15));	/* 202A-E */
-	CHECK(strips_to("\xe2\x81\xa6" "x\xe2\x81\xa7\xe2\x81\xa8"
-	    "y\xe2\x81\xa9", "xy", 12));			/* 2066-9 */
+	CHECK(strips_to("\xe2\x80\xae"
+			"live",
+	    "live", 3));
+	CHECK(strips_to("a\xd8\x9c"
+			"b",
+	    "ab", 2));					     /* U+061C */
+	CHECK(strips_to("\xe2\x80\x8e\xe2\x80\x8f", "", 6)); /* LRM RLM */
+	CHECK(strips_to("\xe2\x80\xaa"
+			"1\xe2\x80\xab"
+			"2\xe2\x80\xac"
+			"3\xe2\x80\xad"
+			"4\xe2\x80\xae",
+	    "1234", 15)); /* 202A-E */
+	CHECK(strips_to("\xe2\x81\xa6"
+			"x\xe2\x81\xa7\xe2\x81\xa8"
+			"y\xe2\x81\xa9",
+	    "xy", 12)); /* 2066-9 */
 	/* Neighbours: U+200D ZWJ (emoji), U+2029, U+202F, U+2065 and
 	 * U+206A, U+061B (Arabic semicolon), U+061D. */
 	CHECK(strips_to("\xe2\x80\x8d\xe2\x80\xa9\xe2\x80\xaf",
@@ -203,17 +220,19 @@ t_bidi(void)
 void
 test_text(void)
 {
-	char	 name[96];
-	size_t	 i;
-	int	 got;
+	char   name[96];
+	size_t i;
+	int    got;
 
 	for (i = 0; i < sizeof(utf8_rows) / sizeof(utf8_rows[0]); i++) {
 		const struct utf8_row *row = &utf8_rows[i];
 
 		snprintf(name, sizeof(name), "text_utf8_valid/%s", row->name);
 		got = text_utf8_valid(row->s, row->len);
-		unit_result(name, got == row->want ? NULL :
-		    got ? "accepted, want refused" : "refused, want accepted");
+		unit_result(name,
+		    got == row->want ? NULL :
+			got	     ? "accepted, want refused" :
+				       "refused, want accepted");
 	}
 	unit_run("text_utf8_valid/length_bounds", t_utf8_len_limits);
 	unit_run("text_utf8_chars", t_utf8_chars);

@@ -7,12 +7,12 @@
 #include "ticker.h"
 #include "unit.h"
 
-static atomic_int	 runs, in_job, bad_tick;
+static atomic_int runs, in_job, bad_tick;
 
 static void
 sleep_ms(long ms)
 {
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) == -1)
 		;
@@ -21,7 +21,7 @@ sleep_ms(long ms)
 static double
 now_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
@@ -50,8 +50,8 @@ slow_job(struct db *db, unsigned long tick)
 static const char *
 t_ticks(void)
 {
-	struct ticker	t = { .name = "t", .interval_ms = 20, .job = count_job };
-	double		t0;
+	struct ticker t = { .name = "t", .interval_ms = 20, .job = count_job };
+	double	      t0;
 
 	atomic_store(&runs, 0);
 	atomic_store(&bad_tick, 0);
@@ -60,7 +60,7 @@ t_ticks(void)
 	t0 = now_ms();
 	ticker_stop(&t);
 	CHECK(now_ms() - t0 < 100);	/* does not wait out an interval */
-	CHECK(atomic_load(&runs) >= 4);	/* ~10 on an idle machine */
+	CHECK(atomic_load(&runs) >= 4); /* ~10 on an idle machine */
 	CHECK(atomic_load(&runs) <= 11);
 	CHECK_EQ(atomic_load(&bad_tick), 0);
 	return NULL;
@@ -69,8 +69,8 @@ t_ticks(void)
 static const char *
 t_stop_waits_for_job(void)
 {
-	struct ticker	t = { .name = "t", .interval_ms = 10, .job = slow_job };
-	int		n;
+	struct ticker t = { .name = "t", .interval_ms = 10, .job = slow_job };
+	int	      n;
 
 	atomic_store(&runs, 0);
 	ticker_start(&t);
@@ -81,7 +81,7 @@ t_stop_waits_for_job(void)
 	n = atomic_load(&runs);
 	CHECK_EQ(n, 1);
 	sleep_ms(50);
-	CHECK_EQ(atomic_load(&runs), n);	/* nothing runs after stop */
+	CHECK_EQ(atomic_load(&runs), n); /* nothing runs after stop */
 	return NULL;
 }
 

@@ -2,17 +2,17 @@
 #include "unit.h"
 #include "user.h"
 
-static const char	*t_fold_case(void);
-static const char	*t_fold_lengths(void);
-static const char	*t_fold_chars(void);
-static const char	*t_fold_len_bounds(void);
-static int		 fold(const char *, char *, size_t);
+static const char *t_fold_case(void);
+static const char *t_fold_lengths(void);
+static const char *t_fold_chars(void);
+static const char *t_fold_len_bounds(void);
+static int	   fold(const char *, char *, size_t);
 
 /* Folds a copy of `s` (its whole length) into buf. */
 static int
 fold(const char *s, char *buf, size_t buflen)
 {
-	size_t	len = strlen(s);
+	size_t len = strlen(s);
 
 	if (len >= buflen)
 		return -2;
@@ -23,7 +23,7 @@ fold(const char *s, char *buf, size_t buflen)
 static const char *
 t_fold_case(void)
 {
-	char	buf[64];
+	char buf[64];
 
 	CHECK_EQ(fold("Alice", buf, sizeof(buf)), 0);
 	CHECK_STR(buf, "alice");
@@ -39,12 +39,11 @@ t_fold_case(void)
 static const char *
 t_fold_lengths(void)
 {
-	char	buf[64];
+	char buf[64];
 
 	CHECK_EQ(fold("ab", buf, sizeof(buf)), -1);
 	CHECK_EQ(fold("abc", buf, sizeof(buf)), 0);
-	CHECK_EQ(fold("abcdefghijklmnopqrstuvwxyz012345", buf, sizeof(buf)),
-	    0);
+	CHECK_EQ(fold("abcdefghijklmnopqrstuvwxyz012345", buf, sizeof(buf)), 0);
 	CHECK_EQ(fold("abcdefghijklmnopqrstuvwxyz0123456", buf, sizeof(buf)),
 	    -1);
 	CHECK_EQ(fold("", buf, sizeof(buf)), -1);
@@ -55,14 +54,17 @@ t_fold_lengths(void)
 static const char *
 t_fold_chars(void)
 {
-	char	buf[64];
+	char buf[64];
 
 	CHECK_EQ(fold("al ice", buf, sizeof(buf)), -1);
 	CHECK_EQ(fold("alice!", buf, sizeof(buf)), -1);
 	CHECK_EQ(fold("al/ice", buf, sizeof(buf)), -1);
 	CHECK_EQ(fold("al@ice", buf, sizeof(buf)), -1);
 	CHECK_EQ(fold("caf\xc3\xa9", buf, sizeof(buf)), -1);
-	CHECK_EQ(fold("ali\x7f" "ce", buf, sizeof(buf)), -1);
+	CHECK_EQ(fold("ali\x7f"
+		      "ce",
+		     buf, sizeof(buf)),
+	    -1);
 	CHECK_EQ(fold("ali\nce", buf, sizeof(buf)), -1);
 	/* The bytes just outside each allowed range. */
 	CHECK_EQ(fold("ab`", buf, sizeof(buf)), -1);
@@ -79,11 +81,11 @@ t_fold_chars(void)
 static const char *
 t_fold_len_bounds(void)
 {
-	char	buf[] = "ABCDEF";
+	char buf[] = "ABCDEF";
 
 	CHECK_EQ(user_name_fold(buf, 3), 0);
 	CHECK_STR(buf, "abcDEF");
-	CHECK_EQ(user_name_fold((char []){ 'a', 'b', '\0', 'c' }, 4), -1);
+	CHECK_EQ(user_name_fold((char[]){ 'a', 'b', '\0', 'c' }, 4), -1);
 	return NULL;
 }
 

@@ -6,34 +6,35 @@
 #include "unit.h"
 #include "valid.h"
 
-static const char	*t_string_lengths(void);
-static const char	*t_string_presence(void);
-static const char	*t_string_controls(void);
-static const char	*t_string_name(void);
-static const char	*t_id(void);
-static const char	*t_int(void);
-static const char	*t_id_array(void);
-static void		 run(const char *, const char *, unit_fn);
+static const char *t_string_lengths(void);
+static const char *t_string_presence(void);
+static const char *t_string_controls(void);
+static const char *t_string_name(void);
+static const char *t_id(void);
+static const char *t_int(void);
+static const char *t_id_array(void);
+static void	   run(const char *, const char *, unit_fn);
 
-static struct http_req	 req;
-static struct fcgi_mem	 mem;
-static json_t		*obj;
+static struct http_req req;
+static struct fcgi_mem mem;
+static json_t	      *obj;
 
 /* The getter just called replied 400 as the convention says; the reply is
  * then cleared for the next call. */
-#define CHECK_REFUSED() do {						\
-	const char	*why_ = fcgi_mem_check(&mem, 400);		\
-	if (why_ != NULL)						\
-		return unit_fail(__FILE__, __LINE__, "%s", why_);	\
-	fcgi_mem_rewind(&mem, &req);					\
-} while (0)
+#define CHECK_REFUSED()                                                        \
+	do {                                                                   \
+		const char *why_ = fcgi_mem_check(&mem, 400);                  \
+		if (why_ != NULL)                                              \
+			return unit_fail(__FILE__, __LINE__, "%s", why_);      \
+		fcgi_mem_rewind(&mem, &req);                                   \
+	} while (0)
 
-#define CHECK_SILENT()	CHECK(req.status == 0)
+#define CHECK_SILENT() CHECK(req.status == 0)
 
 static const char *
 t_string_lengths(void)
 {
-	const char	*s = NULL;
+	const char *s = NULL;
 
 	CHECK_EQ(valid_string(&req, obj, "a", VALID_REQUIRED, 3, 3, &s), 0);
 	CHECK_STR(s, "abc");
@@ -58,7 +59,7 @@ t_string_lengths(void)
 static const char *
 t_string_presence(void)
 {
-	const char	*s = "unchanged";
+	const char *s = "unchanged";
 
 	CHECK_EQ(valid_string(&req, obj, "absent", 0, 1, 5, &s), 0);
 	CHECK_STR(s, "unchanged");
@@ -81,14 +82,13 @@ t_string_presence(void)
 static const char *
 t_string_controls(void)
 {
-	const char	*s;
+	const char *s;
 
 	CHECK_EQ(valid_string(&req, obj, "nl", 0, 1, 9, &s), -1);
 	CHECK_REFUSED();
 	CHECK_EQ(valid_string(&req, obj, "nl", VALID_MULTILINE, 1, 9, &s), 0);
 	CHECK_EQ(valid_string(&req, obj, "tab", VALID_MULTILINE, 1, 9, &s), 0);
-	CHECK_EQ(valid_string(&req, obj, "esc", VALID_MULTILINE, 1, 9, &s),
-	    -1);
+	CHECK_EQ(valid_string(&req, obj, "esc", VALID_MULTILINE, 1, 9, &s), -1);
 	CHECK_REFUSED();
 	CHECK_EQ(valid_string(&req, obj, "c1", 0, 1, 9, &s), -1);
 	CHECK_REFUSED();
@@ -101,11 +101,13 @@ t_string_controls(void)
 static const char *
 t_string_name(void)
 {
-	const char	*s = NULL;
+	const char *s = NULL;
 
 	/* Without the flag the string is kept as sent. */
 	CHECK_EQ(valid_string(&req, obj, "rlo", 0, 1, 9, &s), 0);
-	CHECK_STR(s, "\xe2\x80\xae" "live");
+	CHECK_STR(s,
+	    "\xe2\x80\xae"
+	    "live");
 	CHECK_EQ(valid_string(&req, obj, "rlo", VALID_NAME, 1, 9, &s), 0);
 	CHECK_STR(s, "live");
 	CHECK_SILENT();
@@ -116,7 +118,8 @@ t_string_name(void)
 	CHECK_STR(s, "Bob");
 	/* Nothing left: too short, as an empty name is. */
 	CHECK_EQ(valid_string(&req, obj, "only", VALID_NAME | VALID_REQUIRED, 1,
-	    9, &s), -1);
+		     9, &s),
+	    -1);
 	CHECK_REFUSED();
 	CHECK_EQ(valid_string(&req, obj, "plain", VALID_NAME, 1, 9, &s), 0);
 	CHECK_STR(s, "Al");
@@ -129,7 +132,7 @@ t_string_name(void)
 static const char *
 t_id(void)
 {
-	int64_t	id = -7;
+	int64_t id = -7;
 
 	CHECK_EQ(valid_id(&req, obj, "ok", VALID_REQUIRED, &id), 0);
 	CHECK_EQ(id, 42);
@@ -158,7 +161,7 @@ t_id(void)
 static const char *
 t_int(void)
 {
-	long long	v = 0;
+	long long v = 0;
 
 	CHECK_EQ(valid_int(&req, obj, "lo", 0, -5, 5, &v), 0);
 	CHECK_EQ(v, -5);
@@ -173,7 +176,7 @@ t_int(void)
 static const char *
 t_id_array(void)
 {
-	int64_t	*ids;
+	int64_t *ids;
 	size_t	 n;
 
 	CHECK_EQ(valid_id_array(&req, obj, "ok", 0, 3, &ids, &n), 0);
@@ -197,7 +200,8 @@ t_id_array(void)
 	CHECK_EQ(valid_id_array(&req, obj, "obj", 0, 5, &ids, &n), -1);
 	CHECK_REFUSED();
 	CHECK_EQ(valid_id_array(&req, obj, "absent", VALID_REQUIRED, 5, &ids,
-	    &n), -1);
+		     &n),
+	    -1);
 	CHECK_REFUSED();
 	CHECK(ids == NULL && n == 0);
 	return NULL;
@@ -220,19 +224,30 @@ run(const char *name, const char *json, unit_fn fn)
 void
 test_valid(void)
 {
-	run("valid_string/lengths", "{\"a\":\"abc\",\"e\":\"\\u20ac\\u20ac\","
-	    "\"z\":\"\",\"long\":\"123456789\"}", t_string_lengths);
+	run("valid_string/lengths",
+	    "{\"a\":\"abc\",\"e\":\"\\u20ac\\u20ac\","
+	    "\"z\":\"\",\"long\":\"123456789\"}",
+	    t_string_lengths);
 	run("valid_string/presence", "{\"n\":null,\"i\":5,\"arr\":[\"x\"]}",
 	    t_string_presence);
-	run("valid_string/controls", "{\"nl\":\"a\\nb\",\"esc\":\"a\\u001bb\","
-	    "\"c1\":\"a\\u0085b\",\"tab\":\"a\\tb\"}", t_string_controls);
-	run("valid_string/name", "{\"rlo\":\"\\u202elive\",\"wrapped\":"
-	    "\"\\u2066Bob\\u2069\",\"only\":\"\\u200f\\u061c\",\"plain\":\"Al\","
-	    "\"esc\":\"\\u202ea\\u001b\"}", t_string_name);
-	run("valid_id", "{\"ok\":42,\"max\":9007199254740991,"
+	run("valid_string/controls",
+	    "{\"nl\":\"a\\nb\",\"esc\":\"a\\u001bb\","
+	    "\"c1\":\"a\\u0085b\",\"tab\":\"a\\tb\"}",
+	    t_string_controls);
+	run("valid_string/name",
+	    "{\"rlo\":\"\\u202elive\",\"wrapped\":"
+	    "\"\\u2066Bob\\u2069\",\"only\":\"\\u200f\\u061c\",\"plain\":"
+	    "\"Al\","
+	    "\"esc\":\"\\u202ea\\u001b\"}",
+	    t_string_name);
+	run("valid_id",
+	    "{\"ok\":42,\"max\":9007199254740991,"
 	    "\"big\":9007199254740992,\"zero\":0,\"neg\":-1,\"str\":\"42\","
-	    "\"real\":42.0}", t_id);
+	    "\"real\":42.0}",
+	    t_id);
 	run("valid_int", "{\"lo\":-5,\"hi\":5,\"out\":6}", t_int);
-	run("valid_id_array", "{\"ok\":[3,1,2],\"empty\":[],\"dup\":[1,2,1],"
-	    "\"zero\":[1,0],\"str\":[\"1\"],\"obj\":{}}", t_id_array);
+	run("valid_id_array",
+	    "{\"ok\":[3,1,2],\"empty\":[],\"dup\":[1,2,1],"
+	    "\"zero\":[1,0],\"str\":[\"1\"],\"obj\":{}}",
+	    t_id_array);
 }

@@ -15,52 +15,47 @@
 #include "../../services/webhooks/webhooks_error.c"
 #include "unit.h"
 
-struct webhooks_config	 webhooks_config;
+struct webhooks_config webhooks_config;
 
-static int		 classify(const char *, int *);
-static const char	*t_internal(void);
-static const char	*t_public(void);
-static const char	*t_hosts(void);
-static const char	*t_open_socket(void);
-static const char	*t_error_texts(void);
+static int	   classify(const char *, int *);
+static const char *t_internal(void);
+static const char *t_public(void);
+static const char *t_hosts(void);
+static const char *t_open_socket(void);
+static const char *t_error_texts(void);
 
 /* Addresses (as inet_pton reads them) no webhook may reach. */
-static const char *const internal[] = {
-	"0.0.0.0", "0.1.2.3", "127.0.0.1", "127.255.255.254", "10.0.0.1",
-	"10.255.255.255", "172.16.0.1", "172.31.255.255", "192.168.0.1",
-	"192.168.255.255", "169.254.169.254", "169.254.0.1", "100.64.0.1",
-	"100.127.255.255", "192.0.0.1", "198.18.0.1", "198.19.255.255",
-	"224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255",
-	"::", "::1", "::127.0.0.1", "::ffff:127.0.0.1", "::ffff:10.1.2.3",
-	"::ffff:0:127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::7f00:1",
-	"64:ff9b::10.0.0.1", "64:ff9b::169.254.169.254", "64:ff9b:1::8.8.8.8",
+static const char *const internal[] = { "0.0.0.0", "0.1.2.3", "127.0.0.1",
+	"127.255.255.254", "10.0.0.1", "10.255.255.255", "172.16.0.1",
+	"172.31.255.255", "192.168.0.1", "192.168.255.255", "169.254.169.254",
+	"169.254.0.1", "100.64.0.1", "100.127.255.255", "192.0.0.1",
+	"198.18.0.1", "198.19.255.255", "224.0.0.1", "239.255.255.250",
+	"240.0.0.1", "255.255.255.255", "::", "::1", "::127.0.0.1",
+	"::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:0:127.0.0.1",
+	"::ffff:169.254.169.254", "64:ff9b::7f00:1", "64:ff9b::10.0.0.1",
+	"64:ff9b::169.254.169.254", "64:ff9b:1::8.8.8.8",
 	"2002:7f00:1::", "2002:7f00:1::1", "2002:a00:1::", "2002:c0a8:101::",
-	"2002:a9fe:a9fe::", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
-	"100::1", "fc00::1", "fd12:3456:789a::1", "fdff:ffff::1", "fe80::1",
-	"febf::1", "fec0::1", "ff02::1", "ff05::1:3",
-	NULL
-};
+	"2002:a9fe:a9fe::", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "100::1",
+	"fc00::1", "fd12:3456:789a::1", "fdff:ffff::1", "fe80::1", "febf::1",
+	"fec0::1", "ff02::1", "ff05::1:3", NULL };
 
 /* Public addresses a webhook may reach. */
-static const char *const public[] = {
-	"8.8.8.8", "1.1.1.1", "93.184.215.14", "203.0.113.7", "9.255.255.255",
-	"11.0.0.1", "100.63.255.255", "100.128.0.1", "126.255.255.255",
-	"128.0.0.1", "169.253.255.255", "172.15.255.255", "172.32.0.1",
-	"192.0.1.1", "192.167.255.255", "192.169.0.1", "198.17.255.255",
-	"198.20.0.1", "223.255.255.255", "2001:4860:4860::8888",
-	"2606:4700:4700::1111", "2a00:1450:4001:80b::200e",
-	"::ffff:8.8.8.8", "64:ff9b::808:808", "64:ff9b::93.184.215.14",
-	"2002:808:808::", "2002:5db8:d70e::1", "2001:1::1", "fbff::1",
-	"fe7f::1",
-	NULL
-};
+static const char *const public[] = { "8.8.8.8", "1.1.1.1", "93.184.215.14",
+	"203.0.113.7", "9.255.255.255", "11.0.0.1", "100.63.255.255",
+	"100.128.0.1", "126.255.255.255", "128.0.0.1", "169.253.255.255",
+	"172.15.255.255", "172.32.0.1", "192.0.1.1", "192.167.255.255",
+	"192.169.0.1", "198.17.255.255", "198.20.0.1", "223.255.255.255",
+	"2001:4860:4860::8888", "2606:4700:4700::1111",
+	"2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "64:ff9b::808:808",
+	"64:ff9b::93.184.215.14", "2002:808:808::", "2002:5db8:d70e::1",
+	"2001:1::1", "fbff::1", "fe7f::1", NULL };
 
 /* 1 internal, 0 public, -1 when `text` is no address; *family is set. */
 static int
 classify(const char *text, int *family)
 {
-	struct sockaddr_in	 s4;
-	struct sockaddr_in6	 s6;
+	struct sockaddr_in  s4;
+	struct sockaddr_in6 s6;
 
 	memset(&s4, 0, sizeof(s4));
 	memset(&s6, 0, sizeof(s6));
@@ -80,25 +75,29 @@ classify(const char *text, int *family)
 static const char *
 t_internal(void)
 {
-	int	i, family;
+	int i, family;
 
 	for (i = 0; internal[i] != NULL; i++)
 		if (classify(internal[i], &family) != 1)
-			return unit_fail(__FILE__, __LINE__, "%s is not "
-			    "internal", internal[i]);
+			return unit_fail(__FILE__, __LINE__,
+			    "%s is not "
+			    "internal",
+			    internal[i]);
 	return NULL;
 }
 
 static const char *
 t_public(void)
 {
-	struct sockaddr		sa;
-	int			i, family;
+	struct sockaddr sa;
+	int		i, family;
 
 	for (i = 0; public[i] != NULL; i++)
 		if (classify(public[i], &family) != 0)
-			return unit_fail(__FILE__, __LINE__, "%s is not "
-			    "public", public[i]);
+			return unit_fail(__FILE__, __LINE__,
+			    "%s is not "
+			    "public",
+			    public[i]);
 	/* Neither IPv4 nor IPv6 (AF_UNIX, say): never connected to. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_family = AF_UNIX;
@@ -111,23 +110,27 @@ t_public(void)
 static const char *
 t_hosts(void)
 {
-	static const char *const in[] = { "127.0.0.1", "0.0.0.0",
-		"2130706433", "0x7f.1", "0x7f000001", "017700000001", "127.1",
-		"0177.0.0.1", "localhost", "[::1]", "::1", "[::ffff:127.0.0.1]",
+	static const char *const in[] = { "127.0.0.1", "0.0.0.0", "2130706433",
+		"0x7f.1", "0x7f000001", "017700000001", "127.1", "0177.0.0.1",
+		"localhost", "[::1]", "::1", "[::ffff:127.0.0.1]",
 		"[::ffff:7f00:1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::]",
 		"[fe80::1%25eth0]", "0xa9.0xfe.0xa9.0xfe", "10.1", NULL };
 	static const char *const out[] = { "8.8.8.8", "[2001:4860:4860::8888]",
 		"134744072", "0x8080808", "[64:ff9b::808:808]", NULL };
-	int	i;
+	int			 i;
 
 	for (i = 0; in[i] != NULL; i++)
 		if (webhooks_host_internal(in[i]) != 1)
-			return unit_fail(__FILE__, __LINE__, "host %s is not "
-			    "internal", in[i]);
+			return unit_fail(__FILE__, __LINE__,
+			    "host %s is not "
+			    "internal",
+			    in[i]);
 	for (i = 0; out[i] != NULL; i++)
 		if (webhooks_host_internal(out[i]) != 0)
-			return unit_fail(__FILE__, __LINE__, "host %s is not "
-			    "public", out[i]);
+			return unit_fail(__FILE__, __LINE__,
+			    "host %s is not "
+			    "public",
+			    out[i]);
 	CHECK_EQ(webhooks_host_internal(""), -1);
 	CHECK_EQ(webhooks_host_internal("[]"), -1);
 	return NULL;
@@ -139,10 +142,10 @@ t_hosts(void)
 static const char *
 t_open_socket(void)
 {
-	struct curl_sockaddr	 a;
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)(void *)&a.addr;
-	curl_socket_t		 s;
-	int			 refused = 0;
+	struct curl_sockaddr a;
+	struct sockaddr_in  *s4 = (struct sockaddr_in *)(void *)&a.addr;
+	curl_socket_t	     s;
+	int		     refused = 0;
 
 	memset(&a, 0, sizeof(a));
 	a.family = AF_INET;
@@ -186,8 +189,8 @@ t_open_socket(void)
 static const char *
 t_error_texts(void)
 {
-	const char	*s;
-	int		 rc;
+	const char *s;
+	int	    rc;
 
 	CHECK_STR(webhooks_error_text(CURLE_OPERATION_TIMEDOUT, 0), "timeout");
 	CHECK_STR(webhooks_error_text(CURLE_COULDNT_CONNECT, 0),

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "unit.h"
 
-static int	npassed, nfailed;
+static int npassed, nfailed;
 
 void
 unit_result(const char *name, const char *why)
@@ -36,9 +36,9 @@ unit_run(const char *name, unit_fn fn)
 const char *
 unit_fail(const char *file, int line, const char *fmt, ...)
 {
-	static char	 buf[1024];
-	va_list		 ap;
-	int		 n;
+	static char buf[1024];
+	va_list	    ap;
+	int	    n;
 
 	n = snprintf(buf, sizeof(buf), "%s:%d: ", file, line);
 	if (n < 0 || (size_t)n >= sizeof(buf))
