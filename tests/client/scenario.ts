@@ -48,10 +48,12 @@ async function register(name: string): Promise<User> {
 	};
 }
 
-// The data of an event narrowed by its `type`. Once Event is a union
-// discriminated by `type`, `data` already has that event's schema and tsc
-// checks that it is this one; while the description leaves `data`
-// untyped, it is taken as the schema the description names for it.
+// The data of an event narrowed by its `type`. Event is KnownEvent (one
+// schema per type, discriminated by `type`) | OtherEvent (a type added
+// after this description: any string, data of unknown shape), so after
+// `ev.type === 'message'` tsc still allows OtherEvent, and `data` is
+// EventDataMessage | Record<string, never>. dataOf picks the known member;
+// naming another type's data (EventDataReceipt, say) fails the check.
 function dataOf<T>(data: T | Record<string, never>): T {
 	return data as T;
 }
