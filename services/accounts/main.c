@@ -5,8 +5,8 @@
 
 static const struct service accounts = {
 	.name = "accounts",
-	.routes =
-	    accounts_routes, /* routes_accounts.c, from docs/openapi.json */
+	/* routes_accounts.c, from docs/openapi.json */
+	.routes = accounts_routes,
 	.nroutes = ACCOUNTS_NROUTES,
 	.on_start = accounts_start, /* the password hashing pool */
 	.on_stop = accounts_stop,

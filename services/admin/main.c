@@ -7,7 +7,8 @@
 static const struct service admin = {
 	.name = "admin",
 	.kept_connections = 1,
-	.routes = admin_routes, /* routes_admin.c, from docs/openapi.json */
+	/* routes_admin.c, from docs/openapi.json */
+	.routes = admin_routes,
 	.nroutes = ADMIN_NROUTES,
 	.on_start = admin_start,
 	.on_stop = admin_stop,

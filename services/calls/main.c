@@ -25,7 +25,8 @@ calls_stop(void)
 static const struct service calls = {
 	.name = "calls",
 	.kept_connections = 1,
-	.routes = calls_routes, /* routes_calls.c, from docs/openapi.json */
+	/* routes_calls.c, from docs/openapi.json */
+	.routes = calls_routes,
 	.nroutes = CALLS_NROUTES,
 	.on_start = calls_start,
 	.on_stop = calls_stop,

@@ -6,7 +6,8 @@
 static const struct service friends = {
 	.name = "friends",
 	.kept_connections = 1,
-	.routes = friends_routes, /* routes_friends.c, from docs/openapi.json */
+	/* routes_friends.c, from docs/openapi.json */
+	.routes = friends_routes,
 	.nroutes = FRIENDS_NROUTES,
 	.on_start = notify_start,
 	.on_stop = notify_stop,

@@ -8,8 +8,8 @@
 static const struct service messages = {
 	.name = "messages",
 	.kept_connections = 1,
-	.routes =
-	    messages_routes, /* routes_messages.c, from docs/openapi.json */
+	/* routes_messages.c, from docs/openapi.json */
+	.routes = messages_routes,
 	.nroutes = MESSAGES_NROUTES,
 	.thread_init = replica_thread_init,
 	.thread_free = replica_thread_free,

@@ -4,7 +4,8 @@
 
 static const struct service poll_service = {
 	.name = "poll",
-	.routes = poll_routes, /* routes_poll.c, from docs/openapi.json */
+	/* routes_poll.c, from docs/openapi.json */
+	.routes = poll_routes,
 	.nroutes = POLL_NROUTES,
 	.on_start = hub_start,
 	.on_stop = hub_stop,

@@ -16,7 +16,8 @@ sites_start(void)
 static const struct service sites = {
 	.name = "sites",
 	.kept_connections = 1,
-	.routes = sites_routes, /* routes_sites.c, from docs/openapi.json */
+	/* routes_sites.c, from docs/openapi.json */
+	.routes = sites_routes,
 	.nroutes = SITES_NROUTES,
 	.on_start = sites_start,
 	.on_stop = notify_stop,

@@ -22,7 +22,8 @@ uploads_stop(void)
 static const struct service uploads = {
 	.name = "uploads",
 	.kept_connections = 1,
-	.routes = uploads_routes, /* routes_uploads.c, from docs/openapi.json */
+	/* routes_uploads.c, from docs/openapi.json */
+	.routes = uploads_routes,
 	.nroutes = UPLOADS_NROUTES,
 	.thread_init = upload_sniff_new,
 	.thread_free = upload_sniff_free,
