@@ -68,10 +68,11 @@ OBJS=("$objdir"/*.o)
 runs_opt=()
 [ -n "${FUZZ_RUNS:-}" ] && runs_opt=(-runs="$FUZZ_RUNS")
 jobs=${FUZZ_JOBS:-1}
-for src in tests/fuzz/fuzz_*.c; do
+# One driver: build, run, report (its lines go to stdout; 1 on failure).
+fuzz_one() {
+	local src=$1 driver name bin log extra xlibs corpus dict rc runs rate cov art
 	driver=$(basename "$src" .c)		# fuzz_query
 	name=${driver#fuzz_}			# query
-	[ -n "${FUZZ_ONLY:-}" ] && [ "$FUZZ_ONLY" != "$name" ] && continue
 	bin=$OUT/$driver
 	log=$OUT/$driver.log
 
@@ -84,8 +85,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	    >"$OUT/$driver.build.log" 2>&1; then
 		echo "FAIL $driver: does not build"
 		sed -n 1,40p "$OUT/$driver.build.log"
-		failed=1
-		continue
+		return 1
 	fi
 
 	# The working corpus grows across runs; seeds are copied in each time
@@ -135,7 +135,29 @@ for src in tests/fuzz/fuzz_*.c; do
 		grep -E -m 1 -A 30 'ERROR: |runtime error|invariant broken|^[^ ]+:[0-9]+: ' "$log" | head -n 40
 		art=$(grep -oE "$OUT/$driver-[a-z-]+-[0-9a-f]+" "$log" | tail -n 1)
 		[ -n "$art" ] && echo "reproduce: $bin $art"
-		failed=1
+		return 1
 	fi
+}
+
+# The drivers run side by side, one per core (each is single-threaded
+# unless FUZZ_JOBS asks for libFuzzer's own jobs); each one's lines are
+# printed when it ends, whole, in the order they were started.
+par=${FUZZ_PARALLEL:-$(nproc)}
+[ "$jobs" -gt 1 ] && par=1
+srcs=()
+for src in tests/fuzz/fuzz_*.c; do
+	name=$(basename "$src" .c)
+	[ -n "${FUZZ_ONLY:-}" ] && [ "$FUZZ_ONLY" != "${name#fuzz_}" ] && continue
+	srcs+=("$src")
+done
+rm -f "$OUT"/report-*.txt "$OUT"/rc-*
+for i in "${!srcs[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$par" ]; do wait -n || true; done
+	{ fuzz_one "${srcs[$i]}" >"$OUT/report-$i.txt" 2>&1; echo $? >"$OUT/rc-$i"; } &
+done
+wait
+for i in "${!srcs[@]}"; do
+	cat "$OUT/report-$i.txt"
+	[ "$(cat "$OUT/rc-$i" 2>/dev/null)" = 0 ] || failed=1
 done
 exit "$failed"
