@@ -110,7 +110,20 @@ if as_pg "$pgbin/initdb" -D "$scratch/pg/data" -A peer >"$scratch/initdb.log" 2>
     as_pg "$pgbin/pg_ctl" -D "$scratch/pg/data" -l "$scratch/pg/log" -w \
         -o "-c listen_addresses='' -k $scratch/pgsock" start >/dev/null &&
     as_pg createuser -h "$scratch/pgsock" parley &&
-    as_pg createdb -h "$scratch/pgsock" -O postgres parley; then
+    as_pg createdb -h "$scratch/pgsock" -E UTF8 -T template0 --locale=C -O postgres parley &&
+    as_pg createdb -h "$scratch/pgsock" -E SQL_ASCII -T template0 --locale=C -O postgres parley_ascii; then
+	# A database in another encoding is refused before anything is
+	# applied, with what to do (a cluster made under the C locale
+	# defaults to SQL_ASCII: migrate failed half-way with a conversion
+	# error in the middle of its functions).
+	printf 'DATABASE_URL=%s\nPARLEY_MIGRATE_AS=postgres\n' "postgresql:///parley_ascii?host=$scratch/pgsock" >"$scratch/parley.env"
+	if ! out=$(run_installed parley migrate 2>&1) &&
+	    case $out in *"encoding is SQL_ASCII; Parley needs UTF8"*) true ;; *) false ;; esac &&
+	    [ -z "$(as_pg psql -h "$scratch/pgsock" -qXtA -d parley_ascii -c "SELECT 1 FROM pg_tables WHERE tablename = 'users'")" ]; then
+		pass "external PostgreSQL: a SQL_ASCII database is refused, untouched"
+	else
+		echo "$out"; fail "external PostgreSQL: a SQL_ASCII database"
+	fi
 	url="postgresql:///parley?host=$scratch/pgsock"
 	printf 'DATABASE_URL=%s\nPARLEY_MIGRATE_AS=postgres\n' "$url" >"$scratch/parley.env"
 	if run_installed parley migrate >"$scratch/migrate2.log" 2>&1 &&

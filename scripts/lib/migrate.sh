@@ -10,6 +10,15 @@
 # Each migration runs in one transaction with its schema_migrations row;
 # a concurrent migrator blocks on that row's key and then fails cleanly.
 migrate() {
+	# Text is UTF-8 everywhere (names, messages, the bidi controls
+	# strip_bidi() removes): a SQL_ASCII or LATIN1 database, which a
+	# cluster made under a C or POSIX locale gets by default, would fail
+	# half-way with a conversion error, or store bytes unchecked.
+	local enc
+	enc=$(psql "$OWNER_URL" -qXtA -c "SHOW server_encoding") ||
+	    die "cannot reach the database to migrate it"
+	[ "$enc" = UTF8 ] ||
+	    die "the database's encoding is $enc; Parley needs UTF8 (createdb -E UTF8 -T template0 --locale=C parley)"
 	psql "$OWNER_URL" -qX -v ON_ERROR_STOP=1 -c "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())" \
 	    -c "CREATE TABLE IF NOT EXISTS schema_functions (file text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" 2>&1 | grep -v NOTICE || true
 	local f v done ran=0
@@ -58,7 +67,7 @@ apply_functions() {
 			cat "$f"
 			printf "INSERT INTO schema_functions (file, checksum) VALUES ('%s', '%s') ON CONFLICT (file) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now();\n" "$n" "$sum"
 		} | psql "$OWNER_URL" -qX -1 -v ON_ERROR_STOP=1 >/dev/null ||
-		    die "sql/functions/$n.sql failed (CREATE OR REPLACE cannot change a function's result type or argument names: that needs a numbered migration dropping the old one, docs/DESIGN.md)"
+		    die "sql/functions/$n.sql failed (the error is above; if it says a function's result type or argument names cannot change, that takes a numbered migration dropping the old one: docs/DESIGN.md)"
 	done
 }
 
