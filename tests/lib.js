@@ -65,18 +65,27 @@ function uniqueName(prefix = 'u') {
   return (prefix + '_' + crypto.randomBytes(6).toString('hex')).slice(0, 32);
 }
 
+// Makes a request again while it is answered 503 busy, after its
+// Retry-After, as a client is told to (at most 6 times): the
+// password-hashing pool's queue fills when test files register at once.
+// Only for requests the test expects to succeed; the 503 itself is tested
+// in zz_pwhash_flood and accounts_commit.
+async function untilNotBusy(make) {
+  let r;
+  for (let i = 0; ; i++) {
+    r = await make();
+    if (r.status !== 503 || !r.json || !r.json.error || r.json.error.code !== 'busy' || i === 5) return r;
+    await new Promise((res) => setTimeout(res, 1000 * Number(r.headers['retry-after'] || 1)));
+  }
+}
+
 // Registers a new user; resolves {user, token, csrf, password, session}.
 // A 503 busy (the password-hashing pool's queue is full when many test
 // files register at once) is retried after its Retry-After, as a client
 // is told to; tests/api/zz_pwhash_flood.test.js tests the 503 itself.
 async function register(prefix = 'u', password = 'correct horse 1') {
   const username = uniqueName(prefix);
-  let r;
-  for (let i = 0; ; i++) {
-    r = await api.post('/api/v1/auth/register', { json: { username, password } });
-    if (r.status !== 503 || !r.json || !r.json.error || r.json.error.code !== 'busy' || i === 5) break;
-    await new Promise((res) => setTimeout(res, 1000 * Number(r.headers['retry-after'] || 1)));
-  }
+  const r = await untilNotBusy(() => api.post('/api/v1/auth/register', { json: { username, password } }));
   if (r.status !== 201) throw new Error('register failed: ' + r.status + ' ' + r.text);
   return { user: r.json.user, token: r.json.token, csrf: r.json.csrf_token, password, session: r.json.session_id };
 }
@@ -117,4 +126,4 @@ function stackAsync(...args) {
   });
 }
 
-module.exports = { api, request, register, befriend, uniqueName, assertError, stack, stackAsync, BASE, ROOT };
+module.exports = { api, request, register, untilNotBusy, befriend, uniqueName, assertError, stack, stackAsync, BASE, ROOT };

@@ -30,7 +30,10 @@ migrate() {
 		done=$(psql "$OWNER_URL" -qXtA -c "SELECT 1 FROM schema_migrations WHERE version = '$v'")
 		[ "$done" = 1 ] && continue
 		say "migration $v"
-		{ printf "INSERT INTO schema_migrations (version) VALUES ('%s');\n" "$v"; cat "$f"; } |
+		# Warnings and errors only: on a fresh database every "DROP
+		# FUNCTION IF EXISTS" of a replaced signature says it skipped.
+		{ echo "SET client_min_messages TO warning;"
+		  printf "INSERT INTO schema_migrations (version) VALUES ('%s');\n" "$v"; cat "$f"; } |
 		    psql "$OWNER_URL" -qX -1 -v ON_ERROR_STOP=1 >/dev/null ||
 		    die "migration $v failed"
 		ran=1
@@ -63,6 +66,7 @@ apply_functions() {
 		fi
 		say "functions $n"
 		{
+			echo "SET client_min_messages TO warning;"
 			echo "SELECT pg_advisory_xact_lock(hashtextextended('parley sql/functions', 0));"
 			cat "$f"
 			printf "INSERT INTO schema_functions (file, checksum) VALUES ('%s', '%s') ON CONFLICT (file) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now();\n" "$n" "$sum"

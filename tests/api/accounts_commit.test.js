@@ -9,7 +9,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { api, uniqueName, assertError, stack } = require('../lib.js');
+const { api, uniqueName, assertError, stack, untilNotBusy } = require('../lib.js');
 const { newSite, siteUser } = require('../sites.js');
 
 const AGENT = 'parley-test/commit-fails';
@@ -46,7 +46,7 @@ test('register whose COMMIT fails: 503 with Retry-After and no cookie; nothing w
   assert.ok(r.headers['retry-after'], 'Retry-After');
   assertNoCookie(r);
   // The user was rolled back with the session: the name is still free.
-  const ok = await api.post('/api/v1/auth/register', { json: body });
+  const ok = await untilNotBusy(() => api.post('/api/v1/auth/register', { json: body }));
   assert.equal(ok.status, 201, ok.text);
   assert.equal((ok.headers['set-cookie'] || []).length, 2, 'a committed session gets its cookies');
 });
@@ -67,7 +67,7 @@ test('ticket redemption whose COMMIT fails: 503 and no cookie; the ticket stays 
 
 test('login (no transaction around the session) whose insert fails: 503 and no cookie', async () => {
   const username = uniqueName('cl');
-  const reg = await api.post('/api/v1/auth/register', { json: { username, password: 'correct horse 1' } });
+  const reg = await untilNotBusy(() => api.post('/api/v1/auth/register', { json: { username, password: 'correct horse 1' } }));
   assert.equal(reg.status, 201, reg.text);
   const r = await api.post('/api/v1/auth/login', { json: { username, password: 'correct horse 1' }, headers: { 'User-Agent': AGENT } });
   assertError(assert, r, 503, 'busy');

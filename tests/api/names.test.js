@@ -9,7 +9,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { api, register, befriend, assertError, stack, uniqueName } = require('../lib.js');
+const { api, register, befriend, assertError, stack, uniqueName, untilNotBusy } = require('../lib.js');
 const { head, waitEvent, ofType } = require('../chat.js');
 const { newSite } = require('../sites.js');
 
@@ -22,9 +22,8 @@ function psql(sql) {
 }
 
 function registerAs(display) {
-  return api.post('/api/v1/auth/register', {
-    json: { username: uniqueName('bd'), password: 'correct horse 1', display_name: display },
-  });
+  const json = { username: uniqueName('bd'), password: 'correct horse 1', display_name: display };
+  return untilNotBusy(() => api.post('/api/v1/auth/register', { json }));
 }
 
 test('registration strips every bidi control from the display name', async () => {
