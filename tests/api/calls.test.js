@@ -7,7 +7,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { api, register, befriend, assertError } = require('../lib.js');
+const { api, register, befriend, assertError, untilNotBusy } = require('../lib.js');
 const { poll, head, drain, waitEvent, ofType, allMessages } = require('../chat.js');
 const { assertSameAnswer } = require('../same.js');
 const { checkIce, turnEntry, CALL_TTL } = require('../ice.js');
@@ -40,7 +40,7 @@ async function pair(prefix) {
 
 // A second device (session) of the same user, online too.
 async function secondDevice(u) {
-  const r = await api.post('/api/v1/auth/login', { json: { username: u.user.username, password: u.password } });
+  const r = await untilNotBusy(() => api.post('/api/v1/auth/login', { json: { username: u.user.username, password: u.password } }));
   assert.equal(r.status, 200, r.text);
   const dev = { user: u.user, token: r.json.token, password: u.password, session: r.json.session_id };
   await head(dev);
